@@ -1,0 +1,1 @@
+"""The engine: loading, validation, features and the four analyses. No rendering here."""

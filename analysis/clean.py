@@ -1,0 +1,322 @@
+"""Type and clean the raw tables, recording every fix.
+
+Rules (each counted and listed in the data-quality appendix):
+- a value that cannot be parsed in a typed role column is an error naming file, column, row, value;
+- rows missing a required role (ids, dates, amounts, groups) are dropped;
+- exact duplicate rows are dropped;
+- purchase lines with amount <= 0 (returns, corrections) and dates after today are dropped;
+- ages outside 0-110 become missing;
+- a rare categorical value one edit away from a value at least 10x as common is merged into it
+  ("стандартт" -> "стандарт"); values further away are kept;
+- customers assigned to more than one experiment group are excluded from the experiment.
+Purchase lines are cleaned inside DuckDB; the customer and experiment tables are small and go to pandas.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import duckdb
+import pandas as pd
+
+from analysis.config import TableSource
+from analysis.dialect import detect_date_format
+from analysis.errors import InputError
+from analysis.load import RawTable, _literal, _quote, normalise_name
+
+
+@dataclass(frozen=True)
+class QualityIssue:
+    kind: str
+    column: str | None
+    count: int
+    action: str
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class TableQuality:
+    name: str
+    rows_in: int
+    rows_out: int
+    issues: tuple[QualityIssue, ...]
+
+
+def one_edit_apart(a: str, b: str) -> bool:
+    """True when a and b differ by exactly one insertion, deletion or substitution."""
+    if a == b or abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) > len(b):
+        a, b = b, a
+    i = 0
+    while i < len(a) and a[i] == b[i]:
+        i += 1
+    return a[i + (len(a) == len(b)):] == b[i + 1:]
+
+
+def find_near_duplicates(counts: Mapping[str, int], max_share: float = 0.05,
+                         min_ratio: float = 10.0) -> dict[str, str]:
+    """Map each rare value to the common value one edit away from it (typos of category labels)."""
+    total = sum(counts.values())
+    merges: dict[str, str] = {}
+    by_count = sorted(counts.items(), key=lambda kv: -kv[1])
+    for value, count in by_count:
+        if count > max_share * total:
+            continue
+        for common, common_count in by_count:
+            if common_count < min_ratio * count:
+                break
+            if one_edit_apart(value.lower(), common.lower()) or (
+                    value != common and value.lower() == common.lower()):
+                merges[value] = common
+                break
+    return merges
+
+
+def _number_sql(col: str, decimal: str, thousands: str | None) -> str:
+    expr = f"replace(trim({col}), chr(160), '')"
+    if thousands:
+        expr = f"replace({expr}, {_literal(thousands)}, '')"
+    if decimal == ",":
+        expr = f"replace(replace({expr}, ' ', ''), ',', '.')"
+    return f"TRY_CAST({expr} AS DOUBLE)"
+
+
+_TRUE = "('1','1.0','true','t','yes','y','да','д','истина')"
+_FALSE = "('0','0.0','false','f','no','n','нет','н','ложь')"
+
+
+def _flag_sql(col: str) -> str:
+    low = f"lower(trim({col}))"
+    return f"CASE WHEN {low} IN {_TRUE} THEN 1.0 WHEN {low} IN {_FALSE} THEN 0.0 END"
+
+
+class Typer:
+    """Builds typed SQL expressions for one raw table and fails loudly on the first bad value."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, raw: RawTable, source: TableSource) -> None:
+        self.con, self.raw, self.source = con, raw, source
+        dialect = raw.dialect
+        self.decimal = source.decimal or (dialect.decimal if dialect else ".")
+        self.thousands = source.thousands or (dialect.thousands if dialect else None)
+
+    def column(self, role: str) -> str | None:
+        """The normalised raw column for a role, or an error naming the configured column."""
+        name = self.source.column(role)
+        if name is None:
+            return None
+        norm = normalise_name(name)
+        if norm not in self.raw.columns:
+            shown = ", ".join(self.raw.columns[:12])
+            raise InputError(self.raw.label, f"column not found (columns are: {shown})", column=name)
+        return _quote(norm)
+
+    def _check(self, role: str, col: str, expr: str, what: str) -> None:
+        bad = self.con.execute(
+            f"SELECT _line, {col} FROM {self.raw.table} WHERE {col} IS NOT NULL AND trim({col}) <> '' "
+            f"AND ({expr}) IS NULL ORDER BY _line LIMIT 1").fetchone()
+        if bad is not None:
+            raise InputError(self.raw.label, f"cannot parse as {what}", column=self.source.column(role),
+                             row=int(bad[0]), value=bad[1])
+
+    def number(self, role: str) -> str | None:
+        col = self.column(role)
+        if col is None:
+            return None
+        expr = _number_sql(col, self.decimal, self.thousands)
+        self._check(role, col, expr, "a number")
+        return expr
+
+    def flag(self, role: str) -> str | None:
+        col = self.column(role)
+        if col is None:
+            return None
+        num = _number_sql(col, self.decimal, self.thousands)
+        expr = f"COALESCE({_flag_sql(col)}, CASE WHEN {num} IS NOT NULL THEN ({num} > 0)::DOUBLE END)"
+        self._check(role, col, expr, "a yes/no flag")
+        return expr
+
+    def text(self, role: str) -> str | None:
+        col = self.column(role)
+        return None if col is None else f"NULLIF(trim({col}), '')"
+
+    def date(self, role: str) -> str | None:
+        col = self.column(role)
+        if col is None:
+            return None
+        fmt = self.source.date_format
+        if fmt is None:
+            sample = [r[0] for r in self.con.execute(
+                f"SELECT {col} FROM {self.raw.table} WHERE {col} IS NOT NULL AND trim({col}) <> '' "
+                f"USING SAMPLE 2000 ROWS").fetchall()]
+            fmt = detect_date_format(sample)
+            if fmt is None:
+                raise InputError(self.raw.label, "cannot recognise the date format (set date_format)",
+                                 column=self.source.column(role), value=sample[0] if sample else None)
+        expr = f"CAST(TRY_STRPTIME(trim({col}), {_literal(fmt)}) AS DATE)"
+        self._check(role, col, expr, f"a date in format {fmt}")
+        return expr
+
+
+def _merge_typos(frame: pd.DataFrame, column: str, issues: list[QualityIssue]) -> None:
+    counts = frame[column].value_counts()
+    merges = find_near_duplicates({str(k): int(v) for k, v in counts.items()})
+    for rare, common in merges.items():
+        n = int(counts[rare])
+        frame.loc[frame[column] == rare, column] = common
+        issues.append(QualityIssue("near_duplicate_value", column, n, f"merged '{rare}' into '{common}'"))
+
+
+def clean_customers(con: duckdb.DuckDBPyConnection, raw: RawTable, source: TableSource,
+                    ) -> tuple[pd.DataFrame, TableQuality]:
+    """Typed customers frame: id, age, gender, city, label, profit and feature columns."""
+    typer = Typer(con, raw, source)
+    roles = {"id": typer.text("id"), "age": typer.number("age"), "gender": typer.text("gender"),
+             "city": typer.text("city"), "label": typer.text("label"), "profit": typer.number("profit")}
+    used = {normalise_name(source.roles[r]) for r in source.roles if r != "positive"}
+    select = [f"{expr} AS {r}" for r, expr in roles.items() if expr is not None]
+    for col in raw.columns:
+        if col in used:
+            continue
+        q = _quote(col)
+        num = _number_sql(q, typer.decimal, typer.thousands)
+        unparsed = con.execute(f"SELECT count(*) FROM {raw.table} WHERE {q} IS NOT NULL AND trim({q}) <> '' "
+                               f"AND {num} IS NULL").fetchone()[0]
+        text_expr = f"NULLIF(trim({q}), '')"
+        select.append(f"{num if unparsed == 0 else text_expr} AS {_quote(col)}")
+    frame = con.execute(f"SELECT {', '.join(select)} FROM {raw.table} ORDER BY _line").df()
+    rows_in = len(frame)
+    issues: list[QualityIssue] = []
+    missing = frame["id"].isna()
+    if missing.any():
+        issues.append(QualityIssue("missing_id", source.column("id"), int(missing.sum()), "rows dropped"))
+        frame = frame[~missing]
+    dup = frame.duplicated()
+    if dup.any():
+        issues.append(QualityIssue("duplicate_rows", None, int(dup.sum()), "exact duplicates dropped"))
+        frame = frame[~dup]
+    dup_id = frame["id"].duplicated()
+    if dup_id.any():
+        issues.append(QualityIssue("duplicate_id", source.column("id"), int(dup_id.sum()),
+                                   "kept the first row of each id"))
+        frame = frame[~dup_id]
+    frame = frame.copy()
+    if "age" in frame:
+        bad_age = frame["age"].notna() & ~frame["age"].between(0, 110)
+        if bad_age.any():
+            issues.append(QualityIssue("impossible_value", source.column("age"), int(bad_age.sum()),
+                                       "ages outside 0-110 set to missing"))
+            frame.loc[bad_age, "age"] = None
+    for col in frame.columns:
+        if col != "id" and (frame[col].dtype == object or pd.api.types.is_string_dtype(frame[col])):
+            _merge_typos(frame, col, issues)
+    for col in ("gender", "age"):
+        if col in frame and frame[col].isna().any():
+            issues.append(QualityIssue("missing_value", source.column(col), int(frame[col].isna().sum()),
+                                       "kept; gender recovered by a model" if col == "gender"
+                                       else "kept as missing"))
+    frame = frame.reset_index(drop=True)
+    return frame, TableQuality("customers", rows_in, len(frame), tuple(issues))
+
+
+def clean_experiment(con: duckdb.DuckDBPyConnection, raw: RawTable, source: TableSource,
+                     ) -> tuple[pd.DataFrame, TableQuality]:
+    """Typed assignment frame: customer_id, group and optional outcome columns."""
+    typer = Typer(con, raw, source)
+    roles = {"customer_id": typer.text("customer_id"), "grp": typer.text("group"),
+             "converted": typer.flag("converted"), "revenue": typer.number("revenue"),
+             "orders": typer.number("orders")}
+    select = ", ".join(f"{e} AS {r}" for r, e in roles.items() if e is not None)
+    frame = con.execute(f"SELECT {select} FROM {raw.table} ORDER BY _line").df()
+    rows_in = len(frame)
+    issues: list[QualityIssue] = []
+    missing = frame["customer_id"].isna() | frame["grp"].isna()
+    if missing.any():
+        issues.append(QualityIssue("missing_value", source.column("group"), int(missing.sum()),
+                                   "rows without id or group dropped"))
+        frame = frame[~missing]
+    dup = frame.duplicated()
+    if dup.any():
+        issues.append(QualityIssue("duplicate_rows", None, int(dup.sum()), "exact duplicates dropped"))
+        frame = frame[~dup].copy()
+    frame = frame.copy()
+    _merge_typos(frame, "grp", issues)
+    groups_per_id = frame.groupby("customer_id")["grp"].nunique()
+    multi = groups_per_id[groups_per_id > 1].index
+    if len(multi):
+        issues.append(QualityIssue("customer_in_several_groups", source.column("customer_id"), len(multi),
+                                   "customers excluded from the experiment"))
+        frame = frame[~frame["customer_id"].isin(multi)]
+    dup_id = frame["customer_id"].duplicated()
+    if dup_id.any():
+        issues.append(QualityIssue("duplicate_id", source.column("customer_id"), int(dup_id.sum()),
+                                   "kept the first row of each customer"))
+        frame = frame[~dup_id]
+    frame = frame.reset_index(drop=True)
+    return frame, TableQuality("experiment", rows_in, len(frame), tuple(issues))
+
+
+def clean_transactions(con: duckdb.DuckDBPyConnection, raw: RawTable, source: TableSource,
+                       today: pd.Timestamp) -> TableQuality:
+    """Create the DuckDB table `tx` with canonical columns; the rows never leave DuckDB."""
+    typer = Typer(con, raw, source)
+    amount = typer.number("amount")
+    if amount is None:
+        price, quantity = typer.number("price"), typer.number("quantity")
+        amount = f"({price}) * ({quantity})"
+    cols = {
+        "customer_id": typer.text("customer_id"), "date": typer.date("date"), "amount": amount,
+        "order_id": typer.text("order_id"), "category": typer.text("category"),
+        "brand": typer.text("brand"), "product": typer.text("product"),
+        "quantity": typer.number("quantity"), "promo": typer.flag("promo"),
+    }
+    select = ", ".join(f"{e} AS {r}" for r, e in cols.items() if e is not None)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _tx_typed AS SELECT {select} FROM {raw.table}")
+    rows_in = raw.input_file.rows
+    issues: list[QualityIssue] = []
+
+    def count(where: str) -> int:
+        return int(con.execute(f"SELECT count(*) FROM _tx_typed WHERE {where}").fetchone()[0])
+
+    missing = count("customer_id IS NULL OR date IS NULL OR amount IS NULL")
+    if missing:
+        issues.append(QualityIssue("missing_value", None, missing, "lines without customer, date or "
+                                   "amount dropped"))
+    non_positive = count("amount <= 0")
+    if non_positive:
+        issues.append(QualityIssue("impossible_value", source.column("amount") or source.column("price"),
+                                   non_positive, "lines with amount <= 0 (returns, corrections) dropped"))
+    future = count(f"date > DATE {_literal(today.strftime('%Y-%m-%d'))}")
+    if future:
+        issues.append(QualityIssue("impossible_value", source.column("date"), future,
+                                   "lines dated after today dropped"))
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE _tx_valid AS SELECT * FROM _tx_typed
+        WHERE customer_id IS NOT NULL AND date IS NOT NULL AND amount > 0
+          AND date <= DATE {_literal(today.strftime('%Y-%m-%d'))}""")
+    before = int(con.execute("SELECT count(*) FROM _tx_valid").fetchone()[0])
+    con.execute("CREATE OR REPLACE TEMP TABLE tx AS SELECT DISTINCT * FROM _tx_valid")
+    after = int(con.execute("SELECT count(*) FROM tx").fetchone()[0])
+    if before > after:
+        issues.append(QualityIssue("duplicate_rows", None, before - after, "exact duplicates dropped"))
+    for role in ("category", "brand"):
+        if cols[role] is None:
+            continue
+        counts = dict(con.execute(f"SELECT {role}, count(*) FROM tx WHERE {role} IS NOT NULL "
+                                  f"GROUP BY 1").fetchall())
+        for rare, common in find_near_duplicates(counts).items():
+            con.execute(f"UPDATE tx SET {role} = ? WHERE {role} = ?", [common, rare])
+            issues.append(QualityIssue("near_duplicate_value", source.column(role), counts[rare],
+                                       f"merged '{rare}' into '{common}'"))
+    if cols["order_id"] is None:
+        con.execute("ALTER TABLE tx ADD COLUMN order_id VARCHAR")
+        con.execute("UPDATE tx SET order_id = customer_id || '|' || CAST(date AS VARCHAR)")
+        issues.append(QualityIssue("derived_column", "order_id", after,
+                                   "no order id: one order per customer and day"))
+    for role in ("promo", "category", "brand", "quantity", "product"):
+        if cols[role] is None:
+            kind = "DOUBLE" if role in ("promo", "quantity") else "VARCHAR"
+            con.execute(f"ALTER TABLE tx ADD COLUMN {role} {kind}")
+    if after == 0:
+        raise InputError(raw.label, "no valid purchase lines remain after cleaning")
+    return TableQuality("transactions", rows_in, after, tuple(issues))

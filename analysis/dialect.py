@@ -1,0 +1,91 @@
+"""Detect how a CSV export is written: encoding, separator, decimal comma, thousands, date format.
+
+Real exports come from 1C and Excel: cp1251, `;` separators, `1 234,5` numbers, dd.mm.yyyy dates.
+Detection reads a sample only; every guess can be overridden in config.toml.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+SAMPLE_BYTES = 256 * 1024
+DATE_FORMATS = ("%Y-%m-%d", "%d.%m.%Y", "%d/%m/%Y", "%Y-%m-%d %H:%M:%S", "%d.%m.%Y %H:%M:%S",
+                "%Y/%m/%d", "%m/%d/%Y", "%Y%m%d%H", "%Y%m%d", "%d.%m.%y", "%Y-%m-%dT%H:%M:%S")
+_DECIMAL_COMMA = re.compile(r"^-?\d{1,3}(?:[ \u00a0]\d{3})*,\d+$|^-?\d+,\d+$")
+_THOUSANDS_SPACE = re.compile(r"^-?\d{1,3}(?:[ \u00a0]\d{3})+(?:[.,]\d+)?$")
+
+
+@dataclass(frozen=True)
+class Dialect:
+    encoding: str
+    sep: str
+    decimal: str
+    thousands: str | None
+
+
+def detect_encoding(sample: bytes) -> str:
+    """utf-8-sig when a BOM is present, utf-8 when the sample decodes, else cp1251."""
+    if sample.startswith(b"\xef\xbb\xbf"):
+        return "utf-8-sig"
+    try:
+        sample.decode("utf-8")
+        return "utf-8"
+    except UnicodeDecodeError as exc:
+        # A multi-byte character cut by the sample's end is not evidence against utf-8.
+        if exc.start >= len(sample) - 3:
+            return "utf-8"
+        return "cp1251"
+
+
+def detect_dialect(path: Path, encoding: str | None = None, sep: str | None = None,
+                   decimal: str | None = None, thousands: str | None = None) -> Dialect:
+    """Guess the dialect from the file's first bytes; explicit arguments win."""
+    with open(path, "rb") as fh:
+        sample = fh.read(SAMPLE_BYTES)
+    enc = encoding or detect_encoding(sample)
+    text = sample.decode(enc, errors="ignore")
+    lines = [ln for ln in text.splitlines()[:200] if ln.strip()]
+    if len(lines) > 1 and not text.endswith(("\n", "\r")):
+        lines = lines[:-1]  # the last line of a sample may be cut
+    if sep is None:
+        sep = _guess_sep(lines)
+    if decimal is None or thousands is None:
+        cells = [c.strip() for row in csv.reader(io.StringIO("\n".join(lines[1:])), delimiter=sep)
+                 for c in row]
+        if decimal is None:
+            decimal = "," if sep != "," and any(_DECIMAL_COMMA.match(c) for c in cells) else "."
+        if thousands is None:
+            thousands = " " if any(_THOUSANDS_SPACE.match(c) for c in cells) else None
+    return Dialect(encoding=enc, sep=sep, decimal=decimal, thousands=thousands)
+
+
+def _guess_sep(lines: list[str]) -> str:
+    """The candidate that splits every line into the same number (> 1) of fields."""
+    best, best_fields = ",", 1
+    for cand in (",", ";", "\t", "|"):
+        counts = {len(row) for row in csv.reader(io.StringIO("\n".join(lines)), delimiter=cand)}
+        if len(counts) == 1:
+            fields = counts.pop()
+            if fields > best_fields:
+                best, best_fields = cand, fields
+    return best
+
+
+def detect_date_format(values: list[str]) -> str | None:
+    """The first known format that parses every non-empty sample value."""
+    sample = [v.strip() for v in values if v and v.strip()][:500]
+    if not sample:
+        return None
+    for fmt in DATE_FORMATS:
+        try:
+            for v in sample:
+                datetime.strptime(v, fmt)
+            return fmt
+        except ValueError:
+            continue
+    return None

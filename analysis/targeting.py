@@ -1,0 +1,93 @@
+"""From a fitted propensity model to action: the customer table to model, the high-risk × high-profit
+segment, and the prioritised target list (probability, decile, segment, offer, reason)."""
+
+from __future__ import annotations
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from analysis.errors import ConfigError
+from analysis.features import CAT_PREFIX, CustomerFeatures
+from analysis.offers import Offer
+from analysis.propensity import ActionSegment
+
+
+def model_table(features: CustomerFeatures, customers: pd.DataFrame | None) -> pd.DataFrame:
+    """One row per customer: customer attributes (not label/profit) joined with behaviour features."""
+    frame = features.frame
+    if customers is not None:
+        keep = [c for c in customers.columns if c not in ("label", "gender_imputed")]
+        frame = customers[keep].merge(frame, on="id", how="left")
+    return frame.reset_index(drop=True)
+
+
+def action_segment(table: pd.DataFrame, probability: np.ndarray, quantile: float,
+                   ) -> tuple[ActionSegment, pd.Series]:
+    """Customers in the top (1 - quantile) of decline probability and above the median profit.
+
+    Profit comes from the customers table; without it total spend stands in (said in the documents).
+    """
+    profit = table["profit"] if "profit" in table and table["profit"].notna().any() else table["monetary"]
+    p_cut = float(np.quantile(probability, quantile))
+    profit_cut = float(profit.median())
+    mask = (probability >= p_cut) & (profit >= profit_cut).to_numpy()
+    members = table[mask]
+    cats = [c for c in table.columns if c.startswith(CAT_PREFIX)]
+    spend = members[cats].multiply(members["monetary"], axis=0).sum()
+    shares = spend / max(float(members["monetary"].sum()), 1e-12)
+    has_promo = "promo_share" in table
+    segment = ActionSegment(
+        size=int(mask.sum()), share=float(mask.mean()), probability_mean=float(probability[mask].mean())
+        if mask.any() else float("nan"), profit_mean=float(profit[mask].mean()) if mask.any() else float("nan"),
+        base_profit_mean=float(profit.mean()), probability_cut=p_cut, profit_cut=profit_cut,
+        promo_share=float(members["promo_share"].mean()) if has_promo and mask.any() else None,
+        base_promo_share=float(table["promo_share"].mean()) if has_promo else None,
+        average_check=float(members["monetary"].sum() / max(members["orders"].sum(), 1)),
+        base_average_check=float(table["monetary"].sum() / max(table["orders"].sum(), 1)),
+        top_categories=tuple((c[len(CAT_PREFIX):], float(v)) for c, v in
+                             shares.sort_values(ascending=False).head(3).items() if v > 0))
+    return segment, pd.Series(mask, index=table["id"].to_numpy())
+
+
+def score_population(con: duckdb.DuckDBPyConnection, table: pd.DataFrame, score_filter: str | None,
+                     ) -> np.ndarray:
+    """Boolean mask of the customers selected by the configured SQL filter (all when none)."""
+    if not score_filter:
+        return np.ones(len(table), dtype=bool)
+    con.register("score_base", table)
+    try:
+        ids = {r[0] for r in con.execute(f"SELECT id FROM score_base WHERE {score_filter}").fetchall()}
+    except duckdb.Error as exc:
+        raise ConfigError(f"config.toml: [propensity] score_filter failed: {str(exc).splitlines()[0]}") from None
+    finally:
+        con.unregister("score_base")
+    if not ids:
+        raise ConfigError(f"config.toml: [propensity] score_filter selects no customers: {score_filter}")
+    return table["id"].isin(ids).to_numpy()
+
+
+def target_list(table: pd.DataFrame, probability: np.ndarray, selected: np.ndarray, clusters: pd.Series | None,
+                cluster_names: dict[int, str], offer_for: dict[str, Offer], in_action: pd.Series | None,
+                action_offer: Offer | None, language: str) -> pd.DataFrame:
+    """The scored population sorted by probability, with decile (1 = highest), segment and offer."""
+    ids = table["id"].to_numpy()[selected]
+    prob = probability[selected]
+    frame = pd.DataFrame({"customer_id": ids, "probability": np.round(prob, 4)})
+    frame["decile"] = 10 - pd.qcut(pd.Series(prob).rank(method="first"), 10, labels=False).to_numpy() \
+        if len(frame) >= 10 else 1
+    if clusters is not None:
+        cid = clusters.reindex(ids).to_numpy()
+        frame["segment"] = [cluster_names.get(int(c), "") if pd.notna(c) else "" for c in cid]
+    offers, reasons = [], []
+    for customer in ids:
+        offer = None
+        if in_action is not None and action_offer is not None and bool(in_action.get(customer, False)):
+            offer = action_offer
+        elif clusters is not None and pd.notna(clusters.get(customer)):
+            offer = offer_for.get(str(int(clusters[customer])))
+        offers.append("" if offer is None else offer.text_ru if language == "ru" else offer.text_en)
+        reasons.append(f"{offer.segment_kind}:{offer.offer_id}" if offer else "")
+    frame["offer"] = offers
+    frame["reason_code"] = reasons
+    return frame.sort_values("probability", ascending=False, kind="stable").reset_index(drop=True)

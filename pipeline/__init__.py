@@ -1,0 +1,1 @@
+"""The thin layer that runs analyses, renders and delivers: cli, run, delivery."""

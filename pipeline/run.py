@@ -1,0 +1,361 @@
+"""One run: config -> load -> validate -> features -> analyses -> Results -> documents, published atomically.
+
+The only module that touches both analysis/ and renderers/. Documents are written to a staging folder
+inside output_dir and moved to its top level only when every stage succeeded; the previous good run
+is kept under history/.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import shutil
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date, datetime
+from importlib import metadata
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from analysis.clean import QualityIssue, TableQuality, clean_customers, clean_experiment, clean_transactions
+from analysis.config import Config, load_config
+from analysis.errors import ConfigError, InputError
+from analysis.experiment import analyze_experiment, pick_control
+from analysis.features import CustomerFeatures, build_customer_features, experiment_outcomes
+from analysis.load import InputFile, load_raw, new_workdir
+from analysis.observational import daily_series, estimate_promo_days
+from analysis.offers import (
+    OffersResult,
+    SegmentOffers,
+    co_purchase_pairs,
+    recommend,
+    segment_evidence,
+)
+from analysis.propensity import PropensityResult, TargetListSummary, fit_propensity, impute_attribute
+from analysis.results import Meta, Results
+from analysis.rfm import analyze_rfm
+from analysis.segments import analyze_segments
+from analysis.targeting import action_segment, model_table, score_population, target_list
+
+OUTPUT_FILES = ("results.json", "brief.pdf", "deck.pptx", "target_list.csv")
+Progress = Callable[[str], None]
+
+
+@dataclass
+class RunOutcome:
+    results: Results
+    output_dir: Path
+    files: dict[str, Path]
+    stage_seconds: dict[str, float]
+
+
+@contextmanager
+def _stage(name: str, timings: dict[str, float], progress: Progress | None) -> Iterator[None]:
+    if progress:
+        progress(name)
+    t0 = time.perf_counter()
+    yield
+    timings[name] = time.perf_counter() - t0
+
+
+def _versions() -> dict[str, str]:
+    out = {}
+    for pkg in ("campaign-report", "numpy", "pandas", "scipy", "statsmodels", "scikit-learn", "duckdb",
+                "weasyprint", "python-pptx"):
+        try:
+            out[pkg] = metadata.version(pkg)
+        except metadata.PackageNotFoundError:
+            continue
+    return out
+
+
+def analyze(config: Config, progress: Progress | None = None, timings: dict[str, float] | None = None,
+            ) -> tuple[Results, pd.DataFrame | None]:
+    """Run every configured analysis; returns Results and the full target list (or None)."""
+    timings = timings if timings is not None else {}
+    con = duckdb.connect()
+    con.execute(f"SET file_search_path = '{config.path.parent}'")
+    workdir = new_workdir()
+    try:
+        return _analyze(config, con, workdir, progress, timings)
+    finally:
+        con.close()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _analyze(config: Config, con: duckdb.DuckDBPyConnection, workdir: Path, progress: Progress | None,
+             timings: dict[str, float]) -> tuple[Results, pd.DataFrame | None]:
+    language = config.report.language
+    quality: list[TableQuality] = []
+    inputs: list[InputFile] = []
+    customers = assignment = None
+    with _stage("load", timings, progress):
+        raws = {name: load_raw(con, source, workdir) for name, source in config.tables.items()}
+        inputs = [raw.input_file for raw in raws.values()]
+    with _stage("validate", timings, progress):
+        if "customers" in raws:
+            customers, q = clean_customers(con, raws["customers"], config.tables["customers"])
+            quality.append(q)
+            con.register("customers_clean", customers)
+        if "experiment" in raws:
+            assignment, q = clean_experiment(con, raws["experiment"], config.tables["experiment"])
+            quality.append(q)
+        if "transactions" in raws:
+            quality.append(clean_transactions(con, raws["transactions"], config.tables["transactions"],
+                                              pd.Timestamp(date.today())))
+    if "transactions" not in raws:
+        raise ConfigError("config.toml: [data.transactions] is required (customer features come from it)")
+    with _stage("features", timings, progress):
+        features = build_customer_features(con, customers["id"] if customers is not None else None)
+        imputation = None
+        if customers is not None and config.propensity and "gender" in config.propensity.impute \
+                and "gender" in customers:
+            numeric = [c for c in features.frame.columns if c != "id"]
+            joined = customers[["id", "gender"]].merge(features.frame, on="id", how="left")
+            if "age" in customers:
+                joined["age"] = customers["age"].fillna(customers["age"].median()).to_numpy()
+                numeric.append("age")
+            recovered = impute_attribute(joined.fillna({c: 0.0 for c in numeric}), "gender", numeric,
+                                         config.propensity.seed)
+            if recovered is not None:
+                filled, was_missing, imputation = recovered
+                customers = customers.assign(gender=filled.to_numpy(), gender_imputed=was_missing.to_numpy())
+    table = model_table(features, customers)
+
+    segments_result = rfm_result = None
+    clusters = rfm_labels = None
+    cluster_names: dict[int, str] = {}
+    if config.segments is not None:
+        with _stage("segments", timings, progress):
+            segments_result, clusters = analyze_segments(features, customers, config.segments)
+            cluster_names = {c.id: c.name_ru if language == "ru" else c.name_en for c in segments_result.clusters}
+            if config.segments.rfm:
+                rfm_result, rfm_labels = analyze_rfm(features.frame, config.segments.rfm_rules)
+
+    experiment_result = None
+    if config.experiment is not None and assignment is not None:
+        with _stage("experiment", timings, progress):
+            experiment_result = _run_experiment(config, con, assignment, customers, clusters, cluster_names,
+                                                rfm_labels, quality)
+
+    propensity_result = None
+    probability = None
+    full_list = None
+    if config.propensity is not None:
+        with _stage("propensity", timings, progress):
+            propensity_result, probability = _run_propensity(config, con, table, customers, features)
+            propensity_result = dataclasses.replace(propensity_result, imputation=imputation)
+
+    with _stage("offers", timings, progress):
+        offers_result, action_mask, action_offers, action = _run_offers(
+            config, con, table, probability, clusters, cluster_names, rfm_labels, experiment_result)
+        if propensity_result is not None:
+            propensity_result = dataclasses.replace(propensity_result, action_segment=action)
+    if propensity_result is not None and probability is not None:
+        selected = score_population(con, table, config.propensity.score_filter)
+        cluster_offer = {s.key: s.offers[0] for s in offers_result.segments if s.kind == "cluster" and s.offers}
+        full_list = target_list(table, probability, selected, clusters, cluster_names, cluster_offer,
+                                action_mask, action_offers.offers[0] if action_offers and action_offers.offers
+                                else None, language)
+        threshold = config.propensity.threshold
+        summary = TargetListSummary(
+            path="target_list.csv", size=len(full_list),
+            above_threshold=int((full_list["probability"] >= threshold).sum()), threshold=threshold,
+            score_filter=config.propensity.score_filter,
+            top=tuple((str(r.customer_id), float(r.probability)) for r in full_list.head(5).itertuples()))
+        propensity_result = dataclasses.replace(propensity_result, target_list=summary)
+
+    meta = Meta(title=config.report.title, language=language, currency=config.report.currency,
+                created=datetime.now().astimezone().isoformat(timespec="seconds"), config_hash=config.digest,
+                inputs=tuple(inputs), versions=_versions(), as_of=features.as_of.isoformat(),
+                n_customers=len(features.frame))
+    results = Results(meta=meta, data_quality=tuple(quality), experiment=experiment_result,
+                      segments=segments_result, rfm=rfm_result, propensity=propensity_result,
+                      offers=offers_result)
+    return results, full_list
+
+
+def _run_experiment(config, con, assignment, customers, clusters, cluster_names, rfm_labels, quality):
+    settings = config.experiment
+    source = config.tables["experiment"]
+    groups = sorted(assignment["grp"].unique())
+    control = pick_control(groups, source.column("control"))
+    if control not in groups:
+        raise InputError(source.path.name if source.path else "experiment", "control group value not found",
+                         column=source.column("group"), value=control)
+    if len(groups) < 2:
+        raise InputError(source.path.name if source.path else "experiment",
+                         "the experiment has a single group; nothing to compare", column=source.column("group"),
+                         value=groups[0])
+    if settings.start is None or settings.end is None:
+        raise ConfigError("config.toml: [experiment] needs start and end dates")
+    start, end = (pd.Timestamp(settings.start).date(), pd.Timestamp(settings.end).date())
+    outcomes = experiment_outcomes(con, assignment, start, end)
+    units = assignment[["customer_id", "grp"]].merge(outcomes, on="customer_id", how="left")
+    for col, role in (("converted", "converted"), ("revenue", "revenue"), ("orders", "orders")):
+        if role in assignment and assignment[role].notna().any():
+            units[col] = assignment[role].fillna(0.0).to_numpy(dtype=float)
+    if "converted" in assignment and "orders" not in assignment:
+        units["orders"] = np.maximum(units["orders"], units["converted"])
+    if customers is not None:
+        unknown = int((~units["customer_id"].isin(customers["id"])).sum())
+        if unknown:
+            quality.append(TableQuality("experiment", len(units), len(units), (QualityIssue(
+                "unknown_customer", source.column("customer_id"), unknown,
+                "kept; no customer attributes for them"),)))
+    segment_map = {}
+    for dim in settings.segment_by:
+        if dim == "cluster" and clusters is not None:
+            segment_map["cluster"] = clusters.map(cluster_names)
+        elif dim == "rfm" and rfm_labels is not None:
+            segment_map["rfm"] = rfm_labels
+        elif customers is not None and dim in customers:
+            segment_map[dim] = customers.set_index("id")[dim]
+    observational = ()
+    if settings.observational is not None:
+        daily = daily_series(con, settings.observational.city)
+        observational = estimate_promo_days(daily, settings.observational, settings.confidence)
+    days = (end - start).days + 1
+    excluded = sum(i.count for q in quality if q.name == "experiment" for i in q.issues
+                   if i.kind == "customer_in_several_groups")
+    return analyze_experiment(units, settings, control, excluded, segment_map, observational,
+                              pre_period_days=max(3 * days, 28))
+
+
+def _run_propensity(config: Config, con, table: pd.DataFrame, customers, features: CustomerFeatures,
+                    ) -> tuple[PropensityResult, np.ndarray]:
+    settings = config.propensity
+    source = config.tables.get("customers")
+    exclude = {"id", "profit", "gender_imputed", *settings.exclude}
+    if customers is not None and "label" in customers and customers["label"].notna().any():
+        positive = source.column("positive") if source else None
+        labels = customers.set_index("id")["label"].reindex(table["id"])
+        values = sorted(labels.dropna().unique().astype(str))
+        if positive is None:
+            raise ConfigError("config.toml: [data.customers] needs 'positive' (the label value that counts)")
+        if positive not in values:
+            raise InputError(source.path.name if source.path else "customers", "label value not found "
+                             f"(values: {', '.join(values[:5])})", column=source.column("label"), value=positive)
+        known = labels.notna().to_numpy()
+        y = (labels[known].astype(str) == positive).to_numpy()
+        train = table[known]
+        selected = score_population(con, table, settings.score_filter) if settings.score_filter else None
+        if selected is not None and (known & ~selected).sum() >= 200:
+            # Score the chosen population out of sample: it is left out of fitting.
+            keep = ~selected[known]
+            train, y = train[keep], y[keep]
+        result, model = fit_propensity(train.reset_index(drop=True), y, settings,
+                                       target=f"{source.column('label')} = {positive}", target_source="label",
+                                       exclude=exclude)
+        probability = model.predict_proba(table[list(result.features)])[:, 1]
+        return result, probability
+    # Derived target: no purchase in the last `horizon_days`, from features computed before that.
+    cutoff = pd.Timestamp(features.as_of) - pd.Timedelta(days=settings.horizon_days)
+    con.execute(f"CREATE OR REPLACE TEMP VIEW tx_before AS SELECT * FROM tx WHERE date < DATE "
+                f"'{cutoff:%Y-%m-%d}'")
+    buyers = con.execute("SELECT DISTINCT customer_id FROM tx_before").df()["customer_id"]
+    if len(buyers) < 200:
+        raise ConfigError("config.toml: [propensity] too little history before the horizon to derive a target")
+    past = build_customer_features(con, buyers, table="tx_before", as_of=cutoff)
+    past_table = model_table(past, customers[customers["id"].isin(buyers)] if customers is not None else None)
+    active = set(con.execute(f"SELECT DISTINCT customer_id FROM tx WHERE date >= DATE '{cutoff:%Y-%m-%d}'")
+                 .df()["customer_id"])
+    y = (~past_table["id"].isin(active)).to_numpy()
+    result, model = fit_propensity(past_table, y, settings,
+                                   target=f"no_purchase_{settings.horizon_days}d", target_source="derived",
+                                   exclude=exclude)
+    probability = model.predict_proba(table[list(result.features)])[:, 1]
+    return result, probability
+
+
+def _run_offers(config, con, table, probability, clusters, cluster_names, rfm_labels, experiment_result):
+    settings = config.offers
+    pairs = co_purchase_pairs(con, settings.min_support)
+    base = table.copy()
+    if probability is not None:
+        base["probability"] = probability
+    ab_by_segment = {}
+    if experiment_result is not None:
+        for e in experiment_result.by_segment:
+            if e.metric == experiment_result.primary:
+                ab_by_segment.setdefault((e.dimension, e.segment), e)
+    campaign_type = config.experiment.offer_type if config.experiment else "discount"
+    results: list[SegmentOffers] = []
+    if clusters is not None:
+        labels = clusters.reindex(base["id"]).to_numpy()
+        for cid in sorted(pd.unique(labels)):
+            ab = ab_by_segment.get(("cluster", cluster_names.get(int(cid))))
+            ev = segment_evidence("cluster", str(int(cid)), base[labels == cid], base, pairs, ab)
+            results.append(recommend(ev, settings, campaign_type))
+    if rfm_labels is not None:
+        labels = rfm_labels.reindex(base["id"]).to_numpy()
+        for seg in pd.unique(labels):
+            ev = segment_evidence("rfm", str(seg), base[labels == seg], base, pairs,
+                                  ab_by_segment.get(("rfm", str(seg))))
+            results.append(recommend(ev, settings, campaign_type))
+    action_mask = action_offers = action = None
+    if probability is not None:
+        action, action_mask = action_segment(base, probability, config.propensity.high_risk_quantile)
+        ev = segment_evidence("action", "high_risk_high_profit", base[action_mask.to_numpy()], base, pairs, None)
+        action_offers = recommend(ev, settings, campaign_type)
+        results.append(action_offers)
+    return OffersResult(tuple(results), pairs, settings.min_customers), action_mask, action_offers, action
+
+
+def publish(out_dir: Path, files: dict[str, Callable[[Path], None]]) -> dict[str, Path]:
+    """Write every file into a staging folder, then move them to the top level; keep the previous run."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    staging = out_dir / f".staging-{os.getpid()}-{int(time.time() * 1000)}"
+    staging.mkdir()
+    try:
+        for name, write in files.items():
+            write(staging / name)
+        previous = [out_dir / n for n in OUTPUT_FILES if (out_dir / n).exists()]
+        if previous:
+            history = out_dir / "history" / datetime.now().strftime("%Y%m%d-%H%M%S-%f")
+            history.mkdir(parents=True)
+            for p in previous:
+                shutil.copy2(p, history / p.name)
+            runs = sorted((out_dir / "history").iterdir())
+            for old in runs[:-5]:
+                shutil.rmtree(old, ignore_errors=True)
+        published = {}
+        for name in files:
+            target = out_dir / name
+            os.replace(staging / name, target)
+            published[name] = target
+        for stale in set(OUTPUT_FILES) - set(files):
+            (out_dir / stale).unlink(missing_ok=True)
+        return published
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def run_report(config_path: str | Path, out_dir: str | Path | None = None,
+               progress: Progress | None = None) -> RunOutcome:
+    """Analyse, render and publish; nothing reaches out_dir unless everything succeeded."""
+    from renderers.exports import write_results_json, write_target_list
+    from renderers.pdf import render_pdf
+    from renderers.pptx import render_pptx
+    from renderers.view import build_view
+
+    config = load_config(config_path)
+    timings: dict[str, float] = {}
+    results, full_list = analyze(config, progress, timings)
+    target = Path(out_dir).resolve() if out_dir else config.output_dir
+    with _stage("render", timings, progress):
+        view = build_view(results)
+        files: dict[str, Callable[[Path], None]] = {
+            "results.json": lambda p: write_results_json(results, view, p),
+            "brief.pdf": lambda p: render_pdf(view, p),
+            "deck.pptx": lambda p: render_pptx(view, p),
+        }
+        if full_list is not None:
+            files["target_list.csv"] = lambda p: write_target_list(full_list, p)
+        published = publish(target, files)
+    return RunOutcome(results=results, output_dir=target, files=published, stage_seconds=timings)

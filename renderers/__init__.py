@@ -1,0 +1,1 @@
+"""Renderers: Results -> view model -> brief.pdf, deck.pptx, results.json, target_list.csv. They format; they never compute statistics."""
