@@ -226,7 +226,7 @@ def clean_experiment(con: duckdb.DuckDBPyConnection, raw: RawTable, source: Tabl
     typer = Typer(con, raw, source)
     roles = {"customer_id": typer.text("customer_id"), "grp": typer.text("group"),
              "converted": typer.flag("converted"), "revenue": typer.number("revenue"),
-             "orders": typer.number("orders")}
+             "orders": typer.number("orders"), "pre_revenue": typer.number("pre_revenue")}
     select = ", ".join(f"{e} AS {r}" for r, e in roles.items() if e is not None)
     frame = con.execute(f"SELECT {select} FROM {raw.table} ORDER BY _line").df()
     rows_in = len(frame)

@@ -21,7 +21,7 @@ TABLE_ROLES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "customers": (("id",), ("age", "gender", "city", "label", "positive", "profit")),
     "transactions": (("customer_id", "date"),
                      ("amount", "price", "quantity", "order_id", "category", "brand", "product", "promo")),
-    "experiment": (("customer_id", "group"), ("control", "converted", "revenue", "orders")),
+    "experiment": (("customer_id", "group"), ("control", "converted", "revenue", "orders", "pre_revenue")),
 }
 SOURCE_KEYS = ("path", "sql", "url", "encoding", "sep", "decimal", "thousands", "date_format", "sheet")
 
@@ -126,6 +126,7 @@ class OfferRule:
     ru: str
     en: str
     when: tuple[tuple[str, str, float], ...] = ()
+    weight: float = 1.0  # multiplies the evidence score: a fallback offer ranks below specific ones
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ returned in `PlantedTruth` and written to `planted_truth.json` next to the CSV f
 
 - four latent customer types with distinct categories, checks, promo use and age;
 - an e-mail A/B test in October 2026 (≈50/50) whose treatment multiplies each customer's probability
-  to buy in the window by 1.15 (capped at 0.95) and every line amount by 1.08;
+  to buy in the window by 1.15 (capped at 0.95) and every line amount by 1.15;
 - an "activity declined" label drawn from a known logistic function of recency, frequency and
   promo share (the true probability of each customer is in truth_customers.csv);
 - a banner promo on the 15th of every month lifting the daily order rate by 30 % (no control group);
@@ -71,7 +71,7 @@ FEMALE_TILT = {"Плавание": 2.5, "Аксессуары": 1.8, "Детск
                "Велосипеды": 0.55, "Командные виды спорта": 0.45, "Тренажёры": 0.7}
 
 CONVERSION_MULTIPLIER = 1.15
-CHECK_MULTIPLIER = 1.08
+CHECK_MULTIPLIER = 1.15
 BANNER_DAY = 15
 BANNER_MULTIPLIER = 1.30
 # Label: P(activity declined) = sigmoid(logit), with the drivers as the pipeline computes them.
@@ -183,8 +183,8 @@ def generate_demo(out_dir: str | Path, n_customers: int = 20_000, seed: int = 20
     order_cust = np.repeat(cust_rep, reps)
     order_month = np.repeat(month_rep, reps)
 
-    # Campaign: customers outside the holdout city, about 60 % of them, split ≈ 50/50.
-    eligible = (city != HOLDOUT_CITY) & (rng.random(n) < 0.62)
+    # Campaign: customers outside the holdout city, about 80 % of them, split ≈ 50/50.
+    eligible = (city != HOLDOUT_CITY) & (rng.random(n) < 0.8)
     treated = eligible & (rng.random(n) < 0.5)
     oct_rate = 0.5 * rate / 12 * activity[:, 11]
     q0 = np.minimum(1 - np.exp(-oct_rate), 0.95)

@@ -2,9 +2,9 @@
 
 Features, as of the day after the last purchase line in the data (`as_of`):
 - recency_days: days from the customer's last purchase to as_of;
-- orders: distinct orders (frequency); lines: purchase lines;
+- orders: distinct orders (frequency);
 - monetary: total amount; average_check: monetary / orders;
-- tenure_days: days from the first purchase to as_of; active_months: months with a purchase;
+- tenure_days: days from the first purchase to as_of;
 - promo_share: share of lines bought on promotion (when a promo flag is configured);
 - cat_share::<category>, brand_share::<brand>: share of the customer's spend (top categories/brands,
   the rest pooled as "прочее").
@@ -66,11 +66,9 @@ def build_customer_features(con: duckdb.DuckDBPyConnection, customer_ids: pd.Ser
         SELECT customer_id AS id,
                date_diff('day', max(date), {as_of_sql}) AS recency_days,
                count(DISTINCT order_id) AS orders,
-               count(*) AS lines,
                sum(amount) AS monetary,
                sum(amount) / count(DISTINCT order_id) AS average_check,
-               date_diff('day', min(date), {as_of_sql}) AS tenure_days,
-               count(DISTINCT date_trunc('month', date)) AS active_months
+               date_diff('day', min(date), {as_of_sql}) AS tenure_days
                {promo_sql}
                {''.join(', ' + s for s in share_sql)}
         FROM {table} GROUP BY customer_id"""
@@ -81,10 +79,10 @@ def build_customer_features(con: duckdb.DuckDBPyConnection, customer_ids: pd.Ser
         frame = pd.DataFrame({"id": customer_ids.astype(str)}).merge(frame, on="id", how="left")
         no_purchase = frame["orders"].isna()
         span = (as_of - pd.Timestamp(first)).days
-        zero_cols = ["orders", "lines", "monetary", "active_months", *share_cols]
+        zero_cols = ["orders", "monetary", *share_cols]
         frame.loc[no_purchase, zero_cols] = 0.0
         frame.loc[no_purchase, ["recency_days", "tenure_days"]] = float(span)
-    for col in ("recency_days", "orders", "lines", "tenure_days", "active_months"):
+    for col in ("recency_days", "orders", "tenure_days"):
         frame[col] = frame[col].astype(float)
     return CustomerFeatures(frame=frame, as_of=as_of.date(), first_date=pd.Timestamp(first).date(),
                             categories=tuple(categories), brands=tuple(brands), has_promo=has_promo)

@@ -22,26 +22,27 @@ from analysis.config import OfferRule, OffersConfig
 from analysis.experiment import SegmentEffect
 
 DEFAULT_CATALOGUE = (
-    OfferRule("discount_related", "discount", "Персональная скидка 10 % на {related}",
-              "Personal 10% discount on {related}", (("promo_index", ">=", 1.3),)),
-    OfferRule("bundle_1plus1", "bundle", "Акция «1+1» на {top_category}", "Buy-one-get-one on {top_category}",
+    OfferRule("discount_related", "discount", "Персональная скидка 10 % на категории {categories}",
+              "Personal 10% discount on {categories}", (("promo_index", ">=", 1.3),)),
+    OfferRule("bundle_1plus1", "bundle", "Акция «1+1» в категории «{top_category}»",
+              "Buy-one-get-one in “{top_category}”",
               (("promo_index", ">=", 1.1), ("orders_index", ">=", 1.0))),
     OfferRule("service_privilege", "service_privilege",
               "Сервисные привилегии вместо скидок: бесплатная доставка и сборка, персональный консультант",
               "Service privileges instead of discounts: free delivery and assembly, a personal adviser",
               (("average_check_index", ">=", 1.3), ("promo_index", "<=", 0.7))),
-    OfferRule("limited_edition", "limited_edition", "Лимитированная серия {top_brand} — ранний доступ",
+    OfferRule("limited_edition", "limited_edition", "Ранний доступ к лимитированной серии {top_brand}",
               "Early access to a limited {top_brand} edition", (("age_index", "<=", 0.75),)),
-    OfferRule("cashback", "cashback", "Кэшбэк 5 % баллами на {top_category}",
-              "5% cashback in points on {top_category}", (("orders_index", ">=", 1.2), ("promo_index", "<", 1.3))),
+    OfferRule("cashback", "cashback", "Кэшбэк 5 % баллами в категории «{top_category}»",
+              "5% cashback in points in “{top_category}”", (("orders_index", ">=", 1.2), ("promo_index", "<", 1.3))),
     OfferRule("winback_reminder", "reminder",
-              "Письмо-напоминание: подборка {top_category} и бонус за возвращение",
-              "Reminder: a {top_category} selection and a come-back bonus",
+              "Письмо-напоминание: подборка из категории «{top_category}» и бонус за возвращение",
+              "Reminder: a “{top_category}” selection and a come-back bonus",
               (("decline_probability", ">=", 0.6),)),
     OfferRule("free_delivery", "free_delivery", "Бесплатная доставка при заказе от среднего чека",
               "Free delivery above the average check", (("recency_index", ">=", 1.3),)),
     OfferRule("related_category", "bundle", "Подборка из связанных категорий: {related}",
-              "A selection from related categories: {related}", ()),
+              "A selection from related categories: {related}", (("related_count", ">=", 1),), weight=0.3),
 )
 OPS = {">=": operator.ge, "<=": operator.le, ">": operator.gt, "<": operator.lt}
 
@@ -145,17 +146,25 @@ def segment_evidence(kind: str, key: str, members: pd.DataFrame, base: pd.DataFr
             values[col if col != "probability" else "decline_probability"] = float(members[col].mean())
     cats = [c for c in members.columns if c.startswith("cat_share::")]
     spend = members[cats].multiply(members["monetary"], axis=0).sum() if cats else pd.Series(dtype=float)
-    top_category = spend.idxmax().split("::", 1)[1] if len(spend) and spend.max() > 0 else "—"
+    if not cats:
+        # Without purchase lines, a categorical "favourite category" column stands in when there is one.
+        favourite = next((c for c in members.columns if "категор" in c or "category" in c), None)
+        if favourite is not None and members[favourite].notna().any():
+            spend = members[favourite].value_counts()
+    top_category = str(spend.idxmax()).split("::", 1)[-1] if len(spend) and spend.max() > 0 else "—"
     brands = [c for c in members.columns if c.startswith("brand_share::")]
     bspend = members[brands].multiply(members["monetary"], axis=0).sum() if brands else pd.Series(dtype=float)
     top_brand = bspend.idxmax().split("::", 1)[1] if len(bspend) and bspend.max() > 0 else "—"
     related = tuple(p.related for p in pairs if p.category == top_category)[:2]
+    values["related_count"] = float(len(related))
     return SegmentEvidence(kind, key, len(members), values, top_category, top_brand, related, ab)
 
 
 def _fill(text: str, ev: SegmentEvidence) -> str:
-    related = ", ".join(ev.related) if ev.related else ev.top_category
-    return text.format(top_category=ev.top_category, top_brand=ev.top_brand, related=related)
+    related = ", ".join(f"«{r}»" for r in ev.related)
+    categories = ", ".join(f"«{c}»" for c in (ev.top_category, *ev.related))
+    return text.format(top_category=ev.top_category, top_brand=ev.top_brand, related=related,
+                       categories=categories)
 
 
 def recommend(ev: SegmentEvidence, settings: OffersConfig, campaign_type: str) -> SegmentOffers:
@@ -181,7 +190,7 @@ def recommend(ev: SegmentEvidence, settings: OffersConfig, campaign_type: str) -
         if campaign_failed and rule.type == campaign_type:
             blocked.append((rule.id, "campaign_no_effect_in_segment"))
             continue
-        scored.append((score, rule, tuple(reasons)))
+        scored.append((score * rule.weight, rule, tuple(reasons)))
     scored.sort(key=lambda t: -t[0])
     offers = []
     for rank, (score, rule, reasons) in enumerate(scored[: settings.top_n], start=1):

@@ -3,7 +3,9 @@
 - Preprocessing (impute, scale, one-hot) lives inside each scikit-learn Pipeline, so it is fitted within
   cross-validation folds only.
 - Six candidates, each with a randomized hyper-parameter search under stratified 5-fold CV on a
-  stratified sample of the training part; ROC-AUC is the selection metric.
+  stratified sample of the training part; ROC-AUC is the selection metric. Among candidates within one
+  standard error of the best CV score the simplest is chosen (SIMPLICITY order): a gain smaller than
+  the CV noise does not justify a slower, less readable model.
 - The chosen model is refitted on the training part and judged once on a stratified holdout:
   ROC-AUC, PR-AUC, and F1 / precision / recall at the threshold that maximises F1 on out-of-fold
   training predictions (chosen before the holdout is seen), plus calibration (Brier, binned).
@@ -21,6 +23,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import loguniform, randint, spearmanr
 from sklearn.base import clone
+from sklearn.calibration import CalibratedClassifierCV
 from sklearn.compose import ColumnTransformer
 from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
 from sklearn.impute import SimpleImputer
@@ -47,6 +50,7 @@ from analysis.config import PropensityConfig
 LEAK_MODEL_AUC = 0.995
 LEAK_FEATURE_AUC = 0.98
 SVC_MAX_ROWS = 2500
+SIMPLICITY = ("logreg", "tree", "knn", "boosting", "forest", "svc")
 ID_NAME = re.compile(r"(^|_)(id|uuid|guid|код|номер)($|_)", re.IGNORECASE)
 
 
@@ -103,8 +107,8 @@ class ActionSegment:
     profit_cut: float
     promo_share: float | None
     base_promo_share: float | None
-    average_check: float
-    base_average_check: float
+    average_check: float | None
+    base_average_check: float | None
     top_categories: tuple[tuple[str, float], ...]
 
 
@@ -154,7 +158,7 @@ def _search_space(name: str, seed: int) -> tuple[object, dict]:
     if name == "svc":
         return SVC(random_state=seed), {"model__C": loguniform(0.1, 10), "model__gamma": ["scale", 0.01, 0.1]}
     if name == "forest":
-        return (RandomForestClassifier(n_estimators=150, random_state=seed, n_jobs=2),
+        return (RandomForestClassifier(n_estimators=120, random_state=seed),
                 {"model__max_depth": [None, 6, 10, 16], "model__min_samples_leaf": randint(1, 25),
                  "model__max_features": ["sqrt", 0.5]})
     if name == "boosting":
@@ -240,6 +244,14 @@ def impute_attribute(frame: pd.DataFrame, attribute: str, feature_cols: list[str
                                       accuracy=float(np.mean(oof == y)), classes=tuple(sorted(set(y))))
 
 
+def choose_model(candidates: list[Candidate], folds: int) -> str:
+    """The simplest candidate whose CV score is within one standard error of the best one."""
+    top = max(candidates, key=lambda c: c.cv_score)
+    floor = top.cv_score - top.cv_std / math.sqrt(folds)
+    close = [c for c in candidates if c.cv_score >= floor]
+    return min(close, key=lambda c: SIMPLICITY.index(c.model) if c.model in SIMPLICITY else 99).model
+
+
 def fit_propensity(train: pd.DataFrame, y: np.ndarray, settings: PropensityConfig, target: str,
                    target_source: str, exclude: set[str]) -> tuple[PropensityResult, Pipeline]:
     """Select, fit and evaluate the model; returns the result (no action segment/target list yet)."""
@@ -265,7 +277,7 @@ def fit_propensity(train: pd.DataFrame, y: np.ndarray, settings: PropensityConfi
         if name == "svc" and len(xs) > SVC_MAX_ROWS:
             xs, _, ys, _ = train_test_split(xs, ys, train_size=SVC_MAX_ROWS, stratify=ys, random_state=seed)
         search = RandomizedSearchCV(pipe, space, n_iter=settings.n_iter, scoring="roc_auc", cv=cv,
-                                    random_state=seed, n_jobs=1, refit=False)
+                                    random_state=seed, n_jobs=2, refit=False)
         t0 = time.perf_counter()
         search.fit(xs, ys)
         best = search.best_index_
@@ -276,10 +288,10 @@ def fit_propensity(train: pd.DataFrame, y: np.ndarray, settings: PropensityConfi
                                     time.perf_counter() - t0))
         fitted[name] = pipe.set_params(**search.cv_results_["params"][best])
     search_seconds = time.perf_counter() - started
-    best_name = max(candidates, key=lambda c: c.cv_score).model
+    best_name = choose_model(candidates, settings.cv_folds)
     model = fitted[best_name]
     if best_name == "svc":
-        model.set_params(model__probability=True)
+        model = CalibratedClassifierCV(model, method="sigmoid", cv=3, ensemble=False)
     oof = cross_val_predict(clone(model), x_search, y_search, cv=cv, method="predict_proba")[:, 1]
     precision, recall, thresholds = precision_recall_curve(y_search, oof)
     f1s = 2 * precision * recall / np.maximum(precision + recall, 1e-12)

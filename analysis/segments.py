@@ -71,6 +71,16 @@ class SegmentsResult:
     n_customers: int
 
 
+@dataclass(frozen=True)
+class ClusterModel:
+    """What is needed to place other customers (or the same ones at another date) into the clusters."""
+
+    scaler: StandardScaler
+    kmeans: KMeans | MiniBatchKMeans
+    columns: tuple[str, ...]
+    relabel: dict[int, int]
+
+
 def clustering_matrix(features: CustomerFeatures, customers: pd.DataFrame | None) -> pd.DataFrame:
     """The scaled-to-be feature table used for KMeans (unscaled here)."""
     frame = features.frame
@@ -86,12 +96,14 @@ def clustering_matrix(features: CustomerFeatures, customers: pd.DataFrame | None
     return matrix.fillna(0.0)
 
 
-def _fit(x: np.ndarray, k: int, seed: int, minibatch: bool) -> np.ndarray:
+def _model(k: int, seed: int, minibatch: bool) -> KMeans | MiniBatchKMeans:
     if minibatch:
-        model = MiniBatchKMeans(n_clusters=k, random_state=seed, n_init=3, batch_size=4096)
-    else:
-        model = KMeans(n_clusters=k, random_state=seed, n_init=4)
-    return model.fit_predict(x)
+        return MiniBatchKMeans(n_clusters=k, random_state=seed, n_init=3, batch_size=4096)
+    return KMeans(n_clusters=k, random_state=seed, n_init=4)
+
+
+def _fit(x: np.ndarray, k: int, seed: int, minibatch: bool) -> np.ndarray:
+    return _model(k, seed, minibatch).fit_predict(x)
 
 
 def choose_k(x: np.ndarray, settings: SegmentsConfig, minibatch: bool) -> tuple[int, tuple[KScore, ...]]:
@@ -109,7 +121,7 @@ def choose_k(x: np.ndarray, settings: SegmentsConfig, minibatch: bool) -> tuple[
     return max(stable, key=lambda s: s.silhouette).k, tuple(scores)
 
 
-def _name(z: dict[str, float], top_category: str, second: str | None) -> tuple[str, str, str]:
+def _name(z: dict[str, float], top_category: str) -> tuple[str, str]:
     if z.get("promo_share", 0) >= 0.8:
         ru, en = "Охотники за скидками", "Deal seekers"
     elif z.get("average_check", 0) >= 0.8 and z.get("promo_share", 0) <= 0:
@@ -127,7 +139,7 @@ def _name(z: dict[str, float], top_category: str, second: str | None) -> tuple[s
         tail_ru, tail_en = ", частые покупки", ", frequent"
     elif z.get("orders", 0) <= -0.5:
         tail_ru, tail_en = ", редкие покупки", ", infrequent"
-    return f"{ru}: {top_category.lower()}{tail_ru}", f"{en}: {top_category.lower()}{tail_en}", second or ""
+    return f"{ru}: {top_category.lower()}{tail_ru}", f"{en}: {top_category.lower()}{tail_en}"
 
 
 def _portrait(cid: int, members: pd.DataFrame, base: pd.DataFrame, total_revenue: float,
@@ -150,7 +162,7 @@ def _portrait(cid: int, members: pd.DataFrame, base: pd.DataFrame, total_revenue
             distinctions.append(Distinction(col, float(members[col].mean()), float(base[col].mean()), z[col]))
     distinctions.sort(key=lambda d: -abs(d.std_diff))
     cats = top(CAT_PREFIX)
-    name_ru, name_en, _ = _name(z, cats[0][0] if cats else "—", cats[1][0] if len(cats) > 1 else None)
+    name_ru, name_en = _name(z, cats[0][0] if cats else "—")
     gender = members["gender"] if "gender" in members else None
     known = gender.notna() if gender is not None else None
     return ClusterPortrait(
@@ -166,18 +178,28 @@ def _portrait(cid: int, members: pd.DataFrame, base: pd.DataFrame, total_revenue
         recency_mean=float(members["recency_days"].mean()), distinctions=tuple(distinctions[:4])), z
 
 
+def assign_clusters(model: ClusterModel, features: CustomerFeatures, customers: pd.DataFrame | None,
+                    ) -> pd.Series:
+    """Cluster of each customer under a fitted model (e.g. from features before a campaign started)."""
+    matrix = clustering_matrix(features, customers).reindex(columns=list(model.columns), fill_value=0.0)
+    raw = model.kmeans.predict(model.scaler.transform(matrix.to_numpy(dtype=float)))
+    return pd.Series([model.relabel[v] for v in raw], index=features.frame["id"].to_numpy(), name="cluster")
+
+
 def analyze_segments(features: CustomerFeatures, customers: pd.DataFrame | None,
-                     settings: SegmentsConfig) -> tuple[SegmentsResult, pd.Series]:
-    """Cluster customers and describe each cluster; returns the result and the label per customer id."""
+                     settings: SegmentsConfig) -> tuple[SegmentsResult, pd.Series, ClusterModel]:
+    """Cluster customers and describe each cluster; returns the result, the label per id and the model."""
     matrix = clustering_matrix(features, customers)
-    x = StandardScaler().fit_transform(matrix.to_numpy(dtype=float))
+    scaler = StandardScaler().fit(matrix.to_numpy(dtype=float))
+    x = scaler.transform(matrix.to_numpy(dtype=float))
     minibatch = len(x) > settings.minibatch_above
     if settings.k == "auto":
         k, scores = choose_k(x, settings, minibatch)
         reason = "auto_silhouette"
     else:
         k, scores, reason = int(settings.k), (), "configured"
-    labels = _fit(x, k, 0, minibatch)
+    kmeans = _model(k, 0, minibatch).fit(x)
+    labels = kmeans.labels_
     rng = np.random.default_rng(0)
     sample = rng.choice(len(x), size=min(SILHOUETTE_SAMPLE, len(x)), replace=False)
     silhouette = float(silhouette_score(x[sample], labels[sample]))
@@ -198,7 +220,8 @@ def analyze_segments(features: CustomerFeatures, customers: pd.DataFrame | None,
     result = SegmentsResult(method="minibatch_kmeans" if minibatch else "kmeans", k=k, k_reason=reason,
                             silhouette=silhouette, k_scores=scores, features=tuple(matrix.columns),
                             clusters=tuple(portraits), n_customers=len(base))
-    return result, pd.Series(labels, index=features.frame["id"].to_numpy(), name="cluster")
+    model = ClusterModel(scaler=scaler, kmeans=kmeans, columns=tuple(matrix.columns), relabel=relabel)
+    return result, pd.Series(labels, index=features.frame["id"].to_numpy(), name="cluster"), model
 
 
 def _unique_names(portraits: list[ClusterPortrait]) -> list[ClusterPortrait]:

@@ -13,8 +13,11 @@ from analysis.offers import Offer
 from analysis.propensity import ActionSegment
 
 
-def model_table(features: CustomerFeatures, customers: pd.DataFrame | None) -> pd.DataFrame:
-    """One row per customer: customer attributes (not label/profit) joined with behaviour features."""
+def model_table(features: CustomerFeatures | None, customers: pd.DataFrame | None) -> pd.DataFrame:
+    """One row per customer: customer attributes (not the label) joined with behaviour features."""
+    if features is None:
+        return customers.drop(columns=[c for c in ("label", "gender_imputed") if c in customers]).reset_index(
+            drop=True)
     frame = features.frame
     if customers is not None:
         keep = [c for c in customers.columns if c not in ("label", "gender_imputed")]
@@ -28,14 +31,20 @@ def action_segment(table: pd.DataFrame, probability: np.ndarray, quantile: float
 
     Profit comes from the customers table; without it total spend stands in (said in the documents).
     """
-    profit = table["profit"] if "profit" in table and table["profit"].notna().any() else table["monetary"]
+    if "profit" in table and table["profit"].notna().any():
+        profit = table["profit"]
+    elif "monetary" in table:
+        profit = table["monetary"]
+    else:
+        profit = pd.Series(1.0, index=table.index)
     p_cut = float(np.quantile(probability, quantile))
     profit_cut = float(profit.median())
     mask = (probability >= p_cut) & (profit >= profit_cut).to_numpy()
     members = table[mask]
     cats = [c for c in table.columns if c.startswith(CAT_PREFIX)]
-    spend = members[cats].multiply(members["monetary"], axis=0).sum()
-    shares = spend / max(float(members["monetary"].sum()), 1e-12)
+    has_spend = "monetary" in table
+    spend = members[cats].multiply(members["monetary"], axis=0).sum() if has_spend else pd.Series(dtype=float)
+    shares = spend / max(float(members["monetary"].sum()), 1e-12) if has_spend else spend
     has_promo = "promo_share" in table
     segment = ActionSegment(
         size=int(mask.sum()), share=float(mask.mean()), probability_mean=float(probability[mask].mean())
@@ -43,8 +52,8 @@ def action_segment(table: pd.DataFrame, probability: np.ndarray, quantile: float
         base_profit_mean=float(profit.mean()), probability_cut=p_cut, profit_cut=profit_cut,
         promo_share=float(members["promo_share"].mean()) if has_promo and mask.any() else None,
         base_promo_share=float(table["promo_share"].mean()) if has_promo else None,
-        average_check=float(members["monetary"].sum() / max(members["orders"].sum(), 1)),
-        base_average_check=float(table["monetary"].sum() / max(table["orders"].sum(), 1)),
+        average_check=float(members["monetary"].sum() / max(members["orders"].sum(), 1)) if has_spend else None,
+        base_average_check=float(table["monetary"].sum() / max(table["orders"].sum(), 1)) if has_spend else None,
         top_categories=tuple((c[len(CAT_PREFIX):], float(v)) for c, v in
                              shares.sort_values(ascending=False).head(3).items() if v > 0))
     return segment, pd.Series(mask, index=table["id"].to_numpy())

@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+import warnings
 from pathlib import Path
 
 from rich.console import Console
@@ -65,6 +66,9 @@ def _run(args: argparse.Namespace, console: Console) -> int:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the campaign-report command."""
     args = _parser().parse_args(argv)
+    if not args.debug:
+        warnings.filterwarnings("ignore", category=FutureWarning)
+        warnings.filterwarnings("ignore", category=UserWarning)
     console = Console(stderr=False)
     err = Console(stderr=True)
     try:

@@ -39,7 +39,7 @@ from analysis.offers import (
 from analysis.propensity import PropensityResult, TargetListSummary, fit_propensity, impute_attribute
 from analysis.results import Meta, Results
 from analysis.rfm import analyze_rfm
-from analysis.segments import analyze_segments
+from analysis.segments import ClusterModel, analyze_segments, assign_clusters
 from analysis.targeting import action_segment, model_table, score_population, target_list
 
 OUTPUT_FILES = ("results.json", "brief.pdf", "deck.pptx", "target_list.csv")
@@ -108,15 +108,21 @@ def _analyze(config: Config, con: duckdb.DuckDBPyConnection, workdir: Path, prog
         if "transactions" in raws:
             quality.append(clean_transactions(con, raws["transactions"], config.tables["transactions"],
                                               pd.Timestamp(date.today())))
-    if "transactions" not in raws:
-        raise ConfigError("config.toml: [data.transactions] is required (customer features come from it)")
+    has_tx = "transactions" in raws
+    if not has_tx and config.segments is not None:
+        raise ConfigError("config.toml: [segments] needs [data.transactions] (segments come from purchases)")
+    if not has_tx and customers is None:
+        raise ConfigError("config.toml: needs [data.transactions] or [data.customers]")
     with _stage("features", timings, progress):
-        features = build_customer_features(con, customers["id"] if customers is not None else None)
+        features = build_customer_features(con, customers["id"] if customers is not None else None) \
+            if has_tx else None
         imputation = None
         if customers is not None and config.propensity and "gender" in config.propensity.impute \
                 and "gender" in customers:
-            numeric = [c for c in features.frame.columns if c != "id"]
-            joined = customers[["id", "gender"]].merge(features.frame, on="id", how="left")
+            base = features.frame if features is not None else customers.drop(columns=["gender"])
+            numeric = [c for c in base.columns if c not in ("id", "label", "age")
+                       and pd.api.types.is_numeric_dtype(base[c])]
+            joined = customers[["id", "gender"]].merge(base[["id", *numeric]], on="id", how="left")
             if "age" in customers:
                 joined["age"] = customers["age"].fillna(customers["age"].median()).to_numpy()
                 numeric.append("age")
@@ -128,11 +134,12 @@ def _analyze(config: Config, con: duckdb.DuckDBPyConnection, workdir: Path, prog
     table = model_table(features, customers)
 
     segments_result = rfm_result = None
-    clusters = rfm_labels = None
+    clusters = rfm_labels = cluster_model = None
     cluster_names: dict[int, str] = {}
     if config.segments is not None:
         with _stage("segments", timings, progress):
-            segments_result, clusters = analyze_segments(features, customers, config.segments)
+            assert features is not None
+            segments_result, clusters, cluster_model = analyze_segments(features, customers, config.segments)
             cluster_names = {c.id: c.name_ru if language == "ru" else c.name_en for c in segments_result.clusters}
             if config.segments.rfm:
                 rfm_result, rfm_labels = analyze_rfm(features.frame, config.segments.rfm_rules)
@@ -140,8 +147,8 @@ def _analyze(config: Config, con: duckdb.DuckDBPyConnection, workdir: Path, prog
     experiment_result = None
     if config.experiment is not None and assignment is not None:
         with _stage("experiment", timings, progress):
-            experiment_result = _run_experiment(config, con, assignment, customers, clusters, cluster_names,
-                                                rfm_labels, quality)
+            experiment_result = _run_experiment(config, con, assignment, customers, cluster_model, cluster_names,
+                                                rfm_labels is not None, quality, has_tx)
 
     propensity_result = None
     probability = None
@@ -151,14 +158,17 @@ def _analyze(config: Config, con: duckdb.DuckDBPyConnection, workdir: Path, prog
             propensity_result, probability = _run_propensity(config, con, table, customers, features)
             propensity_result = dataclasses.replace(propensity_result, imputation=imputation)
 
-    with _stage("offers", timings, progress):
-        offers_result, action_mask, action_offers, action = _run_offers(
-            config, con, table, probability, clusters, cluster_names, rfm_labels, experiment_result)
-        if propensity_result is not None:
-            propensity_result = dataclasses.replace(propensity_result, action_segment=action)
+    offers_result = action_mask = action_offers = None
+    if has_tx or probability is not None:
+        with _stage("offers", timings, progress):
+            offers_result, action_mask, action_offers, action = _run_offers(
+                config, con, table, probability, clusters, cluster_names, rfm_labels, experiment_result, has_tx)
+            if propensity_result is not None:
+                propensity_result = dataclasses.replace(propensity_result, action_segment=action)
     if propensity_result is not None and probability is not None:
         selected = score_population(con, table, config.propensity.score_filter)
-        cluster_offer = {s.key: s.offers[0] for s in offers_result.segments if s.kind == "cluster" and s.offers}
+        cluster_offer = {s.key: s.offers[0] for s in offers_result.segments if s.kind == "cluster" and s.offers} \
+            if offers_result is not None else {}
         full_list = target_list(table, probability, selected, clusters, cluster_names, cluster_offer,
                                 action_mask, action_offers.offers[0] if action_offers and action_offers.offers
                                 else None, language)
@@ -172,15 +182,29 @@ def _analyze(config: Config, con: duckdb.DuckDBPyConnection, workdir: Path, prog
 
     meta = Meta(title=config.report.title, language=language, currency=config.report.currency,
                 created=datetime.now().astimezone().isoformat(timespec="seconds"), config_hash=config.digest,
-                inputs=tuple(inputs), versions=_versions(), as_of=features.as_of.isoformat(),
-                n_customers=len(features.frame))
+                inputs=tuple(inputs), versions=_versions(),
+                as_of=features.as_of.isoformat() if features is not None else None, n_customers=len(table))
     results = Results(meta=meta, data_quality=tuple(quality), experiment=experiment_result,
                       segments=segments_result, rfm=rfm_result, propensity=propensity_result,
                       offers=offers_result)
     return results, full_list
 
 
-def _run_experiment(config, con, assignment, customers, clusters, cluster_names, rfm_labels, quality):
+def _pre_campaign_segments(con, customers, start: date, cluster_model: ClusterModel | None,
+                           with_rfm: bool) -> tuple[pd.Series | None, pd.Series | None]:
+    """Clusters and RFM from purchases before the campaign: segmenting the readout by anything the
+    campaign itself changed (October purchases move RFM scores) would bias the per-segment effects."""
+    con.execute(f"CREATE OR REPLACE TEMP VIEW tx_pre AS SELECT * FROM tx WHERE date < DATE '{start:%Y-%m-%d}'")
+    if con.execute("SELECT count(*) FROM tx_pre").fetchone()[0] == 0:
+        return None, None
+    ids = customers["id"] if customers is not None else None
+    pre = build_customer_features(con, ids, table="tx_pre", as_of=pd.Timestamp(start))
+    clusters = assign_clusters(cluster_model, pre, customers) if cluster_model is not None else None
+    rfm = analyze_rfm(pre.frame)[1] if with_rfm else None
+    return clusters, rfm
+
+
+def _run_experiment(config, con, assignment, customers, cluster_model, cluster_names, with_rfm, quality, has_tx):
     settings = config.experiment
     source = config.tables["experiment"]
     groups = sorted(assignment["grp"].unique())
@@ -192,15 +216,26 @@ def _run_experiment(config, con, assignment, customers, clusters, cluster_names,
         raise InputError(source.path.name if source.path else "experiment",
                          "the experiment has a single group; nothing to compare", column=source.column("group"),
                          value=groups[0])
-    if settings.start is None or settings.end is None:
+    has_outcomes = any(c in assignment for c in ("converted", "revenue"))
+    if not has_tx and not has_outcomes:
+        raise ConfigError("config.toml: [data.experiment] needs outcome columns (converted, revenue) "
+                          "or a [data.transactions] table")
+    if has_tx and (settings.start is None or settings.end is None):
         raise ConfigError("config.toml: [experiment] needs start and end dates")
-    start, end = (pd.Timestamp(settings.start).date(), pd.Timestamp(settings.end).date())
-    outcomes = experiment_outcomes(con, assignment, start, end)
-    units = assignment[["customer_id", "grp"]].merge(outcomes, on="customer_id", how="left")
-    for col, role in (("converted", "converted"), ("revenue", "revenue"), ("orders", "orders")):
-        if role in assignment and assignment[role].notna().any():
-            units[col] = assignment[role].fillna(0.0).to_numpy(dtype=float)
-    if "converted" in assignment and "orders" not in assignment:
+    start = pd.Timestamp(settings.start).date() if settings.start else None
+    end = pd.Timestamp(settings.end).date() if settings.end else None
+    if has_tx:
+        outcomes = experiment_outcomes(con, assignment, start, end)
+        units = assignment[["customer_id", "grp"]].merge(outcomes, on="customer_id", how="left")
+    else:
+        units = assignment[["customer_id", "grp"]].assign(
+            converted=0.0, orders=0.0, revenue=0.0, pre_converted=0.0, pre_orders=0.0, pre_revenue=0.0)
+    for col in ("converted", "revenue", "orders", "pre_revenue"):
+        if col in assignment and assignment[col].notna().any():
+            units[col] = assignment[col].fillna(0.0).to_numpy(dtype=float)
+    if "converted" not in assignment and not has_tx:
+        units["converted"] = (units["revenue"] > 0).astype(float)
+    if "orders" not in assignment:
         units["orders"] = np.maximum(units["orders"], units["converted"])
     if customers is not None:
         unknown = int((~units["customer_id"].isin(customers["id"])).sum())
@@ -208,6 +243,8 @@ def _run_experiment(config, con, assignment, customers, clusters, cluster_names,
             quality.append(TableQuality("experiment", len(units), len(units), (QualityIssue(
                 "unknown_customer", source.column("customer_id"), unknown,
                 "kept; no customer attributes for them"),)))
+    clusters, rfm_labels = _pre_campaign_segments(con, customers, start, cluster_model, with_rfm) \
+        if has_tx and start else (None, None)
     segment_map = {}
     for dim in settings.segment_by:
         if dim == "cluster" and clusters is not None:
@@ -217,10 +254,10 @@ def _run_experiment(config, con, assignment, customers, clusters, cluster_names,
         elif customers is not None and dim in customers:
             segment_map[dim] = customers.set_index("id")[dim]
     observational = ()
-    if settings.observational is not None:
+    if settings.observational is not None and has_tx:
         daily = daily_series(con, settings.observational.city)
         observational = estimate_promo_days(daily, settings.observational, settings.confidence)
-    days = (end - start).days + 1
+    days = (end - start).days + 1 if start and end else 0
     excluded = sum(i.count for q in quality if q.name == "experiment" for i in q.issues
                    if i.kind == "customer_in_several_groups")
     return analyze_experiment(units, settings, control, excluded, segment_map, observational,
@@ -273,9 +310,9 @@ def _run_propensity(config: Config, con, table: pd.DataFrame, customers, feature
     return result, probability
 
 
-def _run_offers(config, con, table, probability, clusters, cluster_names, rfm_labels, experiment_result):
+def _run_offers(config, con, table, probability, clusters, cluster_names, rfm_labels, experiment_result, has_tx):
     settings = config.offers
-    pairs = co_purchase_pairs(con, settings.min_support)
+    pairs = co_purchase_pairs(con, settings.min_support) if has_tx else ()
     base = table.copy()
     if probability is not None:
         base["probability"] = probability

@@ -152,6 +152,16 @@ def add_chart(slide, spec: ChartSpec, left, top, width, height):
         lowest = min(min(s.values) for s in spec.series)
         if lowest >= 0:
             value_axis.minimum_scale = 0  # bars start at zero
+        tops = [v + (e or 0) for s in spec.series for v, e in zip(s.values, s.err_plus or [0] * len(s.values),
+                                                                  strict=True)]
+        bottoms = [v - (e or 0) for s in spec.series for v, e in zip(s.values, s.err_minus or [0] * len(s.values),
+                                                                     strict=True)]
+        if any(s.err_plus for s in spec.series):
+            value_axis.maximum_scale = _nice(max(tops) * 1.05)
+            if min(bottoms) < 0:
+                value_axis.minimum_scale = -_nice(-min(bottoms) * 1.05)
+    if spec.kind == "bar":
+        chart.category_axis.reverse_order = True  # first category on top, as in the brief
     if spec.category_title:
         chart.category_axis.has_title = True
         chart.category_axis.axis_title.text_frame.text = spec.category_title
@@ -175,6 +185,14 @@ def add_chart(slide, spec: ChartSpec, left, top, width, height):
             series.data_labels.number_format_is_linked = False
             series.data_labels.font.size = Pt(10)
     return frame
+
+
+def _nice(x: float) -> float:
+    """Round an axis bound up to 1, 2, 2.5 or 5 times a power of ten."""
+    if x <= 0:
+        return 0.0
+    power = 10 ** math.floor(math.log10(x))
+    return next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= x)
 
 
 def _notes(slide, text: str) -> None:

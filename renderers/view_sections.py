@@ -274,7 +274,8 @@ def propensity_section(f: Formatter, results: Results, source: str, summary: dic
         line = f.t("propensity.target_list", size=f.integer(tl.size), filter=tl.score_filter or f.t(
             "propensity.all_customers"), above=f.integer(tl.above_threshold), threshold=f.number(tl.threshold, 2))
         sec.paragraphs.append(line)
-        summary["key_numbers"].append({"label": "target_list.csv", "value": f.integer(tl.above_threshold),
+        summary["key_numbers"].append({"label": f.t("propensity.list_label", threshold=f.number(tl.threshold, 2)),
+                                       "value": f.integer(tl.above_threshold),
                                        "detail": line, "significant": True})
     a = p.action_segment
     if a is not None and a.size:
@@ -304,6 +305,7 @@ def offers_section(f: Formatter, results: Results, source: str, summary: dict[st
             f.t("offers.col_category"), f.t("offers.col_related"), f.t("offers.col_lift"), f.t("offers.col_support")],
             "rows": [[p.category, p.related, f.number(p.lift, 2), f.percent(p.support, 1)] for p in o.pairs[:12]],
             "numeric": [2, 3]})
+    rfm_rows: list[list[str]] = []
     for s in o.segments:
         if s.kind == "cluster":
             title = f.t("offers.cluster", name=names.get(s.key, s.key))
@@ -330,11 +332,19 @@ def offers_section(f: Formatter, results: Results, source: str, summary: dict[st
             lines.append(f.t("offers.too_few" if reason == "too_few_customers" else "offers.blocked_campaign"))
         if not s.offers and not s.blocked:
             lines.append(f.t("offers.none"))
-        card = {"title": title, "lines": lines, "kind": s.kind}
-        sec.cards.append(card)
+        if s.kind == "rfm":
+            rfm_rows.append([title.split(": ", 1)[-1], f.integer(s.size), ", ".join(facts[:2]),
+                             "; ".join((o.text_ru if f.language == "ru" else o.text_en) for o in s.offers[:2])
+                             or (lines[-1] if len(lines) > 1 else "—")])
+            continue
+        sec.cards.append({"title": title, "lines": lines, "kind": s.kind})
         if s.offers and s.kind in ("cluster", "action"):
             text = s.offers[0].text_ru if f.language == "ru" else s.offers[0].text_en
             summary["offers"].append({"segment": title, "offer": text})
+    if rfm_rows:
+        sec.tables.append({"title": f.t("offers.rfm_table"), "header": [
+            f.t("segments.col_rfm"), f.t("segments.col_size"), f.t("offers.evidence"), f.t("offers.col_offer")],
+            "rows": rfm_rows, "numeric": [1]})
     sec.notes = f.t("offers.note")
     return sec
 
