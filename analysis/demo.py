@@ -115,7 +115,7 @@ class PlantedTruth:
 
 
 def _day_weights(days: pd.DatetimeIndex) -> np.ndarray:
-    weekday = np.where(days.dayofweek >= 5, 1.25, 1.0)
+    weekday = np.where(days.day_of_week >= 5, 1.25, 1.0)
     trend = 1 + 0.10 * np.arange(len(days)) / len(days)
     banner = np.where(days.day == BANNER_DAY, BANNER_MULTIPLIER, 1.0)
     return weekday * trend * banner

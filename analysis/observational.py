@@ -45,7 +45,7 @@ def estimate_promo_days(daily: pd.DataFrame, settings: ObservationalConfig,
         return ()
     design = pd.DataFrame({"promo": promo.astype(float),
                            "trend": np.arange(len(daily), dtype=float) / max(len(daily) - 1, 1)})
-    design = design.join(pd.get_dummies(daily["date"].dt.dayofweek, prefix="wd", drop_first=True,
+    design = design.join(pd.get_dummies(daily["date"].dt.day_of_week, prefix="wd", drop_first=True,
                                         dtype=float))
     design = design.join(pd.get_dummies(daily["date"].dt.to_period("M").astype(str), prefix="m",
                                         drop_first=True, dtype=float))
