@@ -39,6 +39,14 @@ DEFAULT_CATALOGUE = (
               "Письмо-напоминание: подборка из категории «{top_category}» и бонус за возвращение",
               "Reminder: a “{top_category}” selection and a come-back bonus",
               (("decline_probability", ">=", 0.6),)),
+    OfferRule("winback_recency", "reminder",
+              "Персональное письмо «Мы скучаем»: подборка из категории «{top_category}» и бонус на 30 дней",
+              "A personal “we miss you” e-mail: a “{top_category}” selection and a 30-day bonus",
+              (("recency_index", ">=", 1.8),)),
+    OfferRule("loyalty_exclusive", "service_privilege",
+              "Программа лояльности: повышенные бонусы и ранний доступ к новинкам",
+              "Loyalty programme: higher bonuses and early access to new items",
+              (("monetary_index", ">=", 1.5), ("orders_index", ">=", 1.5))),
     OfferRule("free_delivery", "free_delivery", "Бесплатная доставка при заказе от среднего чека",
               "Free delivery above the average check", (("recency_index", ">=", 1.3),)),
     OfferRule("related_category", "bundle", "Подборка из связанных категорий: {related}",
@@ -141,6 +149,14 @@ def segment_evidence(kind: str, key: str, members: pd.DataFrame, base: pd.DataFr
         v = index(col)
         if v is not None and math.isfinite(v):
             values[name] = v
+    for col in members.columns:
+        # Shares of each value of small categorical attributes, e.g. "share:тип_сервиса=премиум",
+        # so that a catalogue rule can say "no subscription -> premium trial".
+        series = base[col]
+        small_categorical = not pd.api.types.is_numeric_dtype(series) and 2 <= series.nunique() <= 6
+        if small_categorical and not col.startswith(("cat_share", "brand_share")):
+            for value in series.dropna().unique():
+                values[f"share:{col}={value}"] = float((members[col] == value).mean())
     for col in ("promo_share", "average_check", "orders", "profit", "probability"):
         if col in members and members[col].notna().any():
             values[col if col != "probability" else "decline_probability"] = float(members[col].mean())
@@ -167,9 +183,15 @@ def _fill(text: str, ev: SegmentEvidence) -> str:
                        categories=categories)
 
 
+def catalogue_with(extra: tuple[OfferRule, ...]) -> tuple[OfferRule, ...]:
+    """The default catalogue extended by config offers; a config offer with a default's id replaces it."""
+    ids = {o.id for o in extra}
+    return tuple(o for o in DEFAULT_CATALOGUE if o.id not in ids) + tuple(extra)
+
+
 def recommend(ev: SegmentEvidence, settings: OffersConfig, campaign_type: str) -> SegmentOffers:
     """Rank the eligible offers for one segment, applying the guardrails."""
-    catalogue = settings.catalogue or DEFAULT_CATALOGUE
+    catalogue = catalogue_with(settings.catalogue)
     blocked: list[tuple[str, str]] = []
     if ev.size < settings.min_customers:
         return SegmentOffers(ev.kind, ev.key, ev.size, ev, (), (("*", "too_few_customers"),))

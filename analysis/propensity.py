@@ -252,6 +252,16 @@ def choose_model(candidates: list[Candidate], folds: int) -> str:
     return min(close, key=lambda c: SIMPLICITY.index(c.model) if c.model in SIMPLICITY else 99).model
 
 
+def out_of_fold_probability(model, x: pd.DataFrame, y: np.ndarray, folds: int, seed: int) -> np.ndarray:
+    """Scores for the customers the model learned from, each predicted by a model that did not see it.
+
+    In-sample scores are optimistic (a distance-weighted KNN gives every training customer 1.0), so
+    segments and lists built on labelled customers use these instead.
+    """
+    cv = StratifiedKFold(folds, shuffle=True, random_state=seed)
+    return cross_val_predict(clone(model), x, y, cv=cv, method="predict_proba")[:, 1]
+
+
 def fit_propensity(train: pd.DataFrame, y: np.ndarray, settings: PropensityConfig, target: str,
                    target_source: str, exclude: set[str]) -> tuple[PropensityResult, Pipeline]:
     """Select, fit and evaluate the model; returns the result (no action segment/target list yet)."""

@@ -133,12 +133,14 @@ def _name(z: dict[str, float], top_category: str) -> tuple[str, str]:
     elif z.get("recency_days", 0) >= 0.8:
         ru, en = "Угасающие", "Fading"
     else:
-        ru, en = "Основа базы", "Core customers"
+        ru = en = ""  # nothing stands out in behaviour: the category is the name
     tail_ru, tail_en = "", ""
     if z.get("orders", 0) >= 0.5 and en != "Frequent buyers":
         tail_ru, tail_en = ", частые покупки", ", frequent"
     elif z.get("orders", 0) <= -0.5:
         tail_ru, tail_en = ", редкие покупки", ", infrequent"
+    if not ru:
+        return f"{top_category}{tail_ru}", f"{top_category}{tail_en}"
     return f"{ru}: {top_category.lower()}{tail_ru}", f"{en}: {top_category.lower()}{tail_en}"
 
 

@@ -12,6 +12,7 @@ import warnings
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 
 from analysis.errors import UserError
 
@@ -53,7 +54,7 @@ def _run(args: argparse.Namespace, console: Console) -> int:
                              progress=lambda stage: status.update(f"[bold]{STAGE_LABELS.get(stage, stage)}…"))
     for stage, seconds in outcome.stage_seconds.items():
         console.print(f"  {STAGE_LABELS.get(stage, stage):<22} {seconds:6.1f} s")
-    console.print(f"[green]Готово[/green] за {time.perf_counter() - started:.1f} s → {outcome.output_dir}")
+    console.print(f"[green]Готово[/green] за {time.perf_counter() - started:.1f} s → {escape(str(outcome.output_dir))}")
     for name in outcome.files:
         console.print(f"  {name}")
     if args.send:
@@ -89,14 +90,14 @@ def main(argv: list[str] | None = None) -> int:
 
             return watch(args.config, args.interval, args.once, console=console)
     except UserError as exc:
-        err.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
+        err.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False, soft_wrap=True)
         return exc.exit_code
     except KeyboardInterrupt:
         return 130
     except Exception as exc:  # a bug: one line unless --debug
         if args.debug:
             raise
-        err.print(f"[red]internal error:[/red] {type(exc).__name__}: {exc} (rerun with --debug for details)",
+        err.print(f"[red]internal error:[/red] {type(exc).__name__}: {escape(str(exc))} (rerun with --debug)",
                   highlight=False, soft_wrap=True)
         return 1
     return 0

@@ -36,7 +36,13 @@ from analysis.offers import (
     recommend,
     segment_evidence,
 )
-from analysis.propensity import PropensityResult, TargetListSummary, fit_propensity, impute_attribute
+from analysis.propensity import (
+    PropensityResult,
+    TargetListSummary,
+    fit_propensity,
+    impute_attribute,
+    out_of_fold_probability,
+)
 from analysis.results import Meta, Results
 from analysis.rfm import analyze_rfm
 from analysis.segments import ClusterModel, analyze_segments, assign_clusters
@@ -286,11 +292,14 @@ def _run_propensity(config: Config, con, table: pd.DataFrame, customers, feature
             # Score the chosen population out of sample: it is left out of fitting.
             keep = ~selected[known]
             train, y = train[keep], y[keep]
-        result, model = fit_propensity(train.reset_index(drop=True), y, settings,
-                                       target=f"{source.column('label')} = {positive}", target_source="label",
-                                       exclude=exclude)
-        probability = model.predict_proba(table[list(result.features)])[:, 1]
-        return result, probability
+        train = train.reset_index(drop=True)
+        result, model = fit_propensity(train, y, settings, target=f"{source.column('label')} = {positive}",
+                                       target_source="label", exclude=exclude)
+        cols = list(result.features)
+        probability = pd.Series(model.predict_proba(table[cols])[:, 1], index=table["id"].to_numpy())
+        oof = out_of_fold_probability(model, train[cols], y, settings.cv_folds, settings.seed)
+        probability[train["id"].to_numpy()] = oof
+        return result, probability.to_numpy()
     # Derived target: no purchase in the last `horizon_days`, from features computed before that.
     cutoff = pd.Timestamp(features.as_of) - pd.Timedelta(days=settings.horizon_days)
     con.execute(f"CREATE OR REPLACE TEMP VIEW tx_before AS SELECT * FROM tx WHERE date < DATE "
@@ -306,6 +315,7 @@ def _run_propensity(config: Config, con, table: pd.DataFrame, customers, feature
     result, model = fit_propensity(past_table, y, settings,
                                    target=f"no_purchase_{settings.horizon_days}d", target_source="derived",
                                    exclude=exclude)
+    # Scores use the features as of today: the probability of no purchase in the next horizon.
     probability = model.predict_proba(table[list(result.features)])[:, 1]
     return result, probability
 

@@ -46,16 +46,16 @@ def _fmt(spec: ChartSpec, value: float) -> str:
     return f"{value:.{spec.decimals}f}".replace(".", spec.decimal_mark).replace("-", "−")
 
 
-def render_svg(spec: ChartSpec, width_in: float = 7.0, height_in: float = 2.9) -> str:
+def render_svg(spec: ChartSpec, width_in: float = 4.2, height_in: float = 2.8) -> str:
     """The chart as an SVG string (text kept as text, font named explicitly)."""
     plt.rcParams.update({"font.family": FONT, "font.size": 8.5, "svg.fonttype": "none",
                          "axes.edgecolor": GRID, "axes.labelcolor": TEXT, "xtick.color": TEXT,
                          "ytick.color": TEXT})
     n_cat = len(spec.categories)
     if spec.kind == "bar":
-        height_in = max(height_in, 0.75 + 0.32 * n_cat * max(len(spec.series), 1))
+        height_in = max(height_in, 0.9 + 0.22 * n_cat * max(len(spec.series), 1))
     fig, ax = plt.subplots(figsize=(width_in, height_in))
-    labels = [textwrap.fill(c, 26) for c in spec.categories]
+    labels = [textwrap.fill(c, 22 if spec.kind == "bar" else 14) for c in spec.categories]
     k = len(spec.series)
     width = 0.8 / max(k, 1)
     positions = list(range(n_cat))
@@ -101,10 +101,10 @@ def render_svg(spec: ChartSpec, width_in: float = 7.0, height_in: float = 2.9) -
     ax.set_axisbelow(True)
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
-    ax.set_title(spec.title, loc="left", fontsize=10, fontweight="bold", color=TEXT)
+    ax.set_title(textwrap.fill(spec.title, 52), loc="left", fontsize=9.5, fontweight="bold", color=TEXT)
     if k > 1:
         ax.legend(frameon=False, fontsize=8, loc="best")
-    fig.text(0.01, 0.005, spec.source, fontsize=6.5, color="#666666", ha="left", va="bottom")
+    fig.text(0.01, 0.005, textwrap.fill(spec.source, 80), fontsize=6, color="#666666", ha="left", va="bottom")
     fig.tight_layout(rect=(0, 0.05, 1, 1))
     buf = io.StringIO()
     fig.savefig(buf, format="svg", bbox_inches="tight")

@@ -7,11 +7,12 @@ Missing or non-finite numbers print as an em dash, never as NaN.
 from __future__ import annotations
 
 import math
-import tomllib
 from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
+
+import tomllib
 
 LOCALE_DIR = Path(__file__).resolve().parent.parent / "templates" / "locale"
 NBSP = "\u00a0"
@@ -82,6 +83,11 @@ class Formatter:
         if p < 0.001:
             return "<" + NBSP + self.number(0.001, 3)
         return self.number(p, 3)
+
+    def p_text(self, p: float | None) -> str:
+        """"= 0,005" or "< 0,001": to follow a "p" in a sentence."""
+        text = self.p_value(p)
+        return text if text.startswith("<") else "=" + NBSP + text
 
     def ratio(self, x: float | None, digits: int = 2) -> str:
         return self.number(x, digits)

@@ -12,7 +12,7 @@ from typing import Any
 from analysis.experiment import MetricResult
 from analysis.features import BRAND_PREFIX, CAT_PREFIX
 from analysis.results import Results
-from renderers.charts import ChartSpec, Series
+from renderers.charts import ChartSpec
 from renderers.format import Formatter
 
 
@@ -66,7 +66,7 @@ def verdict_sentence(f: Formatter, results: Results, treatment: str) -> tuple[st
     conf = f.percent(exp.confidence, 0)
     values = dict(treatment=treatment, metric=f.t(f"metric.{m.metric}"), metric_acc=f.t(f"metric_acc.{m.metric}"),
                   lift=_lift_text(f, m), conf=conf, ci_low=f.percent(m.rel_ci_low, 1, sign=True),
-                  ci_high=f.percent(m.rel_ci_high, 1, sign=True), p=f.p_value(m.p_adjusted),
+                  ci_high=f.percent(m.rel_ci_high, 1, sign=True), p=f.p_text(m.p_adjusted),
                   mde=f.percent(m.mde, 1))
     if decision.verdict == "invalid":
         values["reasons"] = "; ".join(f.t(f"reason.{r}") for r in decision.reasons)

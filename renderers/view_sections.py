@@ -10,7 +10,7 @@ from renderers.charts import ChartSpec, Series
 from renderers.format import Formatter
 from renderers.view import Section, feature_label, verdict_sentence
 
-MAX_SEGMENT_ROWS = 14
+MAX_SEGMENT_ROWS = 12
 
 
 def _pct_chart_values(values: list[float]) -> tuple[float, ...]:
@@ -28,7 +28,7 @@ def experiment_section(f: Formatter, results: Results, source: str, summary: dic
         sec.warnings.append(sentence) if code == "invalid" else sec.paragraphs.append(sentence)
     sec.headline = summary["verdicts"][0]["headline"] if summary["verdicts"] else sec.title
     sec.paragraphs.append(f.t("experiment.window", start=f.date(exp.start), end=f.date(exp.end), control=exp.control))
-    srm_line = f.t("experiment.srm_ok" if exp.srm.ok else "experiment.srm_bad", p=f.p_value(exp.srm.p_value))
+    srm_line = f.t("experiment.srm_ok" if exp.srm.ok else "experiment.srm_bad", p=f.p_text(exp.srm.p_value))
     (sec.paragraphs if exp.srm.ok else sec.warnings).append(srm_line)
     if exp.excluded_customers:
         sec.paragraphs.append(f.t("experiment.excluded", n=f.integer(exp.excluded_customers)))
@@ -66,9 +66,10 @@ def experiment_section(f: Formatter, results: Results, source: str, summary: dic
                 summary["key_numbers"].append({
                     "label": f.t(f"metric.{m.metric}"),
                     "value": f.percent(m.rel_lift, 1, sign=True),
-                    "detail": f"{f.metric_value(m.metric, m.control_value)} → {f.metric_value(m.metric, m.treatment_value)}"
-                              f"; {conf} CI {f.percent(m.rel_ci_low, 1, sign=True)} … "
-                              f"{f.percent(m.rel_ci_high, 1, sign=True)}; p {f.p_value(m.p_adjusted)}",
+                    "detail": f"{f.metric_value(m.metric, m.control_value)} → "
+                              f"{f.metric_value(m.metric, m.treatment_value)}; {conf} {f.t('doc.ci')} "
+                              f"{f.percent(m.rel_ci_low, 1, sign=True)} … {f.percent(m.rel_ci_high, 1, sign=True)}; "
+                              f"p {f.p_text(m.p_adjusted)}",
                     "significant": m.significant})
         series = []
         for t in treatments:
@@ -78,13 +79,15 @@ def experiment_section(f: Formatter, results: Results, source: str, summary: dic
                                  _pct_chart_values([m.rel_lift - m.rel_ci_low for m in ms]),
                                  _pct_chart_values([m.rel_ci_high - m.rel_lift for m in ms])))
         chart = ChartSpec("lift", "column", f.t("experiment.lift_chart", conf=conf), f.t("experiment.lift_unit"),
-                          tuple(f.t(f"metric.{m.metric}") for m in shown), tuple(series), source,
+                          tuple(f.t(f"metric_short.{m.metric}") for m in shown), tuple(series), source,
                           decimal_mark=f.decimal)
         sec.charts.append(chart)
         sec.headlines["lift"] = sec.headline
     seg_rows = [e for e in exp.by_segment if e.metric == exp.primary]
     if seg_rows:
-        seg_rows = sorted(seg_rows, key=lambda e: (e.dimension, -e.n_control))[:MAX_SEGMENT_ROWS]
+        order = {"cluster": 0, "rfm": 1}
+        seg_rows = sorted(seg_rows, key=lambda e: (order.get(e.dimension, 2), e.dimension, -e.n_control))
+        seg_rows = seg_rows[:MAX_SEGMENT_ROWS]
         sec.tables.append({"title": f.t("experiment.by_segment"), "header": [
             f.t("experiment.col_dimension"), f.t("experiment.col_segment"), f.t("experiment.col_n"),
             f.t("experiment.col_diff"), f.t("experiment.col_lift"), f.t("experiment.col_p")],
@@ -162,8 +165,8 @@ def segments_section(f: Formatter, results: Results, source: str, summary: dict[
             sec.charts.append(ChartSpec("silhouette", "line", f.t("segments.silhouette_chart"),
                                         f.t("segments.silhouette_unit"), tuple(str(s.k) for s in seg.k_scores),
                                         (Series(f.t("segments.silhouette_unit"),
-                                                tuple(s.silhouette for s in seg.k_scores)),), source, category_title="k",
-                                        decimals=2, decimal_mark=f.decimal))
+                                                tuple(s.silhouette for s in seg.k_scores)),), source,
+                                        category_title="k", decimals=2, decimal_mark=f.decimal))
             sec.headlines["silhouette"] = f.t(
                 "segments.k_auto", k=seg.k, silhouette=f.number(seg.silhouette, 2)).split(" (")[0]
         base_promo = None
@@ -185,7 +188,8 @@ def segments_section(f: Formatter, results: Results, source: str, summary: dict[
             if c.top_brands:
                 lines.append(f.t("segments.top_brands", items=", ".join(
                     f"{name} {f.percent(v, 0)}" for name, v in c.top_brands)))
-            distinct = [f"{feature_label(f, d.feature)} ({f.t('segments.more') if d.std_diff > 0 else f.t('segments.less')}, "
+            distinct = [f"{feature_label(f, d.feature)} "
+                        f"({f.t('segments.more' if d.std_diff > 0 else 'segments.less')}, "
                         f"{f.number(d.std_diff, 1, sign=True)} σ)" for d in c.distinctions[:3]]
             lines.append(f.t("segments.distinct", items="; ".join(distinct)))
             sec.cards.append({"title": f"{f.t('segments.cluster', id=c.id)} — «{cluster_name(f, c)}»", "lines": lines})
@@ -263,7 +267,8 @@ def propensity_section(f: Formatter, results: Results, source: str, summary: dic
                                 source, category_title=f.t("propensity.gains_x"), decimals=0, decimal_mark=f.decimal))
     top30 = p.gains[2][1] if len(p.gains) > 2 else math.nan
     sec.headlines["gains"] = (f"Топ-30 % списка находит {f.percent(top30, 0)} положительного класса"
-                              if f.language == "ru" else f"The top 30% of the list finds {f.percent(top30, 0)} of positives")
+                              if f.language == "ru" else
+                              f"The top 30% of the list finds {f.percent(top30, 0)} of positives")
     if p.imputation is not None:
         im = p.imputation
         line = f.t("propensity.imputation", n=f.integer(im.n_imputed), f1=f.number(im.f1, 2),
@@ -320,7 +325,8 @@ def offers_section(f: Formatter, results: Results, source: str, summary: dict[st
                  + "; " + ", ".join(facts[:5])]
         if ev.ab is not None:
             lines.append(f"A/B ({f.t('metric.' + ev.ab.metric)}): {f.percent(ev.ab.rel_lift, 1, sign=True)} "
-                         f"({f.metric_diff(ev.ab.metric, ev.ab.ci_low)} … {f.metric_diff(ev.ab.metric, ev.ab.ci_high)})")
+                         f"({f.metric_diff(ev.ab.metric, ev.ab.ci_low)} … "
+                         f"{f.metric_diff(ev.ab.metric, ev.ab.ci_high)})")
         for offer in s.offers:
             text = offer.text_ru if f.language == "ru" else offer.text_en
             lines.append(f"{offer.rank}. {text}")

@@ -7,8 +7,8 @@ import math
 import numpy as np
 import pytest
 from scipy import stats
-from statsmodels.stats.multitest import multipletests
 from statsmodels.stats import proportion as sm_proportion
+from statsmodels.stats.multitest import multipletests
 
 from analysis.stats import GroupMoments, adjust_pvalues, compare, srm_test
 
@@ -48,7 +48,8 @@ def test_two_proportions_match_statsmodels():
     c = compare(GroupMoments.from_arrays(a), GroupMoments.from_arrays(b), use_t=False)
     ref = sm_proportion.test_proportions_2indep(b.sum(), len(b), a.sum(), len(a), method="wald", compare="diff",
                                   correction=False)
-    low, high = sm_proportion.confint_proportions_2indep(b.sum(), len(b), a.sum(), len(a), method="wald", compare="diff")
+    low, high = sm_proportion.confint_proportions_2indep(b.sum(), len(b), a.sum(), len(a), method="wald",
+                                                         compare="diff")
     # ddof=1 sample variance vs statsmodels' n-denominator: agreement to 1e-3 relative.
     assert c.p_value == pytest.approx(ref.pvalue, rel=2e-3)
     assert (c.ci_low, c.ci_high) == pytest.approx((low, high), rel=2e-3)

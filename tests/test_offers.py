@@ -1,0 +1,82 @@
+"""Offers: planted behaviour -> planted offer, co-purchase lift by hand, guardrails."""
+
+from __future__ import annotations
+
+import duckdb
+import pandas as pd
+import pytest
+
+from analysis.config import OffersConfig
+from analysis.experiment import SegmentEffect
+from analysis.offers import co_purchase_pairs, recommend, segment_evidence
+
+
+def test_planted_types_get_planted_offers(small_run):
+    results = small_run.results
+    by_cluster = {s.key: s for s in results.offers.segments if s.kind == "cluster"}
+    names = {str(c.id): c.name_ru for c in results.segments.clusters}
+    hunters = next(k for k, n in names.items() if n.startswith("Охотники за скидками"))
+    premium = next(k for k, n in names.items() if n.startswith("Премиальные"))
+    assert {o.offer_type for o in by_cluster[hunters].offers} & {"discount", "bundle", "cashback"}
+    assert by_cluster[hunters].offers[0].offer_type in ("discount", "bundle")
+    assert by_cluster[premium].offers[0].offer_type == "service_privilege"
+    assert "discount" not in {o.offer_type for o in by_cluster[premium].offers}
+
+
+def test_co_purchase_lift_by_hand():
+    con = duckdb.connect()
+    baskets = {1: "AB", 2: "AB", 3: "AC", 4: "B", 5: "C", 6: "AB", 7: "BC", 8: "A"}
+    rows = [(str(o), c) for o, cats in baskets.items() for c in cats]
+    con.register("_rows", pd.DataFrame(rows, columns=["order_id", "category"]))
+    con.execute("CREATE TABLE tx AS SELECT * FROM _rows")
+    pairs = {(p.category, p.related): p for p in co_purchase_pairs(con, min_support=0.0, min_together=1)}
+    # n = 8 orders; A in 5, B in 5, C in 3; A&B in 3: lift = 3*8/(5*5) = 0.96 (< 1: not suggested).
+    assert ("A", "B") not in pairs
+    # A&C in 1: lift = 1*8/(5*3) = 0.533; B&C in 1: 8/15. Nothing above chance but ...
+    assert pairs == {}
+    con.execute("INSERT INTO tx VALUES ('9','B'),('9','C'),('10','B'),('10','C')")
+    pairs = {(p.category, p.related): p for p in co_purchase_pairs(con, min_support=0.0, min_together=1)}
+    # n = 10; B in 7, C in 5, B&C in 3: lift = 3*10/(7*5) = 0.857; C&A 1*10/(5*5)=0.4 -> still none
+    assert pairs == {}
+    con.execute("INSERT INTO tx VALUES ('11','C'),('11','D'),('12','C'),('12','D'),('13','D')")
+    pairs = {(p.category, p.related): p for p in co_purchase_pairs(con, min_support=0.0, min_together=1)}
+    # n = 13; C in 7, D in 3, C&D in 2: lift = 2*13/(7*3) = 1.238; support 2/13; confidence C->D 2/7.
+    assert pairs[("C", "D")].lift == pytest.approx(26 / 21)
+    assert pairs[("C", "D")].support == pytest.approx(2 / 13)
+    assert pairs[("C", "D")].confidence == pytest.approx(2 / 7)
+    assert pairs[("D", "C")].confidence == pytest.approx(2 / 3)
+
+
+def _segment(size: int, promo: float) -> tuple[pd.DataFrame, pd.DataFrame]:
+    base = pd.DataFrame({"promo_share": [0.3] * 1000, "average_check": 1000.0, "orders": 5.0,
+                         "monetary": 5000.0, "recency_days": 30.0})
+    members = base.head(size).assign(promo_share=promo)
+    return members, base
+
+
+def _effect(abs_diff: float, significant: bool) -> SegmentEffect:
+    return SegmentEffect("cluster", "x", "treatment", "arpu", 500, 500, 100.0, 100 + abs_diff, abs_diff,
+                         abs_diff / 100, abs_diff - 10, abs_diff + 10, 0.01 if significant else 0.5,
+                         0.01 if significant else 0.5, significant)
+
+
+def test_guardrail_tiny_segment_gets_nothing():
+    members, base = _segment(40, 0.6)
+    result = recommend(segment_evidence("cluster", "0", members, base, (), None), OffersConfig(min_customers=100),
+                       "discount")
+    assert result.offers == () and result.blocked == (("*", "too_few_customers"),)
+
+
+def test_guardrail_loss_blocks_more_of_the_same():
+    members, base = _segment(400, 0.6)
+    settings = OffersConfig()
+    worked = recommend(segment_evidence("cluster", "0", members, base, (), _effect(20, True)), settings, "discount")
+    assert "discount" in {o.offer_type for o in worked.offers}
+    discount = next(o for o in worked.offers if o.offer_type == "discount")
+    assert discount.expected_effect == pytest.approx(400 * 20)
+    assert (discount.expected_low, discount.expected_high) == pytest.approx((400 * 10, 400 * 30))
+    lost = recommend(segment_evidence("cluster", "0", members, base, (), _effect(-20, True)), settings, "discount")
+    assert "discount" not in {o.offer_type for o in lost.offers}
+    assert ("discount_related", "campaign_no_effect_in_segment") in lost.blocked
+    flat = recommend(segment_evidence("cluster", "0", members, base, (), _effect(-1, False)), settings, "discount")
+    assert "discount" not in {o.offer_type for o in flat.offers}

@@ -1,0 +1,104 @@
+"""The propensity model on planted drivers, the leakage guard, id exclusion, gender recovery."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from analysis.config import PropensityConfig
+from analysis.propensity import Candidate, choose_model, fit_propensity, impute_attribute, select_features
+from tests.conftest import DATASETS, ROOT
+
+FAST = PropensityConfig(models=("logreg", "tree", "boosting"), n_iter=3, search_sample=3000, cv_folds=3)
+
+
+@pytest.fixture(scope="module")
+def demo_model_table(demo_dir):
+    from analysis.demo import load_truth
+
+    tx = pd.read_csv(demo_dir / "transactions.csv")
+    tx = tx[tx["amount"] > 0].drop_duplicates()
+    as_of = pd.Timestamp("2026-11-01")
+    g = tx.groupby("customer_id")
+    table = pd.DataFrame({
+        "recency_days": (as_of - pd.to_datetime(g["date"].max())).dt.days.astype(float),
+        "orders": g["order_id"].nunique().astype(float), "monetary": g["amount"].sum(),
+        "promo_share": g["is_promo"].mean()})
+    table["average_check"] = table["monetary"] / table["orders"]
+    customers = pd.read_csv(demo_dir / "customers.csv").set_index("customer_id")
+    table = table.join(customers[["age", "city"]])
+    truth = pd.read_csv(demo_dir / "truth_customers.csv").set_index("customer_id")
+    table["customer_id"] = table.index
+    y = (customers.loc[table.index, "activity"] == "Снизилась").to_numpy()
+    p_true = truth.loc[table["customer_id"], "p_decline"].to_numpy()
+    return table.reset_index(drop=True), y, p_true, load_truth(demo_dir)
+
+
+def test_planted_drivers_rank_top_and_auc_near_truth(demo_model_table):
+    from sklearn.metrics import roc_auc_score
+    from sklearn.model_selection import train_test_split
+
+    table, y, p_true, truth = demo_model_table
+    result, model = fit_propensity(table, y, FAST, "activity", "label", exclude=set())
+    top3 = {i.feature for i in result.importance[:3]}
+    assert top3 == set(truth.label_drivers), result.importance[:4]
+    # The same holdout split as fit_propensity: the true probabilities' AUC there is the ceiling.
+    _, _, _, y_hold, _, p_hold = train_test_split(table, y, p_true, test_size=FAST.holdout_share, stratify=y,
+                                                  random_state=FAST.seed)
+    assert abs(result.holdout.roc_auc - roc_auc_score(y_hold, p_hold)) <= 0.03
+    assert "customer_id" in result.excluded_features  # id-like, excluded automatically
+    assert not result.warnings
+    assert result.holdout.threshold_rule == "max_f1_oof" and 0 < result.holdout.threshold < 1
+    assert result.gains[-1][1] == pytest.approx(1.0) and result.gains[2][1] > 0.3
+
+
+def test_planted_leak_triggers_guard(demo_model_table):
+    table, y, _, _ = demo_model_table
+    rng = np.random.default_rng(0)
+    leaky = table.assign(bonus_flag=y + rng.normal(0, 0.05, len(y)))
+    result, _ = fit_propensity(leaky, y, FAST, "activity", "label", exclude=set())
+    assert "single_feature_leak" in result.warnings
+    assert [f for f, _ in result.leak_features] == ["bonus_flag"]
+
+
+def test_select_features_drops_ids_and_constants():
+    frame = pd.DataFrame({"client_id": range(100), "code": [f"x{i}" for i in range(100)], "const": 1.0,
+                          "spend": np.linspace(0, 1, 100), "city": ["a", "b"] * 50})
+    numeric, categorical, dropped = select_features(frame, set())
+    assert numeric == ["spend"] and categorical == ["city"]
+    assert set(dropped) == {"client_id", "code", "const"}
+
+
+def test_one_standard_error_rule_prefers_simple_model():
+    cands = [Candidate("svc", 0.865, 0.01, {}, 4.0), Candidate("logreg", 0.861, 0.01, {}, 1.0),
+             Candidate("knn", 0.80, 0.01, {}, 1.0)]
+    assert choose_model(cands, 5) == "logreg"
+    assert choose_model([Candidate("svc", 0.90, 0.001, {}, 1), Candidate("logreg", 0.86, 0.001, {}, 1)], 5) == "svc"
+
+
+def test_gender_recovered_with_f1(demo_dir):
+    customers = pd.read_csv(demo_dir / "customers.csv", keep_default_na=False).replace({"gender": {"": None}})
+    tx = pd.read_csv(demo_dir / "transactions.csv")
+    shares = tx.pivot_table(index="customer_id", columns="category", values="amount", aggfunc="sum").fillna(0)
+    shares = shares.div(shares.sum(axis=1), axis=0)
+    frame = customers.set_index("customer_id")[["gender", "age"]].join(shares).reset_index()
+    feature_cols = [c for c in frame.columns if c not in ("customer_id", "gender")]
+    filled, imputed, info = impute_attribute(frame, "gender", feature_cols, seed=0)
+    assert info.n_imputed == customers["gender"].isna().sum() and filled.notna().all()
+    assert info.f1 >= 0.7
+    truth = pd.read_csv(demo_dir / "truth_customers.csv")["gender"].to_numpy()
+    assert (filled[imputed].to_numpy() == truth[imputed.to_numpy()]).mean() >= 0.7
+
+
+@pytest.mark.skipif(not (DATASETS / "one_click").is_dir(), reason="shared/datasets/one_click not present")
+def test_one_click_model(tmp_path):
+    from pipeline.run import run_report
+
+    outcome = run_report(ROOT / "examples" / "one_click" / "config.toml", tmp_path / "out")
+    p = outcome.results.propensity
+    assert p.n_total == 1300 and 0.85 <= p.holdout.roc_auc < 0.995
+    assert not p.leak_features
+    merged = [i for q in outcome.results.data_quality for i in q.issues if i.kind == "near_duplicate_value"]
+    assert any("стандартт" in i.action for i in merged)
+    assert p.action_segment is not None and p.action_segment.size > 0

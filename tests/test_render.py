@@ -1,0 +1,83 @@
+"""Renderers on a hand-made Results: locale formats, layout limits, structure; and the import rule."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+from analysis.experiment import Decision, ExperimentResult, GroupSize, MetricResult, SrmCheck
+from analysis.results import Meta, Results
+from analysis.segments import ClusterPortrait, KScore, SegmentsResult
+from renderers.format import Formatter
+from renderers.pptx import estimated_lines, fit_size
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def tiny_results(language: str = "ru") -> Results:
+    metric = MetricResult("arpu", "control", "treatment", 1000, 1000, 100.0, 110.0, 10.0, 0.1, 2.0, 18.0, 0.02, 0.18,
+                          0.01, 0.02, True, "welch_t", False, None, 0.08, 8.0, 0.9)
+    exp = ExperimentResult("2026-10-01", "2026-10-31", "control", (GroupSize("control", 1000, 0.5),
+                           GroupSize("treatment", 1000, 0.5)), 0, SrmCheck(0.0, 1.0, True), (metric,),
+                           (Decision("treatment", "win", "arpu", ()),), Decision("treatment", "win", "arpu", ()), (),
+                           (), "arpu", 0.95, "holm", False, 0)
+    cluster = ClusterPortrait(0, "Молодёжь: обувь", "Young buyers: shoes", 100, 1.0, 1.0, 20.0, 0.5, 1.0,
+                              (("Обувь", 0.6),), (("Найк", 0.5),), 3000.0, 4.0, 0.2, 30.0, ())
+    seg = SegmentsResult("kmeans", 1, "configured", 0.5, (KScore(2, 0.4, 1.0),), ("age",), (cluster,), 100)
+    meta = Meta("Тест", language, "₽", "2026-11-22T10:00:00+00:00", "abc", (), {}, "2026-11-01", 100)
+    return Results(meta, (), exp, seg, None, None, None)
+
+
+def test_ru_and_en_number_formats():
+    ru, en = Formatter("ru", "₽"), Formatter("en", "₽")
+    assert ru.money(20222) == "20\u00a0222\u00a0₽"
+    assert ru.percent(0.0168, 2) == "1,68\u00a0%"
+    assert ru.pp(0.044) == "+4,4\u00a0п.п."
+    assert ru.date("2026-10-31") == "31.10.2026"
+    assert en.percent(0.0168, 2) == "1.68%" and en.money(20222) == "₽20,222"
+    assert ru.number(float("nan")) == "—" and ru.p_value(0.0001) == "<\u00a00,001"
+    assert ru.number(-1234.5, 1) == "−1\u00a0234,5"
+
+
+def test_locales_have_the_same_keys():
+    import tomllib
+
+    def keys(d, prefix=""):
+        return {k2 for k, v in d.items() for k2 in (keys(v, f"{prefix}{k}.") if isinstance(v, dict) else {prefix + k})}
+
+    ru = tomllib.loads((ROOT / "templates/locale/ru.toml").read_text(encoding="utf-8"))
+    en = tomllib.loads((ROOT / "templates/locale/en.toml").read_text(encoding="utf-8"))
+    assert keys(ru) == keys(en)
+
+
+def test_fit_size_shrinks_then_splits():
+    lines = ["слово " * 40] * 3
+    assert fit_size(lines, 10, 5, 16) == 16
+    assert fit_size(lines, 8, 3.2, 16) < 16
+    assert fit_size(lines * 10, 2, 1, 16) is None
+    assert estimated_lines("x" * 100, 1, 12) > 1
+
+
+@pytest.mark.parametrize("language", ["ru", "en"])
+def test_both_languages_render(language, tmp_path):
+    from renderers.pdf import render_pdf
+    from renderers.pptx import render_pptx
+    from renderers.view import build_view
+
+    view = build_view(tiny_results(language))
+    render_pdf(view, tmp_path / "b.pdf")
+    render_pptx(view, tmp_path / "d.pptx")
+    assert (tmp_path / "b.pdf").stat().st_size > 5000 and (tmp_path / "d.pptx").stat().st_size > 20000
+
+
+def test_analysis_never_imports_renderers_or_document_libraries():
+    banned = {"jinja2", "weasyprint", "pptx", "renderers", "pipeline", "matplotlib"}
+    for path in (ROOT / "analysis").glob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
+                [node.module or ""] if isinstance(node, ast.ImportFrom) else []
+            for name in names:
+                assert name.split(".")[0] not in banned, (path.name, name)

@@ -1,0 +1,92 @@
+"""Clusters recover the planted customer types; RFM scores and rules on hand-made examples."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.metrics import adjusted_rand_score
+
+from analysis.clean import clean_customers, clean_transactions
+from analysis.config import RfmRule, SegmentsConfig, load_config
+from analysis.features import build_customer_features
+from analysis.load import load_raw
+from analysis.rfm import DEFAULT_RULES, analyze_rfm, assign_segments, quintile_score, rfm_scores
+from analysis.segments import analyze_segments
+from tests.conftest import DATASETS, ROOT, demo_config, write_config
+
+
+@pytest.fixture(scope="module")
+def demo_features(demo_dir: Path, tmp_path_factory):
+    work = tmp_path_factory.mktemp("features")
+    config = load_config(write_config(work, demo_config(demo_dir, work / "out")))
+    con = duckdb.connect()
+    customers, _ = clean_customers(con, load_raw(con, config.tables["customers"], work), config.tables["customers"])
+    clean_transactions(con, load_raw(con, config.tables["transactions"], work), config.tables["transactions"],
+                       pd.Timestamp("2026-11-22"))
+    return build_customer_features(con, customers["id"]), customers
+
+
+def test_clusters_recover_planted_types(demo_features, demo_dir):
+    features, customers = demo_features
+    result, labels, _ = analyze_segments(features, customers, SegmentsConfig())
+    truth = pd.read_csv(demo_dir / "truth_customers.csv", dtype={"customer_id": str}).set_index("customer_id")
+    ari = adjusted_rand_score(truth.loc[labels.index, "type"], labels.to_numpy())
+    assert result.k == 4 and ari >= 0.8, ari
+    names = {c.name_ru for c in result.clusters}
+    assert len(names) == 4 and any(n.startswith("Охотники за скидками") for n in names)
+    assert any(n.startswith("Премиальные") for n in names) and any(n.startswith("Молодёжь") for n in names)
+    assert sum(c.size for c in result.clusters) == len(features.frame)
+    assert sum(c.revenue_share for c in result.clusters) == pytest.approx(1.0)
+    scores = {s.k: s for s in result.k_scores}
+    assert scores[4].silhouette == max(s.silhouette for s in result.k_scores)
+
+
+def test_quintile_scores_by_hand():
+    recency = pd.Series([1, 5, 10, 20, 40, 80, 160, 200, 300, 365])
+    # Ten customers: each pair of consecutive ranks shares a quintile; recent = 5.
+    assert quintile_score(recency, higher_is_better=False).tolist() == [5, 5, 4, 4, 3, 3, 2, 2, 1, 1]
+    # Ties share a score.
+    assert quintile_score(pd.Series([1, 1, 1, 1, 5])).tolist() == [3, 3, 3, 3, 5]  # mean rank 2.5 of 5
+
+
+def test_rfm_small_example_by_hand():
+    frame = pd.DataFrame({"id": list("abcde"), "recency_days": [2, 10, 200, 300, 5],
+                          "orders": [20, 1, 15, 1, 2], "monetary": [90000, 500, 60000, 300, 1000]})
+    scores = rfm_scores(frame)
+    assert scores.to_dict("list") == {"r": [5, 3, 2, 1, 4], "f": [5, 2, 4, 2, 3], "m": [5, 2, 4, 1, 3]}
+    result, labels = analyze_rfm(frame)
+    assert labels.to_dict() == {"a": "best", "b": "promising", "c": "cant_lose", "d": "lost", "e": "loyal"}
+    assert sum(s.size for s in result.segments) == 5
+
+
+def test_rules_cover_every_customer_exactly_once():
+    grid = pd.DataFrame([(r, f, m) for r in range(1, 6) for f in range(1, 6) for m in range(1, 6)],
+                        columns=["r", "f", "m"])
+    labels = assign_segments(grid, DEFAULT_RULES)
+    assert labels.notna().all() and "other" not in set(labels)  # default rules need no catch-all
+    # A user's partial rule table still assigns everyone once: the rest fall into "other".
+    partial = assign_segments(grid, (RfmRule("best", r=(5, 5), f=(5, 5)),))
+    assert (partial == "best").sum() == 5 and (partial == "other").sum() == 120
+
+
+@pytest.mark.skipif(not (DATASETS / "ecom_profiles").is_dir(), reason="shared/datasets/ecom_profiles not present")
+def test_ecom_profiles_rfm_and_clusters(tmp_path):
+    from pipeline.run import run_report
+
+    outcome = run_report(ROOT / "examples" / "ecom_profiles" / "config.toml", tmp_path / "out")
+    assert outcome.results.segments.k >= 2
+    assert sum(s.size for s in outcome.results.rfm.segments) == 2451
+    quality = {i.kind for q in outcome.results.data_quality for i in q.issues}
+    assert "duplicate_rows" in quality or outcome.results.data_quality
+    assert (tmp_path / "out" / "brief.pdf").stat().st_size > 10_000
+
+
+def test_minibatch_above_threshold(demo_features):
+    features, customers = demo_features
+    result, labels, _ = analyze_segments(features, customers, SegmentsConfig(k=4, minibatch_above=1000))
+    assert result.method == "minibatch_kmeans" and labels.nunique() == 4
+    assert np.isfinite(result.silhouette)
