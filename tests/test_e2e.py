@@ -51,11 +51,16 @@ def test_pdf_has_cyrillic_pages_and_embeds_the_font(small_run):
     text = [page.extract_text() for page in reader.pages]
     assert "Ключевые цифры" in text[0] and "Сработала ли кампания" in "".join(text)
     assert sum("клиент" in t for t in text) >= 3
-    fonts = set()
+    embedded = set()
     for page in reader.pages:
         for font in page["/Resources"]["/Font"].values():
-            fonts.add(str(font.get_object()["/BaseFont"]))
-    assert any("DejaVuSans" in f for f in fonts), fonts
+            font = font.get_object()
+            descendants = font.get("/DescendantFonts")
+            descriptor = (descendants[0].get_object() if descendants else font).get("/FontDescriptor")
+            if descriptor is not None and any(k in descriptor.get_object() for k in ("/FontFile", "/FontFile2",
+                                                                                       "/FontFile3")):
+                embedded.add(str(font["/BaseFont"]))
+    assert embedded and all("DejaVu-Sans" in f for f in embedded), embedded
     assert "NaN" not in "".join(text) and "nan %" not in "".join(text)
 
 
