@@ -153,6 +153,7 @@ class EmailConfig:
     username: str | None = None
     sender: str | None = None
     attach_target_list: bool = False
+    verify_tls: bool = True
     retries: int = 3
     backoff_seconds: float = 2.0
 

@@ -47,8 +47,9 @@ from analysis.results import Meta, Results
 from analysis.rfm import analyze_rfm
 from analysis.segments import ClusterModel, analyze_segments, assign_clusters
 from analysis.targeting import action_segment, model_table, score_population, target_list
+from pipeline.ledger import Ledger, inputs_key
 
-OUTPUT_FILES = ("results.json", "brief.pdf", "deck.pptx", "target_list.csv")
+OUTPUT_FILES = ("results.json", "brief.pdf", "deck.pptx", "target_list.csv", "email.json")
 Progress = Callable[[str], None]
 
 
@@ -385,24 +386,41 @@ def publish(out_dir: Path, files: dict[str, Callable[[Path], None]]) -> dict[str
 
 def run_report(config_path: str | Path, out_dir: str | Path | None = None,
                progress: Progress | None = None) -> RunOutcome:
-    """Analyse, render and publish; nothing reaches out_dir unless everything succeeded."""
+    """Analyse, render and publish; nothing reaches out_dir unless everything succeeded.
+
+    Every run is recorded in the output folder's ledger (a failed one only if the folder exists already).
+    """
+    from renderers.email import write_email
     from renderers.exports import write_results_json, write_target_list
     from renderers.pdf import render_pdf
     from renderers.pptx import render_pptx
     from renderers.view import build_view
 
     config = load_config(config_path)
-    timings: dict[str, float] = {}
-    results, full_list = analyze(config, progress, timings)
     target = Path(out_dir).resolve() if out_dir else config.output_dir
-    with _stage("render", timings, progress):
-        view = build_view(results)
-        files: dict[str, Callable[[Path], None]] = {
-            "results.json": lambda p: write_results_json(results, view, p),
-            "brief.pdf": lambda p: render_pdf(view, p),
-            "deck.pptx": lambda p: render_pptx(view, p),
-        }
-        if full_list is not None:
-            files["target_list.csv"] = lambda p: write_target_list(full_list, p)
-        published = publish(target, files)
+    started = datetime.now().astimezone().isoformat(timespec="seconds")
+    key = inputs_key(config)
+    timings: dict[str, float] = {}
+    try:
+        results, full_list = analyze(config, progress, timings)
+        with _stage("render", timings, progress):
+            view = build_view(results)
+            files: dict[str, Callable[[Path], None]] = {
+                "results.json": lambda p: write_results_json(results, view, p),
+                "brief.pdf": lambda p: render_pdf(view, p),
+                "deck.pptx": lambda p: render_pptx(view, p),
+                "email.json": lambda p: write_email(view, p),
+            }
+            if full_list is not None:
+                files["target_list.csv"] = lambda p: write_target_list(full_list, p)
+            published = publish(target, files)
+    except Exception as exc:
+        if target.is_dir():
+            ledger = Ledger(target)
+            ledger.record_run(started, "failed", key, f"{type(exc).__name__}: {exc}")
+            ledger.close()
+        raise
+    ledger = Ledger(target)
+    ledger.record_run(started, "ok", key)
+    ledger.close()
     return RunOutcome(results=results, output_dir=target, files=published, stage_seconds=timings)

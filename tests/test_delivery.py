@@ -1,0 +1,161 @@
+"""Delivery against a real SMTP server on loopback (aiosmtpd): content, exactly-once, retries, secrecy."""
+
+from __future__ import annotations
+
+import email
+import shutil
+import socket
+import sqlite3
+import subprocess
+from email import policy
+from pathlib import Path
+
+import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
+
+from pipeline.delivery import deliver, watch
+from tests.conftest import demo_config, write_config
+
+PASSWORD = "s3cret-Pass-42x"
+
+
+class Inbox:
+    def __init__(self) -> None:
+        self.messages: list[email.message.EmailMessage] = []
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
+        self.messages.append(email.message_from_bytes(envelope.content, policy=policy.default))
+        return "250 OK"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _authenticator(server, session, envelope, mechanism, auth_data):
+    ok = isinstance(auth_data, LoginPassword) and auth_data.password.decode() == PASSWORD
+    return AuthResult(success=ok)
+
+
+@pytest.fixture()
+def tls_files(tmp_path):
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl not installed: no certificate for the STARTTLS test")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj",
+                    "/CN=127.0.0.1", "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
+    return cert, key
+
+
+def _start(inbox: Inbox, port: int, tls_files=None) -> Controller:
+    import ssl
+
+    kwargs = {}
+    if tls_files is not None:
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(*tls_files)
+        kwargs = dict(tls_context=context, require_starttls=True, authenticator=_authenticator, auth_required=True)
+    controller = Controller(inbox, hostname="127.0.0.1", port=port, **kwargs)
+    controller.start()
+    return controller
+
+
+def _setup(small_run, tmp_path: Path, port: int, security: str = "none", username: bool = False) -> Path:
+    out = tmp_path / "out"
+    shutil.copytree(small_run.output_dir, out)
+    data = small_run.output_dir.parent
+    del data
+    extra = f"""
+[email]
+to = ["cmo@example.com", "Маркетинг <marketing@example.com>"]
+smtp_host = "127.0.0.1"
+smtp_port = {port}
+security = "{security}"
+verify_tls = false
+retries = 3
+backoff_seconds = 0.2
+attach_target_list = true
+""" + ('username = "reports@example.com"\n' if username else "")
+    text = demo_config(Path("/nonexistent"), out, extra=extra)
+    return write_config(tmp_path, text)
+
+
+def test_message_arrives_intact_with_cyrillic_subject(small_run, tmp_path, tls_files, monkeypatch, capsys):
+    inbox, port = Inbox(), _free_port()
+    controller = _start(inbox, port, tls_files)
+    monkeypatch.setenv("SMTP_PASSWORD", PASSWORD)
+    try:
+        config = _setup(small_run, tmp_path, port, security="starttls", username=True)
+        assert deliver(config, None) == 0
+    finally:
+        controller.stop()
+    assert len(inbox.messages) == 1
+    msg = inbox.messages[0]
+    assert msg["Subject"].startswith("Email-кампания «Осенние скидки»")
+    assert "=?utf-8?" in msg.as_string().split("\n\n")[0].lower() or "=?UTF-8?" in msg.as_string()
+    assert "Маркетинг" in msg["To"]
+    attachments = {part.get_filename(): part.get_payload(decode=True) for part in msg.iter_attachments()}
+    out = tmp_path / "out"
+    assert attachments["Отчёт по кампании.pdf"] == (out / "brief.pdf").read_bytes()
+    assert attachments["Итоги кампании.pptx"] == (out / "deck.pptx").read_bytes()
+    assert attachments["target_list.csv"] == (out / "target_list.csv").read_bytes()
+    body = msg.get_body(("plain",)).get_content()
+    assert "Ключевые цифры" in body and "сработала" in body or "Эффекта не обнаружено" in body
+    assert msg.get_body(("html",)) is not None
+    printed = capsys.readouterr()
+    for text in (printed.out, printed.err, config.read_text(encoding="utf-8"), msg.as_string()):
+        assert PASSWORD not in text
+    for path in out.rglob("*"):
+        if path.is_file():
+            assert PASSWORD.encode() not in path.read_bytes()
+
+
+def test_server_down_then_up_delivers_exactly_once(small_run, tmp_path):
+    port = _free_port()
+    config = _setup(small_run, tmp_path, port)
+    assert deliver(config, None) == 1  # nobody listening: three attempts, recorded, non-zero exit
+    ledger = sqlite3.connect(tmp_path / "out" / "ledger.sqlite")
+    assert [r[0] for r in ledger.execute("SELECT status FROM deliveries")] == ["failed"] * 3
+    inbox = Inbox()
+    controller = _start(inbox, port)
+    try:
+        assert deliver(config, None) == 0
+        assert deliver(config, None) == 0  # unchanged inputs: nothing is sent twice
+        assert len(inbox.messages) == 1
+        assert deliver(config, None, force=True) == 0
+        assert len(inbox.messages) == 2
+    finally:
+        controller.stop()
+    statuses = [r[0] for r in ledger.execute("SELECT status FROM deliveries ORDER BY id")]
+    assert statuses == ["failed", "failed", "failed", "sent", "sent"]
+
+
+def test_watch_runs_and_sends_once_per_change(small_demo, tmp_path):
+    data = tmp_path / "data"
+    shutil.copytree(small_demo, data)
+    inbox, port = Inbox(), _free_port()
+    extra = f'[email]\nto = ["cmo@example.com"]\nsmtp_host = "127.0.0.1"\nsmtp_port = {port}\nsecurity = "none"\n'
+    config = write_config(tmp_path, demo_config(data, tmp_path / "out", extra=extra))
+    controller = _start(inbox, port)
+    try:
+        assert watch(config, 0, once=True) == 0
+        assert watch(config, 0, once=True) == 0
+        assert len(inbox.messages) == 1
+        with open(data / "assignment.csv", "a", encoding="utf-8") as fh:
+            fh.write("999999999,control\n")  # a new export arrives
+        assert watch(config, 0, once=True) == 0
+        assert len(inbox.messages) == 2
+    finally:
+        controller.stop()
+
+
+def test_password_in_config_is_refused(tmp_path):
+    from analysis.config import load_config
+    from analysis.errors import ConfigError
+
+    text = '[report]\ntitle = "t"\n[email]\nto = ["a@b.c"]\npassword = "x"\n'
+    with pytest.raises(ConfigError, match="SMTP_PASSWORD"):
+        load_config(write_config(tmp_path, text))
