@@ -14,7 +14,7 @@ import smtplib
 import ssl
 import time
 from email.message import EmailMessage
-from email.utils import make_msgid
+from email.utils import formatdate, make_msgid
 from pathlib import Path
 
 from rich.console import Console
@@ -33,6 +33,7 @@ def build_message(parts: dict[str, str], out_dir: Path, settings: EmailConfig) -
     msg["Subject"] = parts["subject"]
     msg["From"] = settings.sender or settings.username or "campaign-report@localhost"
     msg["To"] = ", ".join(settings.to)
+    msg["Date"] = formatdate(localtime=True)
     msg["Message-ID"] = make_msgid(domain="campaign-report")
     msg.set_content(parts["text"])
     msg.add_alternative(parts["html"], subtype="html")

@@ -192,7 +192,7 @@ def _nice(x: float) -> float:
     if x <= 0:
         return 0.0
     power = 10 ** math.floor(math.log10(x))
-    return next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= x)
+    return next(m * power for m in (1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10) if m * power >= x)
 
 
 def _notes(slide, text: str) -> None:
@@ -230,9 +230,25 @@ def _cards_slides(prs, title: str, cards: list[dict], notes: str, per_slide: int
         for i, card in enumerate(chunk):
             left = MARGIN + (i % cols) * (width + gap)
             top = top0 + (i // cols) * (height + gap)
-            _text_box(slide, [card["title"], *card["lines"]], left, top, width, height, max_pt=14, min_pt=9,
-                      bold_first=True)
+            _text_box(slide, [card["title"], *card["lines"]], left, top, width, height,
+                      max_pt=20 if len(chunk) == 1 else 14, min_pt=9, bold_first=True)
         _notes(slide, notes)
+
+
+def _offer_slide(prs, card: dict, notes: str) -> None:
+    """One key segment: the headline names the first offer; offers big on the left, evidence on the right."""
+    slide = prs.slides.add_slide(_layout(prs, "Title Only"))
+    offers = [line for line in card["lines"] if line[:2] in {f"{i}." for i in range(1, 10)}]
+    first = offers[0].split(". ", 1)[1] if offers else ""
+    _title(slide, f"{card['title']}: {first}" if first else card["title"])
+    facts = [line.strip() for line in card["lines"] if line not in offers]
+    top, height = Inches(1.6), prs.slide_height - Inches(2.2)
+    width = prs.slide_width - 2 * MARGIN
+    left_w = int(width * 0.55)
+    _text_box(slide, offers or facts[-1:], MARGIN, top, left_w, height, max_pt=22, min_pt=12, color=NAVY)
+    _text_box(slide, facts, MARGIN + left_w + Inches(0.3), top, width - left_w - Inches(0.3), height,
+              max_pt=16, min_pt=10, color=GREY)
+    _notes(slide, notes)
 
 
 def _table_slide(prs, title: str, table: dict, notes: str) -> None:
@@ -240,9 +256,9 @@ def _table_slide(prs, title: str, table: dict, notes: str) -> None:
     _title(slide, title)
     rows, cols = len(table["rows"]) + 1, len(table["header"])
     width = prs.slide_width - 2 * MARGIN
-    row_h = Inches(0.42)
-    shape = slide.shapes.add_table(rows, cols, MARGIN, Inches(1.5), width, Emu(row_h * rows))
-    size = 12 if cols <= 6 else 10
+    row_h = Inches(0.6)
+    shape = slide.shapes.add_table(rows, cols, MARGIN, Inches(1.6), width, Emu(row_h * rows))
+    size = 16 if cols <= 6 else 14
     for c, text in enumerate(table["header"]):
         cell = shape.table.cell(0, c)
         cell.text = text
@@ -272,7 +288,7 @@ def _section_slides(prs, section: Section, source: str) -> None:
     if section.key == "offers":
         for card in section.cards:
             if card.get("kind") in ("cluster", "action"):
-                _cards_slides(prs, card["title"], [{**card, "title": section.title}], section.notes, per_slide=1)
+                _offer_slide(prs, card, section.notes)
 
 
 def render_pptx(view: View, out_path: Path) -> Path:

@@ -38,10 +38,9 @@ def experiment_section(f: Formatter, results: Results, source: str, summary: dic
                                   reduction=f.percent(arpu.variance_reduction, 1)))
     sec.paragraphs.append(f.t(f"experiment.correction_{exp.correction}"))
     total = sum(g.n for g in exp.groups)
-    sec.tables.append({"title": f.t("experiment.groups"), "header": [
-        f.t("experiment.group"), f.t("experiment.customers"), f.t("experiment.planned"), f.t("experiment.actual")],
-        "rows": [[g.name, f.integer(g.n), f.percent(g.expected_share, 1), f.percent(g.n / total, 1)]
-                 for g in exp.groups], "numeric": [1, 2, 3]})
+    sec.paragraphs.insert(2, f.t("experiment.groups") + ": " + "; ".join(
+        f"«{g.name}» {f.integer(g.n)} ({f.percent(g.n / total, 1)}, {f.t('experiment.planned_short')} "
+        f"{f.percent(g.expected_share, 1)})" for g in exp.groups) + ".")
     multi = len(treatments) > 1
     header = [f.t("experiment.col_metric")] + ([f.t("experiment.group")] if multi else []) + [
         f.t("experiment.col_control"), f.t("experiment.col_treatment"), f.t("experiment.col_diff"),
@@ -153,7 +152,7 @@ def segments_section(f: Formatter, results: Results, source: str, summary: dict[
                                      "сегментов клиентов" if f.language == "ru" else "customer segments") + \
             f": «{cluster_name(f, biggest)}» — {f.percent(biggest.revenue_share, 0)} " + \
             ("выручки" if f.language == "ru" else "of revenue")
-        sec.charts.append(ChartSpec("cluster_sizes", "column", f.t("segments.sizes_chart"), f.t("segments.share_unit"),
+        sec.charts.append(ChartSpec("cluster_sizes", "bar", f.t("segments.sizes_chart"), f.t("segments.share_unit"),
                                     tuple(names), (
                                         Series(f.t("segments.customers_share"),
                                                _pct_chart_values([c.share for c in seg.clusters])),
@@ -242,10 +241,11 @@ def propensity_section(f: Formatter, results: Results, source: str, summary: dic
         "rows": [[("✓ " if c.model == p.best else "") + f.t(f"model.{c.model}"), f.number(c.cv_score, 3),
                   f.number(c.cv_std, 3), f.number(c.fit_time, 1)] for c in
                  sorted(p.candidates, key=lambda c: -c.cv_score)], "numeric": [1, 2, 3]})
-    sec.charts.append(ChartSpec("models", "column", f.t("propensity.models_chart"), f.t("propensity.auc_unit"),
-                                tuple(f.t(f"model.{c.model}") for c in p.candidates),
-                                (Series("ROC-AUC", tuple(c.cv_score for c in p.candidates),
-                                        tuple(c.cv_std for c in p.candidates), tuple(c.cv_std for c in p.candidates)),),
+    ranked = sorted(p.candidates, key=lambda c: -c.cv_score)
+    sec.charts.append(ChartSpec("models", "bar", f.t("propensity.models_chart"), f.t("propensity.auc_unit"),
+                                tuple(f.t(f"model.{c.model}") for c in ranked),
+                                (Series("ROC-AUC", tuple(c.cv_score for c in ranked),
+                                        tuple(c.cv_std for c in ranked), tuple(c.cv_std for c in ranked)),),
                                 source, decimals=2, decimal_mark=f.decimal))
     sec.headlines["models"] = sec.headline
     top = [i for i in p.importance[:8]]
