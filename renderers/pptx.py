@@ -251,14 +251,23 @@ def _offer_slide(prs, card: dict, notes: str) -> None:
     _notes(slide, notes)
 
 
+TABLE_ROW = 0.5  # inches per table row: a row of 14 pt text, wrapped at most once
+
+
 def _table_slide(prs, title: str, table: dict, notes: str) -> None:
+    """A native table; rows that do not fit continue on the next slide."""
+    top, bottom_gap = Inches(1.6), Inches(1.0)
+    per_slide = max(int((prs.slide_height - top - bottom_gap) / Inches(TABLE_ROW)) - 1, 1)
+    if len(table["rows"]) > per_slide:
+        _table_slide(prs, title, {**table, "rows": table["rows"][:per_slide]}, notes)
+        _table_slide(prs, title, {**table, "rows": table["rows"][per_slide:]}, notes)
+        return
     slide = prs.slides.add_slide(_layout(prs, "Title Only"))
     _title(slide, title)
     rows, cols = len(table["rows"]) + 1, len(table["header"])
     width = prs.slide_width - 2 * MARGIN
-    row_h = Inches(0.6)
-    shape = slide.shapes.add_table(rows, cols, MARGIN, Inches(1.6), width, Emu(row_h * rows))
-    size = 16 if cols <= 6 else 14
+    shape = slide.shapes.add_table(rows, cols, MARGIN, top, width, Emu(Inches(TABLE_ROW) * rows))
+    size = 14 if cols <= 6 else 12
     for c, text in enumerate(table["header"]):
         cell = shape.table.cell(0, c)
         cell.text = text
