@@ -226,6 +226,13 @@ def _table_source(name: str, table: Any, base: Path) -> TableSource:
         raise ConfigError("config.toml: [data.transactions] needs 'amount' or both 'price' and 'quantity'")
     if sum(source[k] is not None for k in ("path", "sql")) != 1:
         raise ConfigError(f"config.toml: [data.{name}] needs exactly one of 'path' or 'sql'")
+    if source["url"] is not None:
+        if source["sql"] is None:
+            raise ConfigError(f"config.toml: [data.{name}] url needs 'sql' (the query run by the database)")
+        if not str(source["url"]).startswith(("postgresql://", "postgres://")):
+            raise ConfigError(f"config.toml: [data.{name}] url must be postgresql://user@host:port/database")
+        if "@" in str(source["url"]) and ":" in str(source["url"]).split("@")[0].split("//", 1)[1]:
+            raise ConfigError(f"config.toml: [data.{name}] url must not hold a password; set PGPASSWORD")
     path = Path(source["path"]) if source["path"] else None
     if path is not None and not path.is_absolute():
         path = (base / path).resolve()

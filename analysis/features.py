@@ -50,12 +50,12 @@ def build_customer_features(con: duckdb.DuckDBPyConnection, customer_ids: pd.Ser
     `table` may be a view of tx cut at a date (for a target derived from the future); `as_of` defaults
     to the day after the last line.
     """
-    first, last = con.execute(f"SELECT min(date), max(date) FROM {table}").fetchone()
+    first, last = con.execute(f"SELECT min(date), max(date) FROM {table}").fetchall()[0]
     if as_of is None:
         as_of = pd.Timestamp(last) + pd.Timedelta(days=1)
     categories = _top_values(con, "category", MAX_CATEGORIES)
     brands = _top_values(con, "brand", MAX_BRANDS)
-    has_promo = con.execute(f"SELECT count(promo) FROM {table}").fetchone()[0] > 0
+    has_promo = con.execute(f"SELECT count(promo) FROM {table}").fetchall()[0][0] > 0
     share_sql = [f"sum(amount) FILTER (WHERE category = {_literal(c)}) / sum(amount) AS "
                  f"{_quote(CAT_PREFIX + c)}" for c in categories]
     share_sql += [f"sum(amount) FILTER (WHERE brand = {_literal(b)}) / sum(amount) AS "

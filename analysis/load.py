@@ -38,6 +38,10 @@ class RawTable:
     columns: tuple[str, ...]
     dialect: Dialect | None
     input_file: InputFile
+    types: dict[str, str]  # DuckDB type per column: VARCHAR for text exports, native for Parquet and SQL
+
+    def is_text(self, column: str) -> bool:
+        return self.types.get(column, "VARCHAR") == "VARCHAR"
 
 
 def normalise_name(name: str) -> str:
@@ -75,7 +79,14 @@ def load_raw(con: duckdb.DuckDBPyConnection, source: TableSource, workdir: Path)
     """Create raw_<name> in DuckDB from the configured source; errors name the file."""
     table = f"raw_{source.name}"
     dialect = None
-    if source.sql is not None:
+    if source.url is not None:
+        label = f"query of [data.{source.name}] on {source.url}"
+        frame = _fetch_postgres(source.url, source.sql, label)
+        con.register(f"_pg_{source.name}", frame)
+        src_sql = f"SELECT *, row_number() OVER () + 1 AS _line FROM _pg_{source.name}"
+        digest = hashlib.sha256(f"{source.url}\n{source.sql}".encode()).hexdigest()
+        origin, native = source.url, False
+    elif source.sql is not None:
         label = f"SQL of [data.{source.name}]"
         try:
             rel = con.sql(source.sql)
@@ -85,6 +96,7 @@ def load_raw(con: duckdb.DuckDBPyConnection, source: TableSource, workdir: Path)
         src_sql = f"SELECT *, row_number() OVER () + 1 AS _line FROM _sql_{source.name}"
         digest = hashlib.sha256(source.sql.encode()).hexdigest()
         origin = "sql"
+        native = True
     else:
         path = source.path
         assert path is not None
@@ -92,9 +104,11 @@ def load_raw(con: duckdb.DuckDBPyConnection, source: TableSource, workdir: Path)
         if not path.is_file():
             raise InputError(str(path), "file not found")
         suffix = path.suffix.lower()
-        if suffix in (".parquet", ".pq"):
-            src_sql = (f"SELECT *, row_number() OVER () + 1 AS _line "
-                       f"FROM read_parquet({_literal(str(path))})")
+        native = suffix in (".parquet", ".pq")
+        if native:
+            # Typed already: no text round trip, and a view (no copy) since the file can be re-read.
+            src_sql = (f"SELECT * EXCLUDE (file_row_number), file_row_number + 2 AS _line "
+                       f"FROM read_parquet({_literal(str(path))}, file_row_number = true)")
         elif suffix in (".xlsx", ".xls"):
             try:
                 frame = pd.read_excel(path, sheet_name=source.sheet or 0, dtype=str)
@@ -123,17 +137,44 @@ def load_raw(con: duckdb.DuckDBPyConnection, source: TableSource, workdir: Path)
         if norm in seen:
             raise InputError(label, "two columns have the same name after normalising", column=orig)
         seen.add(norm)
-    select = ", ".join(f"CAST({_quote(o)} AS VARCHAR) AS {_quote(n)}" for o, n in zip(names, normalised,
-                                                                                    strict=True))
+    if native:
+        select = ", ".join(f"{_quote(o)} AS {_quote(n)}" for o, n in zip(names, normalised, strict=True))
+    else:
+        select = ", ".join(f"CAST({_quote(o)} AS VARCHAR) AS {_quote(n)}" for o, n in zip(names, normalised,
+                                                                                        strict=True))
+    kind = "VIEW" if source.sql is None and native else "TABLE"
     try:
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT {select}, _line FROM ({src_sql})")
+        con.execute(f"CREATE OR REPLACE TEMP {kind} {table} AS SELECT {select}, _line FROM ({src_sql})")
     except duckdb.Error as exc:
         raise InputError(label, f"cannot read: {str(exc).splitlines()[0]}") from None
-    rows = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+    described = con.sql(f"SELECT * FROM {table}")
+    types = {name: str(dtype) for name, dtype in zip(described.columns, described.types, strict=True)}
+    rows = con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
     if rows == 0:
         raise InputError(label, "the table has no rows")
     return RawTable(name=source.name, label=label, table=table, columns=tuple(normalised), dialect=dialect,
-                    input_file=InputFile(name=source.name, source=origin, rows=int(rows), sha256=digest))
+                    input_file=InputFile(name=source.name, source=origin, rows=int(rows), sha256=digest),
+                    types=types)
+
+
+def _fetch_postgres(url: str, query: str, label: str) -> pd.DataFrame:
+    """Run the query in PostgreSQL (the database does the work) and bring back its rows as text.
+
+    The password, if any, comes from libpq's PGPASSWORD environment variable, never from the config.
+    """
+    try:
+        import psycopg
+    except ImportError:
+        raise InputError(label, "PostgreSQL sources need psycopg: pip install 'campaign-report[postgres]'") from None
+    try:
+        with psycopg.connect(url, connect_timeout=15) as conn, conn.cursor() as cur:
+            cur.execute(query)
+            names = [d.name for d in cur.description]
+            rows = cur.fetchall()
+    except psycopg.Error as exc:
+        raise InputError(label, f"query failed: {str(exc).strip().splitlines()[0]}") from None
+    frame = pd.DataFrame(rows, columns=names, dtype=object)
+    return frame.map(lambda v: None if v is None else str(v)).astype(object)
 
 
 def new_workdir() -> Path:

@@ -86,7 +86,7 @@ def analyze(config: Config, progress: Progress | None = None, timings: dict[str,
     """Run every configured analysis; returns Results and the full target list (or None)."""
     timings = timings if timings is not None else {}
     con = duckdb.connect()
-    con.execute(f"SET file_search_path = '{config.path.parent}'")
+    con.execute(f"SET file_search_path = '{config.path.parent}'").fetchall()
     workdir = new_workdir()
     try:
         return _analyze(config, con, workdir, progress, timings)
@@ -202,7 +202,7 @@ def _pre_campaign_segments(con, customers, start: date, cluster_model: ClusterMo
     """Clusters and RFM from purchases before the campaign: segmenting the readout by anything the
     campaign itself changed (October purchases move RFM scores) would bias the per-segment effects."""
     con.execute(f"CREATE OR REPLACE TEMP VIEW tx_pre AS SELECT * FROM tx WHERE date < DATE '{start:%Y-%m-%d}'")
-    if con.execute("SELECT count(*) FROM tx_pre").fetchone()[0] == 0:
+    if con.execute("SELECT count(*) FROM tx_pre").fetchall()[0][0] == 0:
         return None, None
     ids = customers["id"] if customers is not None else None
     pre = build_customer_features(con, ids, table="tx_pre", as_of=pd.Timestamp(start))
