@@ -31,8 +31,8 @@ class QualityIssue:
     kind: str
     column: str | None
     count: int
-    action: str
-    detail: str = ""
+    action: str  # a code: dropped, kept_first, set_missing, merged, imputed, kept, excluded, ...
+    detail: str = ""  # the data behind it, e.g. "стандартт → стандарт"
 
 
 @dataclass(frozen=True)
@@ -182,7 +182,7 @@ def _merge_typos(frame: pd.DataFrame, column: str, issues: list[QualityIssue]) -
     for rare, common in merges.items():
         n = int(counts[rare])
         frame.loc[frame[column] == rare, column] = common
-        issues.append(QualityIssue("near_duplicate_value", column, n, f"merged '{rare}' into '{common}'"))
+        issues.append(QualityIssue("near_duplicate_value", column, n, "merged", f"{rare} → {common}"))
 
 
 def clean_customers(con: duckdb.DuckDBPyConnection, raw: RawTable, source: TableSource,
@@ -213,23 +213,23 @@ def clean_customers(con: duckdb.DuckDBPyConnection, raw: RawTable, source: Table
     issues: list[QualityIssue] = []
     missing = frame["id"].isna()
     if missing.any():
-        issues.append(QualityIssue("missing_id", source.column("id"), int(missing.sum()), "rows dropped"))
+        issues.append(QualityIssue("missing_id", source.column("id"), int(missing.sum()), "dropped"))
         frame = frame[~missing]
     dup = frame.duplicated()
     if dup.any():
-        issues.append(QualityIssue("duplicate_rows", None, int(dup.sum()), "exact duplicates dropped"))
+        issues.append(QualityIssue("duplicate_rows", None, int(dup.sum()), "dropped"))
         frame = frame[~dup]
     dup_id = frame["id"].duplicated()
     if dup_id.any():
         issues.append(QualityIssue("duplicate_id", source.column("id"), int(dup_id.sum()),
-                                   "kept the first row of each id"))
+                                   "kept_first"))
         frame = frame[~dup_id]
     frame = frame.copy()
     if "age" in frame:
         bad_age = frame["age"].notna() & ~frame["age"].between(0, 110)
         if bad_age.any():
             issues.append(QualityIssue("impossible_value", source.column("age"), int(bad_age.sum()),
-                                       "ages outside 0-110 set to missing"))
+                                       "set_missing", "0–110"))
             frame.loc[bad_age, "age"] = None
     for col in frame.columns:
         if col != "id" and (frame[col].dtype == object or pd.api.types.is_string_dtype(frame[col])):
@@ -237,8 +237,7 @@ def clean_customers(con: duckdb.DuckDBPyConnection, raw: RawTable, source: Table
     for col in ("gender", "age"):
         if col in frame and frame[col].isna().any():
             issues.append(QualityIssue("missing_value", source.column(col), int(frame[col].isna().sum()),
-                                       "kept; gender recovered by a model" if col == "gender"
-                                       else "kept as missing"))
+                                       "imputed" if col == "gender" else "kept"))
     frame = frame.reset_index(drop=True)
     return frame, TableQuality("customers", rows_in, len(frame), tuple(issues))
 
@@ -257,11 +256,11 @@ def clean_experiment(con: duckdb.DuckDBPyConnection, raw: RawTable, source: Tabl
     missing = frame["customer_id"].isna() | frame["grp"].isna()
     if missing.any():
         issues.append(QualityIssue("missing_value", source.column("group"), int(missing.sum()),
-                                   "rows without id or group dropped"))
+                                   "dropped"))
         frame = frame[~missing]
     dup = frame.duplicated()
     if dup.any():
-        issues.append(QualityIssue("duplicate_rows", None, int(dup.sum()), "exact duplicates dropped"))
+        issues.append(QualityIssue("duplicate_rows", None, int(dup.sum()), "dropped"))
         frame = frame[~dup].copy()
     frame = frame.copy()
     _merge_typos(frame, "grp", issues)
@@ -269,12 +268,12 @@ def clean_experiment(con: duckdb.DuckDBPyConnection, raw: RawTable, source: Tabl
     multi = groups_per_id[groups_per_id > 1].index
     if len(multi):
         issues.append(QualityIssue("customer_in_several_groups", source.column("customer_id"), len(multi),
-                                   "customers excluded from the experiment"))
+                                   "excluded"))
         frame = frame[~frame["customer_id"].isin(multi)]
     dup_id = frame["customer_id"].duplicated()
     if dup_id.any():
         issues.append(QualityIssue("duplicate_id", source.column("customer_id"), int(dup_id.sum()),
-                                   "kept the first row of each customer"))
+                                   "kept_first"))
         frame = frame[~dup_id]
     frame = frame.reset_index(drop=True)
     return frame, TableQuality("experiment", rows_in, len(frame), tuple(issues))
@@ -307,18 +306,17 @@ def clean_transactions(con: duckdb.DuckDBPyConnection, raw: RawTable, source: Ta
                count(*) FILTER (WHERE {valid})
         FROM _tx_typed""").fetchall()[0])
     if missing:
-        issues.append(QualityIssue("missing_value", None, missing, "lines without customer, date or "
-                                   "amount dropped"))
+        issues.append(QualityIssue("missing_value", None, missing, "dropped"))
     if non_positive:
         issues.append(QualityIssue("impossible_value", source.column("amount") or source.column("price"),
-                                   non_positive, "lines with amount <= 0 (returns, corrections) dropped"))
+                                   non_positive, "dropped", "≤ 0"))
     if future:
         issues.append(QualityIssue("impossible_value", source.column("date"), future,
-                                   "lines dated after today dropped"))
+                                   "dropped", "> today"))
     con.execute(f"CREATE OR REPLACE TEMP TABLE tx AS SELECT DISTINCT * FROM _tx_typed WHERE {valid}")
     after = int(con.execute("SELECT count(*) FROM tx").fetchall()[0][0])
     if before > after:
-        issues.append(QualityIssue("duplicate_rows", None, before - after, "exact duplicates dropped"))
+        issues.append(QualityIssue("duplicate_rows", None, before - after, "dropped"))
     for role in ("category", "brand"):
         if cols[role] is None:
             continue
@@ -327,12 +325,12 @@ def clean_transactions(con: duckdb.DuckDBPyConnection, raw: RawTable, source: Ta
         for rare, common in find_near_duplicates(counts).items():
             con.execute(f"UPDATE tx SET {role} = ? WHERE {role} = ?", [common, rare])
             issues.append(QualityIssue("near_duplicate_value", source.column(role), counts[rare],
-                                       f"merged '{rare}' into '{common}'"))
+                                       "merged", f"{rare} → {common}"))
     if cols["order_id"] is None:
         con.execute("ALTER TABLE tx ADD COLUMN order_id VARCHAR")
         con.execute("UPDATE tx SET order_id = customer_id || '|' || CAST(date AS VARCHAR)")
         issues.append(QualityIssue("derived_column", "order_id", after,
-                                   "no order id: one order per customer and day"))
+                                   "one_order_per_customer_day"))
     for role in ("promo", "category", "brand", "quantity", "product"):
         if cols[role] is None:
             kind = "DOUBLE" if role in ("promo", "quantity") else "VARCHAR"

@@ -16,11 +16,10 @@ from analysis.propensity import ActionSegment
 def model_table(features: CustomerFeatures | None, customers: pd.DataFrame | None) -> pd.DataFrame:
     """One row per customer: customer attributes (not the label) joined with behaviour features."""
     if features is None:
-        return customers.drop(columns=[c for c in ("label", "gender_imputed") if c in customers]).reset_index(
-            drop=True)
+        return customers.drop(columns=[c for c in ("label",) if c in customers]).reset_index(drop=True)
     frame = features.frame
     if customers is not None:
-        keep = [c for c in customers.columns if c not in ("label", "gender_imputed")]
+        keep = [c for c in customers.columns if c != "label"]
         frame = customers[keep].merge(frame, on="id", how="left")
     return frame.reset_index(drop=True)
 
@@ -99,4 +98,8 @@ def target_list(table: pd.DataFrame, probability: np.ndarray, selected: np.ndarr
         reasons.append(f"{offer.segment_kind}:{offer.offer_id}" if offer else "")
     frame["offer"] = offers
     frame["reason_code"] = reasons
+    if "gender_imputed" in table:
+        # Recovered attributes stay marked wherever they travel.
+        frame["gender"] = table["gender"].to_numpy()[selected]
+        frame["gender_imputed"] = table["gender_imputed"].to_numpy()[selected].astype(bool)
     return frame.sort_values("probability", ascending=False, kind="stable").reset_index(drop=True)

@@ -239,6 +239,11 @@ def _run_experiment(config, con, assignment, customers, cluster_model, cluster_n
             converted=0.0, orders=0.0, revenue=0.0, pre_converted=0.0, pre_orders=0.0, pre_revenue=0.0)
     for col in ("converted", "revenue", "orders", "pre_revenue"):
         if col in assignment and assignment[col].notna().any():
+            missing = int(assignment[col].isna().sum())
+            if missing:
+                # A missing outcome is read as "no purchase": said in the data-quality appendix.
+                quality.append(TableQuality("experiment", len(units), len(units), (QualityIssue(
+                    "missing_value", source.column(col), missing, "set_zero"),)))
             units[col] = assignment[col].fillna(0.0).to_numpy(dtype=float)
     if "converted" not in assignment and not has_tx:
         units["converted"] = (units["revenue"] > 0).astype(float)
@@ -249,7 +254,7 @@ def _run_experiment(config, con, assignment, customers, cluster_model, cluster_n
         if unknown:
             quality.append(TableQuality("experiment", len(units), len(units), (QualityIssue(
                 "unknown_customer", source.column("customer_id"), unknown,
-                "kept; no customer attributes for them"),)))
+                "kept"),)))
     clusters, rfm_labels = _pre_campaign_segments(con, customers, start, cluster_model, with_rfm) \
         if has_tx and start else (None, None)
     segment_map = {}

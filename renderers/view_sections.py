@@ -140,6 +140,10 @@ def cluster_name(f: Formatter, c: Any) -> str:
     return c.name_ru if f.language == "ru" else c.name_en
 
 
+def offer_text(f: Formatter, offer: Any) -> str:
+    return offer.text_ru if f.language == "ru" else offer.text_en
+
+
 def segments_section(f: Formatter, results: Results, source: str, summary: dict[str, Any]) -> Section:
     seg, rfm = results.segments, results.rfm
     sec = Section("segments", f.t("segments.title"))
@@ -148,10 +152,8 @@ def segments_section(f: Formatter, results: Results, source: str, summary: dict[
         sec.paragraphs.append(f.t(key, k=seg.k, silhouette=f.number(seg.silhouette, 2)))
         names = [cluster_name(f, c) for c in seg.clusters]
         biggest = max(seg.clusters, key=lambda c: c.revenue_share)
-        sec.headline = f"{seg.k} " + ("сегмента клиентов" if f.language == "ru" and seg.k < 5 else
-                                     "сегментов клиентов" if f.language == "ru" else "customer segments") + \
-            f": «{cluster_name(f, biggest)}» — {f.percent(biggest.revenue_share, 0)} " + \
-            ("выручки" if f.language == "ru" else "of revenue")
+        sec.headline = f.t("segments.headline_few" if seg.k < 5 else "segments.headline_many", k=seg.k,
+                           name=cluster_name(f, biggest), share=f.percent(biggest.revenue_share, 0))
         sec.charts.append(ChartSpec("cluster_sizes", "bar", f.t("segments.sizes_chart"), f.t("segments.share_unit"),
                                     tuple(names), (
                                         Series(f.t("segments.customers_share"),
@@ -206,9 +208,7 @@ def segments_section(f: Formatter, results: Results, source: str, summary: dict[
             Series(f.t("segments.revenue_share"), _pct_chart_values([s.revenue_share for s in rfm.segments]))),
             source, decimals=0, decimal_mark=f.decimal))
         risky = sum(s.share for s in rfm.segments if s.name in ("at_risk", "cant_lose", "lost"))
-        sec.headlines["rfm"] = (f"В зоне риска, «нельзя потерять» и потерянные — {f.percent(risky, 0)} клиентов"
-                                if f.language == "ru" else
-                                f"At risk, can't lose and lost: {f.percent(risky, 0)} of customers")
+        sec.headlines["rfm"] = f.t("segments.headline_rfm", share=f.percent(risky, 0))
     sec.notes = f.t("methods.segments") + " " + f.t("segments.rfm_note")
     return sec
 
@@ -228,8 +228,7 @@ def propensity_section(f: Formatter, results: Results, source: str, summary: dic
         "propensity.holdout", auc=f.number(h.roc_auc, 3), pr=f.number(h.pr_auc, 3), base=f.percent(h.base_rate, 0),
         threshold=f.number(h.threshold, 2), precision=f.percent(h.precision, 0), recall=f.percent(h.recall, 0),
         f1=f.number(h.f1, 2), brier=f.number(h.brier, 3)))
-    sec.headline = (f"{model_name}: ROC-AUC {f.number(h.roc_auc, 2)} " +
-                    ("на отложенной выборке" if f.language == "ru" else "on the holdout"))
+    sec.headline = f.t("propensity.headline", model=model_name, auc=f.number(h.roc_auc, 2))
     if "holdout_auc_too_high" in p.warnings:
         sec.warnings.append(f.t("propensity.leak_model", auc=f.number(h.roc_auc, 4)))
     for feature, auc in p.leak_features:
@@ -258,17 +257,15 @@ def propensity_section(f: Formatter, results: Results, source: str, summary: dic
                for i in p.importance[:3] if i.importance > 0]
     if drivers:
         sec.paragraphs.append(f.t("propensity.drivers") + ": " + "; ".join(drivers) + ".")
-        sec.headlines["importance"] = (("Главные факторы: " if f.language == "ru" else "Top drivers: ") +
-                                       ", ".join(feature_label(f, i.feature) for i in p.importance[:3]))
+        sec.headlines["importance"] = f.t("propensity.headline_drivers", drivers=", ".join(
+            feature_label(f, i.feature) for i in p.importance[:3]))
     sec.charts.append(ChartSpec("gains", "line", f.t("propensity.gains_chart"), f.t("propensity.gains_y"),
                                 tuple(f.percent(x, 0) for x, _ in p.gains), (
                                     Series(f.t("propensity.model_curve"), tuple(y * 100 for _, y in p.gains)),
                                     Series(f.t("propensity.random_curve"), tuple(x * 100 for x, _ in p.gains))),
                                 source, category_title=f.t("propensity.gains_x"), decimals=0, decimal_mark=f.decimal))
     top30 = p.gains[2][1] if len(p.gains) > 2 else math.nan
-    sec.headlines["gains"] = (f"Топ-30 % списка находит {f.percent(top30, 0)} положительного класса"
-                              if f.language == "ru" else
-                              f"The top 30% of the list finds {f.percent(top30, 0)} of positives")
+    sec.headlines["gains"] = f.t("propensity.headline_gains", found=f.percent(top30, 0))
     if p.imputation is not None:
         im = p.imputation
         line = f.t("propensity.imputation", n=f.integer(im.n_imputed), f1=f.number(im.f1, 2),
@@ -321,14 +318,13 @@ def offers_section(f: Formatter, results: Results, source: str, summary: dict[st
         ev = s.evidence
         facts = [f.t(f"evidence.{k}", v=f.number(v, 2)) for k, v in ev.values.items()
                  if k in f.strings["evidence"]]
-        lines = [f"{f.t('offers.evidence')}: {f.integer(s.size)} " + ("клиентов" if f.language == "ru" else "customers")
-                 + "; " + ", ".join(facts[:5])]
+        lines = [f.t("offers.facts", n=f.integer(s.size), items=", ".join(facts[:5]))]
         if ev.ab is not None:
             lines.append(f"A/B ({f.t('metric.' + ev.ab.metric)}): {f.percent(ev.ab.rel_lift, 1, sign=True)} "
                          f"({f.metric_diff(ev.ab.metric, ev.ab.ci_low)} … "
                          f"{f.metric_diff(ev.ab.metric, ev.ab.ci_high)})")
         for offer in s.offers:
-            text = offer.text_ru if f.language == "ru" else offer.text_en
+            text = offer_text(f, offer)
             lines.append(f"{offer.rank}. {text}")
             if offer.expected_effect is not None:
                 lines.append("   " + f.t("offers.expected", effect=f.money(offer.expected_effect, sign=True),
@@ -340,13 +336,12 @@ def offers_section(f: Formatter, results: Results, source: str, summary: dict[st
             lines.append(f.t("offers.none"))
         if s.kind == "rfm":
             rfm_rows.append([title.split(": ", 1)[-1], f.integer(s.size), ", ".join(facts[:2]),
-                             "; ".join((o.text_ru if f.language == "ru" else o.text_en) for o in s.offers[:2])
+                             "; ".join(offer_text(f, o) for o in s.offers[:2])
                              or (lines[-1] if len(lines) > 1 else "—")])
             continue
         sec.cards.append({"title": title, "lines": lines, "kind": s.kind})
         if s.offers and s.kind in ("cluster", "action"):
-            text = s.offers[0].text_ru if f.language == "ru" else s.offers[0].text_en
-            summary["offers"].append({"segment": title, "offer": text})
+            summary["offers"].append({"segment": title, "offer": offer_text(f, s.offers[0])})
     if rfm_rows:
         sec.tables.append({"title": f.t("offers.rfm_table"), "header": [
             f.t("segments.col_rfm"), f.t("segments.col_size"), f.t("offers.evidence"), f.t("offers.col_offer")],
@@ -361,7 +356,8 @@ def quality_section(f: Formatter, results: Results) -> Section:
                        "rows": [[q.name, f.integer(q.rows_in), f.integer(q.rows_out)] for q in results.data_quality],
                        "numeric": [1, 2]})
     rows = [[q.name, f.t(f"issue.{i.kind}") if i.kind in f.strings["issue"] else i.kind, i.column or "—",
-             f.integer(i.count), i.action] for q in results.data_quality for i in q.issues]
+             f.integer(i.count), (f.t(f"action.{i.action}") if i.action in f.strings["action"] else i.action)
+             + (f" ({i.detail})" if i.detail else "")] for q in results.data_quality for i in q.issues]
     if rows:
         sec.tables.append({"title": "", "header": [f.t("quality.col_table"), f.t("quality.col_issue"),
                                                    f.t("quality.col_column"), f.t("quality.col_count"),

@@ -83,7 +83,8 @@ def test_target_list_sorted_with_offers(small_run):
     import pandas as pd
 
     frame = pd.read_csv(small_run.output_dir / "target_list.csv", encoding="utf-8-sig")
-    assert list(frame.columns) == ["customer_id", "probability", "decile", "segment", "offer", "reason_code"]
+    assert list(frame.columns)[:6] == ["customer_id", "probability", "decile", "segment", "offer", "reason_code"]
+    assert frame["gender_imputed"].any() and frame["gender"].notna().all()
     assert frame["probability"].is_monotonic_decreasing and frame["decile"].between(1, 10).all()
     assert frame["offer"].str.len().gt(0).mean() > 0.9
     assert len(frame) == small_run.results.propensity.target_list.size

@@ -100,5 +100,18 @@ def test_one_click_model(tmp_path):
     assert p.n_total == 1300 and 0.85 <= p.holdout.roc_auc < 0.995
     assert not p.leak_features
     merged = [i for q in outcome.results.data_quality for i in q.issues if i.kind == "near_duplicate_value"]
-    assert any("стандартт" in i.action for i in merged)
+    assert any(i.detail == "стандартт → стандарт" and i.action == "merged" for i in merged)
     assert p.action_segment is not None and p.action_segment.size > 0
+
+
+def test_derived_target_uses_only_the_past(small_demo, tmp_path):
+    """Without a label column: "no purchase in the next 90 days", features cut at the horizon."""
+    from pipeline.run import run_report
+    from tests.conftest import demo_config, write_config
+
+    text = demo_config(small_demo, tmp_path / "out").replace('label = "activity"\n', "").replace(
+        'positive = "Снизилась"\n', "").replace("threshold = 0.8", "threshold = 0.8\nhorizon_days = 90")
+    p = run_report(write_config(tmp_path, text)).results.propensity
+    assert p.target_source == "derived" and p.target == "no_purchase_90d"
+    # Recency at the cut-off predicts the next 90 days well; a leak (features after the cut) would push ~1.0.
+    assert 0.7 < p.holdout.roc_auc < 0.995 and not p.warnings
