@@ -46,7 +46,7 @@ def _fmt(spec: ChartSpec, value: float) -> str:
     return f"{value:.{spec.decimals}f}".replace(".", spec.decimal_mark).replace("-", "−")
 
 
-def render_svg(spec: ChartSpec, width_in: float = 4.2, height_in: float = 2.8) -> str:
+def render_svg(spec: ChartSpec, width_in: float = 4.2, height_in: float = 2.5) -> str:
     """The chart as an SVG string (text kept as text, font named explicitly)."""
     plt.rcParams.update({"font.family": FONT, "font.size": 8.5, "svg.fonttype": "none",
                          "axes.edgecolor": GRID, "axes.labelcolor": TEXT, "xtick.color": TEXT,

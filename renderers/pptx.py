@@ -251,7 +251,7 @@ def _offer_slide(prs, card: dict, notes: str) -> None:
     _notes(slide, notes)
 
 
-TABLE_ROW = 0.5  # inches per table row: a row of 14 pt text, wrapped at most once
+TABLE_ROW = 0.62  # inches per table row: 12 pt text wrapped at most once, with LibreOffice's padding
 
 
 def _table_slide(prs, title: str, table: dict, notes: str) -> None:
@@ -267,7 +267,12 @@ def _table_slide(prs, title: str, table: dict, notes: str) -> None:
     rows, cols = len(table["rows"]) + 1, len(table["header"])
     width = prs.slide_width - 2 * MARGIN
     shape = slide.shapes.add_table(rows, cols, MARGIN, top, width, Emu(Inches(TABLE_ROW) * rows))
-    size = 14 if cols <= 6 else 12
+    # Columns as wide as their longest text (within limits), so long segment names do not wrap thrice.
+    longest = [max(len(str(r[c])) for r in [table["header"], *table["rows"]]) for c in range(cols)]
+    weights = [min(max(n, 9), 40) for n in longest]
+    for c, w in enumerate(weights):
+        shape.table.columns[c].width = Emu(int(width * w / sum(weights)))
+    size = 12
     for c, text in enumerate(table["header"]):
         cell = shape.table.cell(0, c)
         cell.text = text
@@ -304,7 +309,8 @@ def render_pptx(view: View, out_path: Path) -> Path:
     """Write the deck to out_path."""
     prs = Presentation(str(TEMPLATE))
     f = view.fmt
-    source = f.t("doc.source", title=view.title, as_of=view.as_of)
+    source = f.t("doc.source", title=view.title, as_of=view.as_of) if view.as_of != "—" else \
+        f.t("doc.source_plain", title=view.title)
     slide = prs.slides.add_slide(_layout(prs, "Title Slide"))
     _title(slide, view.title, size=36)
     subtitle = slide.placeholders[1]

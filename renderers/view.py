@@ -79,7 +79,8 @@ def build_view(results: Results) -> View:
     """Everything the documents show, formatted for the report's language."""
     meta = results.meta
     f = Formatter(meta.language, meta.currency)
-    source = f.t("doc.source", title=meta.title, as_of=f.date(meta.as_of))
+    source = f.t("doc.source", title=meta.title, as_of=f.date(meta.as_of)) if meta.as_of else \
+        f.t("doc.source_plain", title=meta.title)
     sections: list[Section] = []
     summary: dict[str, Any] = {"verdicts": [], "key_numbers": [], "act_on": [], "offers": []}
     from renderers import view_sections as vs

@@ -10,7 +10,7 @@ from renderers.charts import ChartSpec, Series
 from renderers.format import Formatter
 from renderers.view import Section, feature_label, verdict_sentence
 
-MAX_SEGMENT_ROWS = 12
+MAX_SEGMENT_ROWS = 10
 
 
 def _pct_chart_values(values: list[float]) -> tuple[float, ...]:
@@ -106,7 +106,8 @@ def experiment_section(f: Formatter, results: Results, source: str, summary: dic
                                                          for e in clusters])),), source, decimal_mark=f.decimal)
             sec.charts.append(chart)
             best = max(clusters, key=lambda e: e.rel_lift if math.isfinite(e.rel_lift) else -1)
-            sec.headlines["segment_lift"] = f"{best.segment}: {f.percent(best.rel_lift, 1, sign=True)} ARPU"
+            sec.headlines["segment_lift"] = f.t("experiment.headline_segment", name=best.segment,
+                                                lift=f.percent(best.rel_lift, 1, sign=True))
     for obs in exp.observational:
         if obs.outcome == "orders":
             sec.paragraphs.append(f.t("experiment.observational", name=obs.name) + ": " + f.t(
@@ -229,6 +230,11 @@ def propensity_section(f: Formatter, results: Results, source: str, summary: dic
         threshold=f.number(h.threshold, 2), precision=f.percent(h.precision, 0), recall=f.percent(h.recall, 0),
         f1=f.number(h.f1, 2), brier=f.number(h.brier, 3)))
     sec.headline = f.t("propensity.headline", model=model_name, auc=f.number(h.roc_auc, 2))
+    summary["key_numbers"].append({"label": f.t("propensity.kpi_auc", model=model_name),
+                                   "value": f.number(h.roc_auc, 2),
+                                   "detail": f.t("propensity.kpi_auc_detail", pr=f.number(h.pr_auc, 2),
+                                                 precision=f.percent(h.precision, 0), recall=f.percent(h.recall, 0)),
+                                   "significant": True})
     if "holdout_auc_too_high" in p.warnings:
         sec.warnings.append(f.t("propensity.leak_model", auc=f.number(h.roc_auc, 4)))
     for feature, auc in p.leak_features:
@@ -285,10 +291,18 @@ def propensity_section(f: Formatter, results: Results, source: str, summary: dic
                      pcut=f.number(a.probability_cut, 2), profit_cut=f.number(a.profit_cut, 2),
                      prob=f.number(a.probability_mean, 2), profit=f.number(a.profit_mean, 2),
                      base_profit=f.number(a.base_profit_mean, 2)),
-                 f.t("propensity.action_profile", promo=f.percent(a.promo_share, 0),
-                     base_promo=f.percent(a.base_promo_share, 0), check=f.money(a.average_check),
-                     base_check=f.money(a.base_average_check),
-                     cats=", ".join(name for name, _ in a.top_categories))]
+                 ]
+        profile = []
+        if a.promo_share is not None:
+            profile.append(f.t("propensity.action_promo", promo=f.percent(a.promo_share, 0),
+                               base=f.percent(a.base_promo_share, 0)))
+        if a.average_check is not None:
+            profile.append(f.t("propensity.action_check", check=f.money(a.average_check),
+                               base=f.money(a.base_average_check)))
+        if a.top_categories:
+            profile.append(f.t("propensity.action_categories", items=", ".join(n for n, _ in a.top_categories)))
+        if profile:
+            lines.append("; ".join(profile) + ".")
         sec.cards.append({"title": f.t("propensity.action_title"), "lines": lines})
         summary["act_on"].append({"title": f.t("propensity.action_title"), "text": lines[0]})
     sec.notes = f.t("methods.propensity")
@@ -305,7 +319,7 @@ def offers_section(f: Formatter, results: Results, source: str, summary: dict[st
     if o.pairs:
         sec.tables.append({"title": f.t("offers.pairs_title"), "header": [
             f.t("offers.col_category"), f.t("offers.col_related"), f.t("offers.col_lift"), f.t("offers.col_support")],
-            "rows": [[p.category, p.related, f.number(p.lift, 2), f.percent(p.support, 1)] for p in o.pairs[:12]],
+            "rows": [[p.category, p.related, f.number(p.lift, 2), f.percent(p.support, 1)] for p in o.pairs[:8]],
             "numeric": [2, 3]})
     rfm_rows: list[list[str]] = []
     for s in o.segments:
@@ -336,7 +350,7 @@ def offers_section(f: Formatter, results: Results, source: str, summary: dict[st
             lines.append(f.t("offers.none"))
         if s.kind == "rfm":
             rfm_rows.append([title.split(": ", 1)[-1], f.integer(s.size), ", ".join(facts[:2]),
-                             "; ".join(offer_text(f, o) for o in s.offers[:2])
+                             "; ".join(offer_text(f, o) for o in s.offers[:1])
                              or (lines[-1] if len(lines) > 1 else "—")])
             continue
         sec.cards.append({"title": title, "lines": lines, "kind": s.kind})
@@ -352,9 +366,8 @@ def offers_section(f: Formatter, results: Results, source: str, summary: dict[st
 
 def quality_section(f: Formatter, results: Results) -> Section:
     sec = Section("quality", f.t("quality.title"))
-    sec.tables.append({"title": "", "header": [f.t("quality.col_table"), f.t("quality.col_in"), f.t("quality.col_out")],
-                       "rows": [[q.name, f.integer(q.rows_in), f.integer(q.rows_out)] for q in results.data_quality],
-                       "numeric": [1, 2]})
+    sec.paragraphs.append(f.t("quality.rows") + ": " + "; ".join(
+        f"{q.name} {f.integer(q.rows_in)} → {f.integer(q.rows_out)}" for q in results.data_quality) + ".")
     rows = [[q.name, f.t(f"issue.{i.kind}") if i.kind in f.strings["issue"] else i.kind, i.column or "—",
              f.integer(i.count), (f.t(f"action.{i.action}") if i.action in f.strings["action"] else i.action)
              + (f" ({i.detail})" if i.detail else "")] for q in results.data_quality for i in q.issues]
@@ -369,5 +382,7 @@ def quality_section(f: Formatter, results: Results) -> Section:
 
 def methods_section(f: Formatter, results: Results) -> Section:
     sec = Section("methods", f.t("methods.title"))
-    sec.paragraphs = [f.t(f"methods.{k}") for k in ("experiment", "cuped", "segments", "propensity")]
+    ran = {"experiment": results.experiment, "cuped": results.experiment and results.experiment.cuped,
+           "segments": results.segments, "propensity": results.propensity}
+    sec.paragraphs = [f.t(f"methods.{k}") for k, present in ran.items() if present]
     return sec
