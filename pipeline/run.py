@@ -197,6 +197,14 @@ def _analyze(config: Config, con: duckdb.DuckDBPyConnection, workdir: Path, prog
     return results, full_list
 
 
+def _add_issue(quality: list[TableQuality], table: str, issue: QualityIssue) -> None:
+    """Add a finding made after validation to that table's record (one record per table)."""
+    for i, q in enumerate(quality):
+        if q.name == table:
+            quality[i] = dataclasses.replace(q, issues=(*q.issues, issue))
+            return
+
+
 def _pre_campaign_segments(con, customers, start: date, cluster_model: ClusterModel | None,
                            with_rfm: bool) -> tuple[pd.Series | None, pd.Series | None]:
     """Clusters and RFM from purchases before the campaign: segmenting the readout by anything the
@@ -242,8 +250,8 @@ def _run_experiment(config, con, assignment, customers, cluster_model, cluster_n
             missing = int(assignment[col].isna().sum())
             if missing:
                 # A missing outcome is read as "no purchase": said in the data-quality appendix.
-                quality.append(TableQuality("experiment", len(units), len(units), (QualityIssue(
-                    "missing_value", source.column(col), missing, "set_zero"),)))
+                _add_issue(quality, "experiment", QualityIssue("missing_value", source.column(col), missing,
+                                                               "set_zero"))
             units[col] = assignment[col].fillna(0.0).to_numpy(dtype=float)
     if "converted" not in assignment and not has_tx:
         units["converted"] = (units["revenue"] > 0).astype(float)
@@ -252,9 +260,8 @@ def _run_experiment(config, con, assignment, customers, cluster_model, cluster_n
     if customers is not None:
         unknown = int((~units["customer_id"].isin(customers["id"])).sum())
         if unknown:
-            quality.append(TableQuality("experiment", len(units), len(units), (QualityIssue(
-                "unknown_customer", source.column("customer_id"), unknown,
-                "kept"),)))
+            _add_issue(quality, "experiment", QualityIssue("unknown_customer", source.column("customer_id"),
+                                                           unknown, "kept"))
     clusters, rfm_labels = _pre_campaign_segments(con, customers, start, cluster_model, with_rfm) \
         if has_tx and start else (None, None)
     segment_map = {}
