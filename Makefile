@@ -20,6 +20,7 @@ report: $(STAMP) demo_data/.complete
 
 test: $(STAMP)
 	$(BIN)/ruff check analysis renderers pipeline tests bench
+	$(BIN)/mypy analysis renderers pipeline
 	$(BIN)/pytest
 
 bench: $(STAMP)

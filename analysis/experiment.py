@@ -90,6 +90,8 @@ class SegmentEffect:
     rel_lift: float
     ci_low: float
     ci_high: float
+    rel_ci_low: float
+    rel_ci_high: float
     p_value: float
     p_adjusted: float
     significant: bool
@@ -133,7 +135,7 @@ class ExperimentResult:
 def _moments(frame: pd.DataFrame, metric: str) -> GroupMoments:
     y, d, u, w = METRIC_COLUMNS[metric]
     col = lambda c: None if c is None else frame[c].to_numpy(dtype=float)  # noqa: E731
-    return GroupMoments.from_arrays(col(y), col(d), col(u), col(w))
+    return GroupMoments.from_arrays(frame[y].to_numpy(dtype=float), col(d), col(u), col(w))
 
 
 def _compare(units: pd.DataFrame, control: str, treatment: str, metric: str, settings: ExperimentConfig,
@@ -191,7 +193,8 @@ def _segment_effects(units: pd.DataFrame, control: str, treatments: list[str], s
                                      metric=metric, n_control=n_c, n_treatment=n_t,
                                      control_value=c.control_value, treatment_value=c.treatment_value,
                                      abs_diff=c.abs_diff, rel_lift=c.rel_lift, ci_low=c.ci_low,
-                                     ci_high=c.ci_high, p_value=c.p_value))
+                                     ci_high=c.ci_high, rel_ci_low=c.rel_ci_low, rel_ci_high=c.rel_ci_high,
+                                     p_value=c.p_value))
     adjusted = adjust_pvalues([r["p_value"] for r in rows], "bh")
     alpha = 1 - settings.confidence
     return tuple(SegmentEffect(**r, p_adjusted=p, significant=p < alpha) for r, p in zip(rows, adjusted,

@@ -81,7 +81,7 @@ def load_raw(con: duckdb.DuckDBPyConnection, source: TableSource, workdir: Path)
     dialect = None
     if source.url is not None:
         label = f"query of [data.{source.name}] on {source.url}"
-        frame = _fetch_postgres(source.url, source.sql, label)
+        frame = _fetch_postgres(source.url, source.sql or "", label)
         con.register(f"_pg_{source.name}", frame)
         src_sql = f"SELECT *, row_number() OVER () + 1 AS _line FROM _pg_{source.name}"
         digest = hashlib.sha256(f"{source.url}\n{source.sql}".encode()).hexdigest()
@@ -169,7 +169,7 @@ def _fetch_postgres(url: str, query: str, label: str) -> pd.DataFrame:
     try:
         with psycopg.connect(url, connect_timeout=15) as conn, conn.cursor() as cur:
             cur.execute(query)
-            names = [d.name for d in cur.description]
+            names = [d.name for d in cur.description or ()]
             rows = cur.fetchall()
     except psycopg.Error as exc:
         raise InputError(label, f"query failed: {str(exc).strip().splitlines()[0]}") from None

@@ -124,7 +124,8 @@ def co_purchase_pairs(con: duckdb.DuckDBPyConnection, min_support: float, min_to
         FROM p, n, c ca, c cr WHERE ca.category = p.a AND cr.category = p.r
           AND p.together >= {int(min_together)} AND p.together / n.n >= {float(min_support)}
         ORDER BY p.a, lift DESC""").fetchall()
-    pairs, taken = [], {}
+    pairs: list[CategoryPair] = []
+    taken: dict[str, int] = {}
     for a, r, together, support, confidence, lift in rows:
         if lift <= 1 or taken.get(a, 0) >= per_category:
             continue
@@ -199,7 +200,8 @@ def recommend(ev: SegmentEvidence, settings: OffersConfig, campaign_type: str) -
         (ev.ab.significant and ev.ab.abs_diff < 0) or (not ev.ab.significant and ev.ab.abs_diff <= 0))
     scored = []
     for rule in catalogue:
-        reasons, score, ok = [], 0.0, True
+        reasons: list[tuple[str, str, float, float]] = []
+        score, ok = 0.0, True
         for key, op, threshold in rule.when:
             actual = ev.values.get(key)
             if actual is None or not OPS[op](actual, threshold):
@@ -212,7 +214,7 @@ def recommend(ev: SegmentEvidence, settings: OffersConfig, campaign_type: str) -
         if campaign_failed and rule.type == campaign_type:
             blocked.append((rule.id, "campaign_no_effect_in_segment"))
             continue
-        scored.append((score * rule.weight, rule, tuple(reasons)))
+        scored.append((score * rule.weight, rule, reasons))
     scored.sort(key=lambda t: -t[0])
     offers = []
     for rank, (score, rule, reasons) in enumerate(scored[: settings.top_n], start=1):
@@ -220,5 +222,5 @@ def recommend(ev: SegmentEvidence, settings: OffersConfig, campaign_type: str) -
         if ev.ab is not None and rule.type == campaign_type and ev.ab.metric == "arpu":
             effect, low, high = (ev.size * v for v in (ev.ab.abs_diff, ev.ab.ci_low, ev.ab.ci_high))
         offers.append(Offer(ev.kind, ev.key, rank, rule.id, rule.type, _fill(rule.ru, ev), _fill(rule.en, ev),
-                            score, reasons, effect, low, high))
+                            score, tuple(reasons), effect, low, high))
     return SegmentOffers(ev.kind, ev.key, ev.size, ev, tuple(offers), tuple(blocked))

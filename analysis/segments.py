@@ -171,7 +171,8 @@ def _portrait(cid: int, members: pd.DataFrame, base: pd.DataFrame, total_revenue
         id=cid, name_ru=name_ru, name_en=name_en, size=len(members), share=len(members) / len(base),
         revenue_share=float(members["monetary"].sum() / total_revenue) if total_revenue else 0.0,
         mean_age=float(members["age"].mean()) if "age" in members and members["age"].notna().any() else None,
-        female_share=float((gender[known] == "Ж").mean()) if known is not None and known.any() else None,
+        female_share=float((gender[known] == "Ж").mean()) if gender is not None and known is not None
+        and known.any() else None,
         gender_known_share=float(known.mean()) if known is not None else None,
         top_categories=cats, top_brands=top(BRAND_PREFIX),
         average_check=float(members["monetary"].sum() / max(members["orders"].sum(), 1)),

@@ -19,6 +19,11 @@ from scipy import stats
 from statsmodels.stats.multitest import multipletests
 
 
+def _four(values: np.ndarray) -> tuple[float, float, float, float]:
+    y, d, u, w = (float(v) for v in values)
+    return y, d, u, w
+
+
 @dataclass(frozen=True)
 class GroupMoments:
     """n, means and sample covariance (ddof=1) of (y, d, u, w) for one group."""
@@ -34,15 +39,14 @@ class GroupMoments:
         ones = np.ones_like(y)
         cols = np.vstack([y, ones if d is None else d, ones if u is None else u, ones if w is None else w])
         cov = np.cov(cols, ddof=1) if len(y) > 1 else np.zeros((4, 4))
-        return cls(n=len(y), mean=tuple(float(v) for v in cols.mean(axis=1)),
-                   cov=tuple(tuple(float(v) for v in row) for row in cov))
+        return cls(n=len(y), mean=_four(cols.mean(axis=1)), cov=tuple(tuple(float(v) for v in row) for row in cov))
 
     @classmethod
     def from_sums(cls, n: int, sums: np.ndarray, cross: np.ndarray) -> GroupMoments:
         """From n, Σx (4,) and Σxxᵀ (4×4): the form an SQL engine returns."""
         mean = sums / n
         cov = (cross - n * np.outer(mean, mean)) / (n - 1)
-        return cls(n=n, mean=tuple(float(v) for v in mean), cov=tuple(tuple(float(v) for v in r) for r in cov))
+        return cls(n=n, mean=_four(mean), cov=tuple(tuple(float(v) for v in r) for r in cov))
 
     def _grads(self) -> tuple[np.ndarray, np.ndarray]:
         y, d, u, w = self.mean

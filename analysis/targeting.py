@@ -16,6 +16,7 @@ from analysis.propensity import ActionSegment
 def model_table(features: CustomerFeatures | None, customers: pd.DataFrame | None) -> pd.DataFrame:
     """One row per customer: customer attributes (not the label) joined with behaviour features."""
     if features is None:
+        assert customers is not None, "the run needs transactions or customers"
         return customers.drop(columns=[c for c in ("label",) if c in customers]).reset_index(drop=True)
     frame = features.frame
     if customers is not None:

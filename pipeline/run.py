@@ -172,7 +172,7 @@ def _analyze(config: Config, con: duckdb.DuckDBPyConnection, workdir: Path, prog
                 config, con, table, probability, clusters, cluster_names, rfm_labels, experiment_result, has_tx)
             if propensity_result is not None:
                 propensity_result = dataclasses.replace(propensity_result, action_segment=action)
-    if propensity_result is not None and probability is not None:
+    if propensity_result is not None and probability is not None and config.propensity is not None:
         selected = score_population(con, table, config.propensity.score_filter)
         cluster_offer = {s.key: s.offers[0] for s in offers_result.segments if s.kind == "cluster" and s.offers} \
             if offers_result is not None else {}
@@ -283,13 +283,14 @@ def _run_experiment(config, con, assignment, customers, cluster_model, cluster_n
                               pre_period_days=max(3 * days, 28))
 
 
-def _run_propensity(config: Config, con, table: pd.DataFrame, customers, features: CustomerFeatures,
+def _run_propensity(config: Config, con, table: pd.DataFrame, customers, features: CustomerFeatures | None,
                     ) -> tuple[PropensityResult, np.ndarray]:
     settings = config.propensity
+    assert settings is not None
     source = config.tables.get("customers")
     exclude = {"id", "profit", "gender_imputed", *settings.exclude}
-    if customers is not None and "label" in customers and customers["label"].notna().any():
-        positive = source.column("positive") if source else None
+    if customers is not None and source is not None and "label" in customers and customers["label"].notna().any():
+        positive = source.column("positive")
         labels = customers.set_index("id")["label"].reindex(table["id"])
         values = sorted(labels.dropna().unique().astype(str))
         if positive is None:
@@ -314,6 +315,8 @@ def _run_propensity(config: Config, con, table: pd.DataFrame, customers, feature
         probability[train["id"].to_numpy()] = oof
         return result, probability.to_numpy()
     # Derived target: no purchase in the last `horizon_days`, from features computed before that.
+    if features is None:
+        raise ConfigError("config.toml: [propensity] without a label column needs [data.transactions]")
     cutoff = pd.Timestamp(features.as_of) - pd.Timedelta(days=settings.horizon_days)
     con.execute(f"CREATE OR REPLACE TEMP VIEW tx_before AS SELECT * FROM tx WHERE date < DATE "
                 f"'{cutoff:%Y-%m-%d}'")
@@ -367,7 +370,7 @@ def _run_offers(config, con, table, probability, clusters, cluster_names, rfm_la
     return OffersResult(tuple(results), pairs, settings.min_customers), action_mask, action_offers, action
 
 
-def publish(out_dir: Path, files: dict[str, Callable[[Path], None]]) -> dict[str, Path]:
+def publish(out_dir: Path, files: dict[str, Callable[[Path], Path]]) -> dict[str, Path]:
     """Write every file into a staging folder, then move them to the top level; keep the previous run."""
     out_dir.mkdir(parents=True, exist_ok=True)
     staging = out_dir / f".staging-{os.getpid()}-{int(time.time() * 1000)}"
@@ -417,7 +420,7 @@ def run_report(config_path: str | Path, out_dir: str | Path | None = None,
         results, full_list = analyze(config, progress, timings)
         with _stage("render", timings, progress):
             view = build_view(results)
-            files: dict[str, Callable[[Path], None]] = {
+            files: dict[str, Callable[[Path], Path]] = {
                 "results.json": lambda p: write_results_json(results, view, p),
                 "brief.pdf": lambda p: render_pdf(view, p),
                 "deck.pptx": lambda p: render_pptx(view, p),

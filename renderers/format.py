@@ -10,7 +10,7 @@ import math
 from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 import tomllib
 
@@ -26,7 +26,7 @@ def load_strings(language: str) -> dict[str, Any]:
         return tomllib.load(fh)
 
 
-def _finite(x: float | None) -> bool:
+def _finite(x: float | None) -> TypeGuard[float]:
     return x is not None and isinstance(x, (int, float)) and math.isfinite(x)
 
 

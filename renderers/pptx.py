@@ -17,6 +17,7 @@ from pptx.dml.color import RGBColor
 from pptx.enum.chart import XL_CHART_TYPE, XL_LEGEND_POSITION
 from pptx.enum.text import MSO_ANCHOR
 from pptx.oxml.ns import qn
+from pptx.presentation import Presentation as PresentationType
 from pptx.util import Emu, Inches, Pt
 
 from renderers.charts import PALETTE, ChartSpec
@@ -51,7 +52,7 @@ def fit_size(lines: list[str], width_in: float, height_in: float, max_pt: float,
     return None
 
 
-def _layout(prs: Presentation, name: str):
+def _layout(prs: PresentationType, name: str):
     for layout in prs.slide_layouts:
         if layout.name == name:
             return layout
@@ -334,12 +335,12 @@ def render_pptx(view: View, out_path: Path) -> Path:
     lines += [f"{a['title']}: {a['text']}" for a in view.summary["act_on"]]
     lines += [f"{o['segment']}: {o['offer']}" for o in view.summary["offers"][:3]]
     top = Inches(3.8) if kpis else Inches(1.5)
-    _text_box(slide, lines, MARGIN, top, width, prs.slide_height - top - Inches(0.4), max_pt=16, min_pt=10)
+    _text_box(slide, lines, MARGIN, top, width, int(prs.slide_height or 0) - top - Inches(0.4), max_pt=16, min_pt=10)
     _notes(slide, " ".join(v["sentence"] for v in view.summary["verdicts"]))
 
     for section in view.sections:
         if section.key in ("quality", "methods"):
             continue
         _section_slides(prs, section, source)
-    prs.save(out_path)
+    prs.save(str(out_path))
     return out_path

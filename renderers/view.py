@@ -61,6 +61,7 @@ def _lift_text(f: Formatter, m: MetricResult) -> str:
 def verdict_sentence(f: Formatter, results: Results, treatment: str) -> tuple[str, str, str]:
     """(verdict code, one plain sentence, deck headline) for one treatment."""
     exp = results.experiment
+    assert exp is not None
     decision = next(d for d in exp.decisions if d.treatment == treatment)
     m = next(x for x in exp.metrics if x.treatment == treatment and x.metric == decision.metric)
     conf = f.percent(exp.confidence, 0)

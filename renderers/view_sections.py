@@ -19,6 +19,7 @@ def _pct_chart_values(values: list[float]) -> tuple[float, ...]:
 
 def experiment_section(f: Formatter, results: Results, source: str, summary: dict[str, Any]) -> Section:
     exp = results.experiment
+    assert exp is not None
     sec = Section("experiment", f.t("experiment.title"))
     treatments = [d.treatment for d in exp.decisions]
     for t in treatments:
@@ -100,10 +101,10 @@ def experiment_section(f: Formatter, results: Results, source: str, summary: dic
         if clusters:
             chart = ChartSpec("segment_lift", "bar", f.t("experiment.segment_chart", conf=conf),
                               f.t("experiment.lift_unit"), tuple(e.segment for e in clusters),
-                              (Series(first, _pct_chart_values([e.rel_lift for e in clusters]),
-                                      _pct_chart_values([e.rel_lift - e.ci_low / e.control_value for e in clusters]),
-                                      _pct_chart_values([e.ci_high / e.control_value - e.rel_lift
-                                                         for e in clusters])),), source, decimal_mark=f.decimal)
+                              (Series(first or "", _pct_chart_values([e.rel_lift for e in clusters]),
+                                      _pct_chart_values([e.rel_lift - e.rel_ci_low for e in clusters]),
+                                      _pct_chart_values([e.rel_ci_high - e.rel_lift for e in clusters])),),
+                              source, decimal_mark=f.decimal)
             sec.charts.append(chart)
             best = max(clusters, key=lambda e: e.rel_lift if math.isfinite(e.rel_lift) else -1)
             sec.headlines["segment_lift"] = f.t("experiment.headline_segment", name=best.segment,
@@ -216,6 +217,7 @@ def segments_section(f: Formatter, results: Results, source: str, summary: dict[
 
 def propensity_section(f: Formatter, results: Results, source: str, summary: dict[str, Any]) -> Section:
     p = results.propensity
+    assert p is not None
     sec = Section("propensity", f.t("propensity.title"))
     if p.target_source == "derived":
         sec.paragraphs.append(f.t("propensity.target_derived", days=p.target.split("_")[2].rstrip("d")))
@@ -311,6 +313,7 @@ def propensity_section(f: Formatter, results: Results, source: str, summary: dic
 
 def offers_section(f: Formatter, results: Results, source: str, summary: dict[str, Any]) -> Section:
     o = results.offers
+    assert o is not None
     sec = Section("offers", f.t("offers.title"))
     sec.paragraphs.append(f.t("offers.note"))
     names = {}
