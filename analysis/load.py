@@ -50,6 +50,7 @@ def normalise_name(name: str) -> str:
 
 
 def file_sha256(path: Path) -> str:
+    """Content hash of a file, read in 1 MiB blocks."""
     digest = hashlib.sha256()
     with open(path, "rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):

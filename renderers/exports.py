@@ -81,6 +81,7 @@ def results_to_dict(results: Results, view: View) -> dict[str, Any]:
 
 
 def write_results_json(results: Results, view: View, out_path: Path) -> Path:
+    """Write results.json (UTF-8, Cyrillic kept readable)."""
     out_path.write_text(json.dumps(results_to_dict(results, view), ensure_ascii=False, indent=2), encoding="utf-8")
     return out_path
 

@@ -35,6 +35,7 @@ KINDS = {"column": XL_CHART_TYPE.COLUMN_CLUSTERED, "bar": XL_CHART_TYPE.BAR_CLUS
 
 
 def estimated_lines(text: str, width_in: float, size_pt: float) -> int:
+    """Wrapped line count of a text at a font size in a box width (DejaVu Sans metrics)."""
     chars_per_line = max(int(width_in * 72 / (size_pt * CHAR_WIDTH)), 1)
     return sum(max(1, math.ceil(len(part) / chars_per_line)) for part in text.split("\n"))
 

@@ -18,6 +18,7 @@ def _pct_chart_values(values: list[float]) -> tuple[float, ...]:
 
 
 def experiment_section(f: Formatter, results: Results, source: str, summary: dict[str, Any]) -> Section:
+    """The readout: verdicts, groups, SRM, CUPED, metrics, segments, observational promo."""
     exp = results.experiment
     assert exp is not None
     sec = Section("experiment", f.t("experiment.title"))
@@ -139,14 +140,17 @@ def _segment_name(f: Formatter, dimension: str, segment: str) -> str:
 
 
 def cluster_name(f: Formatter, c: Any) -> str:
+    """A cluster's generated name in the report's language."""
     return c.name_ru if f.language == "ru" else c.name_en
 
 
 def offer_text(f: Formatter, offer: Any) -> str:
+    """An offer's wording in the report's language."""
     return offer.text_ru if f.language == "ru" else offer.text_en
 
 
 def segments_section(f: Formatter, results: Results, source: str, summary: dict[str, Any]) -> Section:
+    """Cluster portraits, k choice, RFM table and charts."""
     seg, rfm = results.segments, results.rfm
     sec = Section("segments", f.t("segments.title"))
     if seg is not None:
@@ -216,6 +220,7 @@ def segments_section(f: Formatter, results: Results, source: str, summary: dict[
 
 
 def propensity_section(f: Formatter, results: Results, source: str, summary: dict[str, Any]) -> Section:
+    """Model table, holdout metrics, leakage guard, drivers, gains, target list, action segment."""
     p = results.propensity
     assert p is not None
     sec = Section("propensity", f.t("propensity.title"))
@@ -312,6 +317,7 @@ def propensity_section(f: Formatter, results: Results, source: str, summary: dic
 
 
 def offers_section(f: Formatter, results: Results, source: str, summary: dict[str, Any]) -> Section:
+    """Related categories and the offers per segment with their evidence."""
     o = results.offers
     assert o is not None
     sec = Section("offers", f.t("offers.title"))
@@ -368,6 +374,7 @@ def offers_section(f: Formatter, results: Results, source: str, summary: dict[st
 
 
 def quality_section(f: Formatter, results: Results) -> Section:
+    """Data-quality appendix: rows in and out, every finding and what was done."""
     sec = Section("quality", f.t("quality.title"))
     sec.paragraphs.append(f.t("quality.rows") + ": " + "; ".join(
         f"{q.name} {f.integer(q.rows_in)} → {f.integer(q.rows_out)}" for q in results.data_quality) + ".")
@@ -384,6 +391,7 @@ def quality_section(f: Formatter, results: Results) -> Section:
 
 
 def methods_section(f: Formatter, results: Results) -> Section:
+    """Methods in plain words, only for the analyses that ran."""
     sec = Section("methods", f.t("methods.title"))
     ran = {"experiment": results.experiment, "cuped": results.experiment and results.experiment.cuped,
            "segments": results.segments, "propensity": results.propensity}
