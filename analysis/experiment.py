@@ -33,6 +33,7 @@ class GroupSize:
     name: str
     n: int
     expected_share: float
+    actual_share: float
 
 
 @dataclass(frozen=True)
@@ -218,7 +219,9 @@ def analyze_experiment(units: pd.DataFrame, settings: ExperimentConfig, control:
         shares = [1.0] * len(names)
     chi2, srm_p = srm_test([sizes[g] for g in names], shares)
     srm = SrmCheck(chi2=chi2, p_value=srm_p, ok=srm_p >= settings.srm_alpha)
-    groups = tuple(GroupSize(g, sizes[g], s / sum(shares)) for g, s in zip(names, shares, strict=True))
+    total = sum(sizes.values())
+    groups = tuple(GroupSize(g, sizes[g], s / sum(shares), sizes[g] / total) for g, s in zip(names, shares,
+                                                                                           strict=True))
     has_pre = bool(units["pre_revenue"].abs().sum() > 0) if "pre_revenue" in units else False
     cuped = settings.cuped and has_pre
     raw: list[tuple[str, str, Comparison]] = []

@@ -8,7 +8,7 @@ promotion or not". Each is standardised so no unit dominates.
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -229,8 +229,6 @@ def analyze_segments(features: CustomerFeatures, customers: pd.DataFrame | None,
 
 def _unique_names(portraits: list[ClusterPortrait]) -> list[ClusterPortrait]:
     """Two clusters with the same generated name get their second category appended."""
-    from dataclasses import replace
-
     seen: dict[str, int] = {}
     for p in portraits:
         seen[p.name_ru] = seen.get(p.name_ru, 0) + 1

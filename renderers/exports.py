@@ -42,7 +42,8 @@ def results_to_dict(results: Results, view: View) -> dict[str, Any]:
     exp = results.experiment
     if exp is not None:
         body = _plain(exp)
-        body["groups"] = [{"name": g.name, "n": g.n, "expected_share": g.expected_share} for g in exp.groups]
+        body["groups"] = [{"name": g.name, "n": g.n, "expected_share": g.expected_share,
+                           "actual_share": g.actual_share} for g in exp.groups]
         body["srm"] = {"p_value": exp.srm.p_value, "ok": exp.srm.ok, "chi2": exp.srm.chi2}
         sentences = {v["treatment"]: v for v in view.summary["verdicts"]}
         body["decisions"] = [{**_plain(d), "text": sentences[d.treatment]["sentence"]} for d in exp.decisions]

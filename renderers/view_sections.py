@@ -39,9 +39,8 @@ def experiment_section(f: Formatter, results: Results, source: str, summary: dic
         sec.paragraphs.append(f.t("experiment.cuped", days=exp.pre_period_days,
                                   reduction=f.percent(arpu.variance_reduction, 1)))
     sec.paragraphs.append(f.t(f"experiment.correction_{exp.correction}"))
-    total = sum(g.n for g in exp.groups)
     sec.paragraphs.insert(2, f.t("experiment.groups") + ": " + "; ".join(
-        f"«{g.name}» {f.integer(g.n)} ({f.percent(g.n / total, 1)}, {f.t('experiment.planned_short')} "
+        f"«{g.name}» {f.integer(g.n)} ({f.percent(g.actual_share, 1)}, {f.t('experiment.planned_short')} "
         f"{f.percent(g.expected_share, 1)})" for g in exp.groups) + ".")
     multi = len(treatments) > 1
     header = [f.t("experiment.col_metric")] + ([f.t("experiment.group")] if multi else []) + [
