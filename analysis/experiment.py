@@ -153,9 +153,11 @@ def _method(metric: str, cuped: bool) -> str:
 
 
 def _decide(treatment: str, metrics: list[MetricResult], srm: SrmCheck, sizes: dict[str, int],
-            conversion_by_group: dict[str, float], settings: ExperimentConfig) -> Decision:
+            conversion_by_group: dict[str, float], settings: ExperimentConfig, window_has_data: bool) -> Decision:
     primary = next(m for m in metrics if m.metric == settings.primary and m.treatment == treatment)
     reasons = []
+    if not window_has_data:
+        reasons.append("no_data_in_window")
     if not srm.ok:
         reasons.append("srm_failed")
     if min(sizes.values()) < settings.min_group_size:
@@ -205,7 +207,7 @@ def _segment_effects(units: pd.DataFrame, control: str, treatments: list[str], s
 def analyze_experiment(units: pd.DataFrame, settings: ExperimentConfig, control: str, excluded: int,
                        segments: dict[str, pd.Series] | None = None,
                        observational: tuple[ObservationalEffect, ...] = (),
-                       pre_period_days: int = 0) -> ExperimentResult:
+                       pre_period_days: int = 0, window_has_data: bool = True) -> ExperimentResult:
     """Readout of every treatment group against control on every configured metric.
 
     `units` has one row per assigned customer: customer_id, grp, converted, orders, revenue and the
@@ -239,7 +241,7 @@ def analyze_experiment(units: pd.DataFrame, settings: ExperimentConfig, control:
                      variance_reduction=c.variance_reduction, mde=c.mde, mde_abs=c.mde_abs, power=c.power)
         for (m, t, c), p in zip(raw, adjusted, strict=True)]
     conversion = {g: float(units.loc[units["grp"] == g, "converted"].mean()) for g in names}
-    decisions = tuple(_decide(t, metrics, srm, sizes, conversion, settings) for t in treatments)
+    decisions = tuple(_decide(t, metrics, srm, sizes, conversion, settings, window_has_data) for t in treatments)
     priority = {"invalid": 0, "win": 1, "loss": 2, "no_detectable_effect": 3}
     decision = min(decisions, key=lambda d: priority[d.verdict])
     by_segment = _segment_effects(units, control, treatments, settings, segments or {})

@@ -279,8 +279,12 @@ def _run_experiment(config, con, assignment, customers, cluster_model, cluster_n
     days = (end - start).days + 1 if start and end else 0
     excluded = sum(i.count for q in quality if q.name == "experiment" for i in q.issues
                    if i.kind == "customer_in_several_groups")
+    window_has_data = True
+    if has_tx and start and end:
+        window_has_data = con.execute(f"SELECT count(*) FROM tx WHERE date BETWEEN DATE '{start:%Y-%m-%d}' "
+                                      f"AND DATE '{end:%Y-%m-%d}'").fetchall()[0][0] > 0
     return analyze_experiment(units, settings, control, excluded, segment_map, observational,
-                              pre_period_days=max(3 * days, 28))
+                              pre_period_days=max(3 * days, 28), window_has_data=window_has_data)
 
 
 def _run_propensity(config: Config, con, table: pd.DataFrame, customers, features: CustomerFeatures | None,

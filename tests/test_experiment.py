@@ -148,3 +148,12 @@ def test_hillstrom_readout(tmp_path):
     assert conv["Mens E-Mail"].significant and conv["Womens E-Mail"].significant
     data = json.loads((tmp_path / "out" / "results.json").read_text(encoding="utf-8"))
     assert len(data["experiment"]["decisions"]) == 2
+
+
+def test_window_outside_the_data_is_invalid_with_a_reason(small_demo, tmp_path):
+    from pipeline.run import run_report
+
+    text = demo_config(small_demo, tmp_path / "out").replace('start = "2026-10-01"', 'start = "2025-01-01"').replace(
+        'end = "2026-10-31"', 'end = "2025-01-31"')
+    decision = run_report(write_config(tmp_path, text)).results.experiment.decision
+    assert decision.verdict == "invalid" and "no_data_in_window" in decision.reasons
