@@ -240,16 +240,21 @@ def _cards_slides(prs, title: str, cards: list[dict], notes: str, per_slide: int
 def _offer_slide(prs, card: dict, notes: str) -> None:
     """One key segment: the headline names the first offer; offers big on the left, evidence on the right."""
     slide = prs.slides.add_slide(_layout(prs, "Title Only"))
-    offers = [line for line in card["lines"] if line[:2] in {f"{i}." for i in range(1, 10)}]
+    # Numbered offers and their indented expected-effect lines go left; the evidence goes right.
+    offers = [line for line in card["lines"] if line[:2] in {f"{i}." for i in range(1, 10)} or line.startswith("   ")]
     first = offers[0].split(". ", 1)[1] if offers else ""
     _title(slide, f"{card['title']}: {first}" if first else card["title"])
-    facts = [line.strip() for line in card["lines"] if line not in offers]
+    facts = []
+    for line in (x.strip() for x in card["lines"] if x not in offers):
+        # "Факты: 4 078 клиентов; акционность ×0,73, средний чек ×0,58" -> one fact per line on a slide
+        head, _, rest = line.partition("; ")
+        facts += [head, *[part for part in rest.split(", ") if part]] if rest else [head]
     top, height = Inches(1.6), prs.slide_height - Inches(2.2)
     width = prs.slide_width - 2 * MARGIN
     left_w = int(width * 0.55)
     _text_box(slide, offers or facts[-1:], MARGIN, top, left_w, height, max_pt=22, min_pt=12, color=NAVY)
     _text_box(slide, facts, MARGIN + left_w + Inches(0.3), top, width - left_w - Inches(0.3), height,
-              max_pt=16, min_pt=10, color=GREY)
+              max_pt=18, min_pt=10, color=GREY)
     _notes(slide, notes)
 
 
