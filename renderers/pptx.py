@@ -219,22 +219,32 @@ def _finding_slide(prs, headline: str, spec: ChartSpec, bullets: list[str], note
 
 
 def _cards_slides(prs, title: str, cards: list[dict], notes: str, per_slide: int = 4) -> None:
+    """Cards in a grid; a card too long for its cell gets a slide of its own, continued if need be."""
+    gap, top0 = Inches(0.25), Inches(1.45)
     for start in range(0, len(cards), per_slide):
         chunk = cards[start:start + per_slide]
-        slide = prs.slides.add_slide(_layout(prs, "Title Only"))
-        _title(slide, title)
         cols = 2 if len(chunk) > 1 else 1
         rows = math.ceil(len(chunk) / cols)
-        gap = Inches(0.25)
         width = int((prs.slide_width - 2 * MARGIN - gap * (cols - 1)) / cols)
-        top0 = Inches(1.45)
         height = int((prs.slide_height - top0 - Inches(0.5) - gap * (rows - 1)) / rows)
+        if len(chunk) > 1 and any(fit_size([c["title"], *c["lines"]], width / 914400, height / 914400, 14, 9) is None
+                                  for c in chunk):
+            _cards_slides(prs, title, chunk, notes, per_slide=1)
+            continue
+        slide = prs.slides.add_slide(_layout(prs, "Title Only"))
+        _title(slide, title)
+        _notes(slide, notes)
         for i, card in enumerate(chunk):
+            pending = [card["title"], *card["lines"]]
             left = MARGIN + (i % cols) * (width + gap)
             top = top0 + (i // cols) * (height + gap)
-            _text_box(slide, [card["title"], *card["lines"]], left, top, width, height,
-                      max_pt=20 if len(chunk) == 1 else 14, min_pt=9, bold_first=True)
-        _notes(slide, notes)
+            pending = _text_box(slide, pending, left, top, width, height, max_pt=20 if len(chunk) == 1 else 14,
+                                min_pt=9, bold_first=True)
+            while pending:  # only a single card can overflow here: continue it on the next slide
+                slide = prs.slides.add_slide(_layout(prs, "Title Only"))
+                _title(slide, title)
+                _notes(slide, notes)
+                pending = _text_box(slide, pending, MARGIN, top0, width, height, max_pt=20, min_pt=9)
 
 
 def _offer_slide(prs, card: dict, notes: str) -> None:
@@ -341,8 +351,11 @@ def render_pptx(view: View, out_path: Path) -> Path:
     lines += [f"{a['title']}: {a['text']}" for a in view.summary["act_on"]]
     lines += [f"{o['segment']}: {o['offer']}" for o in view.summary["offers"][:3]]
     top = Inches(3.8) if kpis else Inches(1.5)
-    _text_box(slide, lines, MARGIN, top, width, int(prs.slide_height or 0) - top - Inches(0.4), max_pt=16, min_pt=10)
+    rest = _text_box(slide, lines, MARGIN, top, width, int(prs.slide_height or 0) - top - Inches(0.4), max_pt=16,
+                     min_pt=10)
     _notes(slide, " ".join(v["sentence"] for v in view.summary["verdicts"]))
+    if rest:  # many treatments or segments: the summary continues rather than losing lines
+        _cards_slides(prs, f.t("doc.summary"), [{"title": "", "lines": rest}], "", per_slide=1)
 
     for section in view.sections:
         if section.key in ("quality", "methods"):

@@ -81,3 +81,26 @@ def test_analysis_never_imports_renderers_or_document_libraries():
                 [node.module or ""] if isinstance(node, ast.ImportFrom) else []
             for name in names:
                 assert name.split(".")[0] not in banned, (path.name, name)
+
+
+def test_long_text_continues_on_the_next_slide(tmp_path):
+    from dataclasses import replace
+
+    from pptx import Presentation
+
+    from renderers.pptx import render_pptx
+    from renderers.view import build_view
+
+    results = tiny_results()
+    exp = results.experiment
+    names = [f"вариант письма №{i}" for i in range(40)]
+    decisions = tuple(replace(exp.decisions[0], treatment=n) for n in names)
+    metrics = tuple(replace(exp.metrics[0], treatment=n) for n in names)
+    view = build_view(replace(results, experiment=replace(exp, decisions=decisions, metrics=metrics)))
+    render_pptx(view, tmp_path / "d.pptx")
+    prs = Presentation(str(tmp_path / "d.pptx"))
+    text = " ".join(shape.text_frame.text for slide in prs.slides for shape in slide.shapes if shape.has_text_frame)
+    assert all(f"вариант письма №{i}»" in text for i in range(40))  # nothing dropped
+    for slide in prs.slides:
+        for shape in slide.shapes:
+            assert shape.top + shape.height <= prs.slide_height and shape.left + shape.width <= prs.slide_width
