@@ -158,7 +158,7 @@ def _search_space(name: str, seed: int) -> tuple[object, dict]:
     if name == "svc":
         return SVC(random_state=seed), {"model__C": loguniform(0.1, 10), "model__gamma": ["scale", 0.01, 0.1]}
     if name == "forest":
-        return (RandomForestClassifier(n_estimators=120, random_state=seed),
+        return (RandomForestClassifier(n_estimators=80, random_state=seed),
                 {"model__max_depth": [None, 6, 10, 16], "model__min_samples_leaf": randint(1, 25),
                  "model__max_features": ["sqrt", 0.5]})
     if name == "boosting":
