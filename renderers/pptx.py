@@ -307,19 +307,22 @@ def _table_slide(prs, title: str, table: dict, notes: str) -> None:
 
 def _section_slides(prs, section: Section, source: str) -> None:
     bullets = section.warnings[:1] + section.paragraphs[:2]
+    # Speaker notes: the method, then every caveat of the section (SRM, leakage, exploratory labels).
+    notes = " ".join([section.notes, *section.warnings, *(t.get("note", "") for t in section.tables)]).strip()
     for spec in section.charts:
         headline = section.headlines.get(spec.key, spec.title)
-        _finding_slide(prs, headline, spec, bullets if spec is section.charts[0] else [], section.notes, source)
-    if section.key == "experiment" and len(section.tables) > 1:
-        _table_slide(prs, section.tables[1]["title"], section.tables[1], section.notes)
+        _finding_slide(prs, headline, spec, bullets if spec is section.charts[0] else [], notes, source)
+    if section.key == "experiment":
+        for table in section.tables:  # metrics, effect by segment, the promo without a control group
+            _table_slide(prs, table.get("headline") or table["title"], table, notes)
     if section.key == "segments" and section.cards:
-        _cards_slides(prs, section.title, section.cards, section.notes)
+        _cards_slides(prs, section.title, section.cards, notes)
     if section.key == "propensity" and section.cards:
-        _cards_slides(prs, section.cards[0]["title"], section.cards, section.notes, per_slide=1)
+        _cards_slides(prs, section.cards[0]["title"], section.cards, notes, per_slide=1)
     if section.key == "offers":
         for card in section.cards:
             if card.get("kind") in ("cluster", "action"):
-                _offer_slide(prs, card, section.notes)
+                _offer_slide(prs, card, notes)
 
 
 def render_pptx(view: View, out_path: Path) -> Path:

@@ -54,9 +54,13 @@ def experiment_section(f: Formatter, results: Results, source: str, summary: dic
         rows.append([f.t(f"metric.{m.metric}")] + ([m.treatment] if multi else []) + [
             f.metric_value(m.metric, m.control_value), f.metric_value(m.metric, m.treatment_value),
             f.metric_diff(m.metric, m.abs_diff), mark + lift, f.p_value(m.p_adjusted), f"±{f.percent(m.mde, 1)}"])
+    first_rows = [m for m in exp.metrics if m.treatment == (treatments[0] if treatments else None)]
     sec.tables.append({"title": f.t("experiment.metrics"), "header": header, "rows": rows,
                        "numeric": list(range(1 + multi, len(header))),
-                       "note": "✓ — " + f.t("experiment.significant")})
+                       "note": "✓ — " + f.t("experiment.significant"),
+                       "headline": ", ".join(f"{f.t('metric_short.' + m.metric)} {f.percent(m.rel_lift, 1, sign=True)}"
+                                             + ("" if m.significant else f" ({f.t('experiment.not_significant')})")
+                                             for m in first_rows)})
     first = treatments[0] if treatments else None
     conf = f.percent(exp.confidence, 0)
     shown = [m for m in exp.metrics if m.treatment == first]
