@@ -71,6 +71,3 @@ class Ledger:
         with self.db:
             self.db.execute("INSERT INTO deliveries (inputs_key, recipients, time, status, attempt, detail) "
                             "VALUES (?,?,?,?,?,?)", (key, recipients, _now(), status, attempt, detail[:500]))
-
-    def deliveries(self) -> list[tuple]:
-        return self.db.execute("SELECT inputs_key, recipients, status, attempt FROM deliveries ORDER BY id").fetchall()

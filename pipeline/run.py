@@ -374,7 +374,7 @@ def _run_offers(config, con, table, probability, clusters, cluster_names, rfm_la
     return OffersResult(tuple(results), pairs, settings.min_customers), action_mask, action_offers, action
 
 
-def publish(out_dir: Path, files: dict[str, Callable[[Path], Path]]) -> dict[str, Path]:
+def publish(out_dir: Path, files: dict[str, Callable[[Path], Path]], keep_history: int = 5) -> dict[str, Path]:
     """Write every file into a staging folder, then move them to the top level; keep the previous run."""
     out_dir.mkdir(parents=True, exist_ok=True)
     staging = out_dir / f".staging-{os.getpid()}-{int(time.time() * 1000)}"
@@ -389,7 +389,7 @@ def publish(out_dir: Path, files: dict[str, Callable[[Path], Path]]) -> dict[str
             for p in previous:
                 shutil.copy2(p, history / p.name)
             runs = sorted((out_dir / "history").iterdir())
-            for old in runs[:-5]:
+            for old in runs[:-keep_history] if keep_history > 0 else runs:
                 shutil.rmtree(old, ignore_errors=True)
         published = {}
         for name in files:
@@ -432,7 +432,7 @@ def run_report(config_path: str | Path, out_dir: str | Path | None = None,
             }
             if full_list is not None:
                 files["target_list.csv"] = lambda p: write_target_list(full_list, p)
-            published = publish(target, files)
+            published = publish(target, files, config.report.keep_history)
     except Exception as exc:
         if target.is_dir():
             ledger = Ledger(target)

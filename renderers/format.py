@@ -89,9 +89,6 @@ class Formatter:
         text = self.p_value(p)
         return text if text.startswith("<") else "=" + NBSP + text
 
-    def ratio(self, x: float | None, digits: int = 2) -> str:
-        return self.number(x, digits)
-
     def date(self, value: str | date | None) -> str:
         if value in (None, "", "None"):
             return DASH
