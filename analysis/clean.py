@@ -23,7 +23,7 @@ import pandas as pd
 from analysis.config import TableSource
 from analysis.dialect import detect_date_format
 from analysis.errors import InputError
-from analysis.load import RawTable, _literal, _quote, normalise_name
+from analysis.load import RawTable, normalise_name, sql_ident, sql_literal
 
 
 @dataclass(frozen=True)
@@ -55,9 +55,18 @@ def one_edit_apart(a: str, b: str) -> bool:
     return a[i + (len(a) == len(b)):] == b[i + 1:]
 
 
+MAX_CATEGORY_VALUES = 1000  # more distinct values than this is free text (names, products), not a category
+
+
 def find_near_duplicates(counts: Mapping[str, int], max_share: float = 0.05,
                          min_ratio: float = 10.0) -> dict[str, str]:
-    """Map each rare value to the common value one edit away from it (typos of category labels)."""
+    """Map each rare value to the common value one edit away from it (typos of category labels).
+
+    Columns with more than MAX_CATEGORY_VALUES distinct values are left alone: the pairwise search is
+    quadratic, and in free text a one-letter difference is usually a different thing.
+    """
+    if len(counts) > MAX_CATEGORY_VALUES:
+        return {}
     total = sum(counts.values())
     merges: dict[str, str] = {}
     by_count = sorted(counts.items(), key=lambda kv: -kv[1])
@@ -77,7 +86,7 @@ def find_near_duplicates(counts: Mapping[str, int], max_share: float = 0.05,
 def _number_sql(col: str, decimal: str, thousands: str | None) -> str:
     expr = f"replace(trim({col}), chr(160), '')"
     if thousands:
-        expr = f"replace({expr}, {_literal(thousands)}, '')"
+        expr = f"replace({expr}, {sql_literal(thousands)}, '')"
     if decimal == ",":
         expr = f"replace(replace({expr}, ' ', ''), ',', '.')"
     return f"TRY_CAST({expr} AS DOUBLE)"
@@ -110,7 +119,7 @@ class Typer:
         if norm not in self.raw.columns:
             shown = ", ".join(self.raw.columns[:12])
             raise InputError(self.raw.label, f"column not found (columns are: {shown})", column=name)
-        return _quote(norm)
+        return sql_ident(norm)
 
     def _check(self, role: str, col: str, expr: str, what: str) -> None:
         bad = self.con.execute(
@@ -171,7 +180,7 @@ class Typer:
             if fmt is None:
                 raise InputError(self.raw.label, "cannot recognise the date format (set date_format)",
                                  column=self.source.column(role), value=sample[0] if sample else None)
-        expr = f"CAST(TRY_STRPTIME(trim({col}), {_literal(fmt)}) AS DATE)"
+        expr = f"CAST(TRY_STRPTIME(trim({col}), {sql_literal(fmt)}) AS DATE)"
         self._check(role, col, expr, f"a date in format {fmt}")
         return expr
 
@@ -196,7 +205,7 @@ def clean_customers(con: duckdb.DuckDBPyConnection, raw: RawTable, source: Table
     for col in raw.columns:
         if col in used:
             continue
-        q = _quote(col)
+        q = sql_ident(col)
         if not raw.is_text(col):
             kind = raw.types[col]
             numeric = kind in ("DOUBLE", "FLOAT", "BIGINT", "INTEGER", "SMALLINT", "TINYINT", "HUGEINT",
@@ -207,7 +216,7 @@ def clean_customers(con: duckdb.DuckDBPyConnection, raw: RawTable, source: Table
         unparsed = con.execute(f"SELECT count(*) FROM {raw.table} WHERE {q} IS NOT NULL AND trim({q}) <> '' "
                                f"AND {num} IS NULL").fetchall()[0][0]
         text_expr = f"NULLIF(trim({q}), '')"
-        select.append(f"{num if unparsed == 0 else text_expr} AS {_quote(col)}")
+        select.append(f"{num if unparsed == 0 else text_expr} AS {sql_ident(col)}")
     frame = con.execute(f"SELECT {', '.join(select)} FROM {raw.table} ORDER BY _line").df()
     rows_in = len(frame)
     issues: list[QualityIssue] = []
@@ -297,7 +306,7 @@ def clean_transactions(con: duckdb.DuckDBPyConnection, raw: RawTable, source: Ta
     con.execute(f"CREATE OR REPLACE TEMP VIEW _tx_typed AS SELECT {select} FROM {raw.table}")
     rows_in = raw.input_file.rows
     issues: list[QualityIssue] = []
-    today_sql = f"DATE {_literal(today.strftime('%Y-%m-%d'))}"
+    today_sql = f"DATE {sql_literal(today.strftime('%Y-%m-%d'))}"
     valid = f"customer_id IS NOT NULL AND date IS NOT NULL AND amount > 0 AND date <= {today_sql}"
     # One pass for every count: on 50M lines each extra scan costs seconds.
     missing, non_positive, future, before = (int(v) for v in con.execute(f"""

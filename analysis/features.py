@@ -19,7 +19,7 @@ from datetime import date
 import duckdb
 import pandas as pd
 
-from analysis.load import _literal, _quote
+from analysis.load import sql_ident, sql_literal
 
 MAX_CATEGORIES = 12
 MAX_BRANDS = 10
@@ -56,12 +56,12 @@ def build_customer_features(con: duckdb.DuckDBPyConnection, customer_ids: pd.Ser
     categories = _top_values(con, "category", MAX_CATEGORIES)
     brands = _top_values(con, "brand", MAX_BRANDS)
     has_promo = con.execute(f"SELECT count(promo) FROM {table}").fetchall()[0][0] > 0
-    share_sql = [f"sum(amount) FILTER (WHERE category = {_literal(c)}) / sum(amount) AS "
-                 f"{_quote(CAT_PREFIX + c)}" for c in categories]
-    share_sql += [f"sum(amount) FILTER (WHERE brand = {_literal(b)}) / sum(amount) AS "
-                  f"{_quote(BRAND_PREFIX + b)}" for b in brands]
+    share_sql = [f"sum(amount) FILTER (WHERE category = {sql_literal(c)}) / sum(amount) AS "
+                 f"{sql_ident(CAT_PREFIX + c)}" for c in categories]
+    share_sql += [f"sum(amount) FILTER (WHERE brand = {sql_literal(b)}) / sum(amount) AS "
+                  f"{sql_ident(BRAND_PREFIX + b)}" for b in brands]
     promo_sql = ", avg(promo) AS promo_share" if has_promo else ""
-    as_of_sql = f"DATE {_literal(as_of.strftime('%Y-%m-%d'))}"
+    as_of_sql = f"DATE {sql_literal(as_of.strftime('%Y-%m-%d'))}"
     query = f"""
         SELECT customer_id AS id,
                date_diff('day', max(date), {as_of_sql}) AS recency_days,
@@ -98,7 +98,7 @@ def experiment_outcomes(con: duckdb.DuckDBPyConnection, assignment: pd.DataFrame
     days = (end - start).days + 1
     pre_start = pd.Timestamp(start) - pd.Timedelta(days=max(3 * days, 28))
     con.register("_assigned", assignment[["customer_id"]])
-    s, e, p = (_literal(pd.Timestamp(x).strftime("%Y-%m-%d")) for x in (start, end, pre_start))
+    s, e, p = (sql_literal(pd.Timestamp(x).strftime("%Y-%m-%d")) for x in (start, end, pre_start))
     frame = con.execute(f"""
         SELECT a.customer_id,
           count(DISTINCT t.order_id) FILTER (WHERE t.date BETWEEN DATE {s} AND DATE {e}) AS orders,

@@ -58,11 +58,13 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _quote(identifier: str) -> str:
+def sql_ident(identifier: str) -> str:
+    """A column or table name quoted for SQL (names come from users' files)."""
     return '"' + identifier.replace('"', '""') + '"'
 
 
-def _literal(text: str) -> str:
+def sql_literal(text: str) -> str:
+    """A string value quoted for SQL (category names like «Детские товары» or O'Neill)."""
     return "'" + text.replace("'", "''") + "'"
 
 
@@ -109,7 +111,7 @@ def load_raw(con: duckdb.DuckDBPyConnection, source: TableSource, workdir: Path)
         if native:
             # Typed already: no text round trip, and a view (no copy) since the file can be re-read.
             src_sql = (f"SELECT * EXCLUDE (file_row_number), file_row_number + 2 AS _line "
-                       f"FROM read_parquet({_literal(str(path))}, file_row_number = true)")
+                       f"FROM read_parquet({sql_literal(str(path))}, file_row_number = true)")
         elif suffix in (".xlsx", ".xls"):
             try:
                 frame = pd.read_excel(path, sheet_name=source.sheet or 0, dtype=str)
@@ -122,7 +124,7 @@ def load_raw(con: duckdb.DuckDBPyConnection, source: TableSource, workdir: Path)
             dialect = detect_dialect(path, source.encoding, source.sep, source.decimal, source.thousands)
             readable = path if dialect.encoding == "utf-8" else _transcode(path, dialect.encoding, workdir)
             src_sql = (f"SELECT *, row_number() OVER () + 1 AS _line FROM read_csv("
-                       f"{_literal(str(readable))}, delim={_literal(dialect.sep)}, header=true, "
+                       f"{sql_literal(str(readable))}, delim={sql_literal(dialect.sep)}, header=true, "
                        f"all_varchar=true, quote='\"', escape='\"', strict_mode=false, "
                        f"null_padding=true)")
         digest = file_sha256(path)
@@ -139,9 +141,9 @@ def load_raw(con: duckdb.DuckDBPyConnection, source: TableSource, workdir: Path)
             raise InputError(label, "two columns have the same name after normalising", column=orig)
         seen.add(norm)
     if native:
-        select = ", ".join(f"{_quote(o)} AS {_quote(n)}" for o, n in zip(names, normalised, strict=True))
+        select = ", ".join(f"{sql_ident(o)} AS {sql_ident(n)}" for o, n in zip(names, normalised, strict=True))
     else:
-        select = ", ".join(f"CAST({_quote(o)} AS VARCHAR) AS {_quote(n)}" for o, n in zip(names, normalised,
+        select = ", ".join(f"CAST({sql_ident(o)} AS VARCHAR) AS {sql_ident(n)}" for o, n in zip(names, normalised,
                                                                                         strict=True))
     kind = "VIEW" if source.sql is None and native else "TABLE"
     try:

@@ -17,7 +17,7 @@ from scipy import stats
 
 from analysis.config import ObservationalConfig
 from analysis.experiment import ObservationalEffect
-from analysis.load import _literal
+from analysis.load import sql_literal
 
 METHOD = "ols_log_daily_weekday_month_trend_hac"
 
@@ -27,7 +27,7 @@ def daily_series(con: duckdb.DuckDBPyConnection, city_filter: str | None) -> pd.
     where = ""
     if city_filter is not None:
         where = (f"WHERE customer_id IN (SELECT id FROM customers_clean WHERE city = "
-                 f"{_literal(city_filter)})")
+                 f"{sql_literal(city_filter)})")
     frame = con.execute(f"SELECT date, count(DISTINCT order_id) AS orders, sum(amount) AS revenue "
                         f"FROM tx {where} GROUP BY date ORDER BY date").df()
     frame["date"] = pd.to_datetime(frame["date"])

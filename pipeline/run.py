@@ -160,9 +160,11 @@ def _analyze(config: Config, con: duckdb.DuckDBPyConnection, workdir: Path, prog
     propensity_result = None
     probability = None
     full_list = None
+    selected = None
     if config.propensity is not None:
         with _stage("propensity", timings, progress):
-            propensity_result, probability = _run_propensity(config, con, table, customers, features)
+            selected = score_population(con, table, config.propensity.score_filter)
+            propensity_result, probability = _run_propensity(config, con, table, customers, features, selected)
             propensity_result = dataclasses.replace(propensity_result, imputation=imputation)
 
     offers_result = action_mask = action_offers = None
@@ -172,8 +174,8 @@ def _analyze(config: Config, con: duckdb.DuckDBPyConnection, workdir: Path, prog
                 config, con, table, probability, clusters, cluster_names, rfm_labels, experiment_result, has_tx)
             if propensity_result is not None:
                 propensity_result = dataclasses.replace(propensity_result, action_segment=action)
-    if propensity_result is not None and probability is not None and config.propensity is not None:
-        selected = score_population(con, table, config.propensity.score_filter)
+    if propensity_result is not None and probability is not None and config.propensity is not None \
+            and selected is not None:
         cluster_offer = {s.key: s.offers[0] for s in offers_result.segments if s.kind == "cluster" and s.offers} \
             if offers_result is not None else {}
         full_list = target_list(table, probability, selected, clusters, cluster_names, cluster_offer,
@@ -288,7 +290,7 @@ def _run_experiment(config, con, assignment, customers, cluster_model, cluster_n
 
 
 def _run_propensity(config: Config, con, table: pd.DataFrame, customers, features: CustomerFeatures | None,
-                    ) -> tuple[PropensityResult, np.ndarray]:
+                    selected: np.ndarray) -> tuple[PropensityResult, np.ndarray]:
     settings = config.propensity
     assert settings is not None
     source = config.tables.get("customers")
@@ -305,8 +307,7 @@ def _run_propensity(config: Config, con, table: pd.DataFrame, customers, feature
         known = labels.notna().to_numpy()
         y = (labels[known].astype(str) == positive).to_numpy()
         train = table[known]
-        selected = score_population(con, table, settings.score_filter) if settings.score_filter else None
-        if selected is not None and (known & ~selected).sum() >= 200:
+        if settings.score_filter and (known & ~selected).sum() >= 200:
             # Score the chosen population out of sample: it is left out of fitting.
             keep = ~selected[known]
             train, y = train[keep], y[keep]

@@ -136,3 +136,9 @@ def test_bad_input_one_line_exit_2_nothing_written(case, words, small_demo, tmp_
     assert "Traceback" not in err
     assert sorted(p.name for p in out.iterdir() if p.name != "ledger.sqlite") == ["brief.pdf"]
     assert (out / "brief.pdf").read_bytes() == b"previous good run"
+
+
+def test_free_text_columns_are_not_merged():
+    # Thousands of distinct values are names or products, not a category with typos (and the search is quadratic).
+    counts = {f"клиент {i}": 1 for i in range(5000)} | {"клиент": 5000}
+    assert find_near_duplicates(counts) == {}
