@@ -9,7 +9,7 @@ Rules (each counted and listed in the data-quality appendix):
 - a rare categorical value one edit away from a value at least 10x as common is merged into it
   ("стандартт" -> "стандарт"); values further away are kept;
 - customers assigned to more than one experiment group are excluded from the experiment.
-Purchase lines are cleaned inside DuckDB; the customer and experiment tables are small and go to pandas.
+Purchase lines are cleaned inside the engine; the customer and experiment tables are small and go to pandas.
 """
 
 from __future__ import annotations
@@ -17,13 +17,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-import duckdb
 import pandas as pd
 
 from analysis.config import TableSource
 from analysis.dialect import detect_date_format
+from analysis.engine import Engine, sql_ident, sql_literal
 from analysis.errors import InputError
-from analysis.load import RawTable, normalise_name, sql_ident, sql_literal
+from analysis.load import RawTable, normalise_name
 
 
 @dataclass(frozen=True)
@@ -104,8 +104,8 @@ def _flag_sql(col: str) -> str:
 class Typer:
     """Builds typed SQL expressions for one raw table and fails loudly on the first bad value."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, raw: RawTable, source: TableSource) -> None:
-        self.con, self.raw, self.source = con, raw, source
+    def __init__(self, engine: Engine, raw: RawTable, source: TableSource) -> None:
+        self.engine, self.raw, self.source = engine, raw, source
         dialect = raw.dialect
         self.decimal = source.decimal or (dialect.decimal if dialect else ".")
         self.thousands = source.thousands or (dialect.thousands if dialect else None)
@@ -122,12 +122,13 @@ class Typer:
         return sql_ident(norm)
 
     def _check(self, role: str, col: str, expr: str, what: str) -> None:
-        bad = self.con.execute(
+        bad = self.engine.rows(
             f"SELECT _line, {col} FROM {self.raw.table} WHERE {col} IS NOT NULL AND trim({col}) <> '' "
-            f"AND ({expr}) IS NULL ORDER BY _line LIMIT 1").fetchall()
-        if bad:  # DuckDB results are always read to the end: a half-read one blocks register()
+            f"AND ({expr}) IS NULL ORDER BY _line LIMIT 1")
+        if bad:
+            line = self.engine.line_number(self.raw.table, bad[0][0]) if self.raw.ordinal_lines else bad[0][0]
             raise InputError(self.raw.label, f"cannot parse as {what}", column=self.source.column(role),
-                             row=int(bad[0][0]), value=bad[0][1])
+                             row=int(line), value=bad[0][1])
 
     def _native(self, role: str) -> str | None:
         """The DuckDB type of a role's column when it is not text (Parquet, SQL sources)."""
@@ -173,14 +174,13 @@ class Typer:
             col = f"CAST({col} AS VARCHAR)"  # e.g. 2018100100 as an integer, parsed with its format
         fmt = self.source.date_format
         if fmt is None:
-            sample = [r[0] for r in self.con.execute(
-                f"SELECT {col} FROM {self.raw.table} WHERE {col} IS NOT NULL AND trim({col}) <> '' "
-                f"USING SAMPLE 2000 ROWS").fetchall()]
+            sample = [r[0] for r in self.engine.rows(
+                f"SELECT {col} FROM {self.raw.table} WHERE {col} IS NOT NULL AND trim({col}) <> '' LIMIT 2000")]
             fmt = detect_date_format(sample)
             if fmt is None:
                 raise InputError(self.raw.label, "cannot recognise the date format (set date_format)",
                                  column=self.source.column(role), value=sample[0] if sample else None)
-        expr = f"CAST(TRY_STRPTIME(trim({col}), {sql_literal(fmt)}) AS DATE)"
+        expr = self.engine.parse_date(f"trim({col})", fmt)
         self._check(role, col, expr, f"a date in format {fmt}")
         return expr
 
@@ -194,10 +194,10 @@ def _merge_typos(frame: pd.DataFrame, column: str, issues: list[QualityIssue]) -
         issues.append(QualityIssue("near_duplicate_value", column, n, "merged", f"{rare} → {common}"))
 
 
-def clean_customers(con: duckdb.DuckDBPyConnection, raw: RawTable, source: TableSource,
+def clean_customers(engine: Engine, raw: RawTable, source: TableSource,
                     ) -> tuple[pd.DataFrame, TableQuality]:
     """Typed customers frame: id, age, gender, city, label, profit and feature columns."""
-    typer = Typer(con, raw, source)
+    typer = Typer(engine, raw, source)
     roles = {"id": typer.text("id"), "age": typer.number("age"), "gender": typer.text("gender"),
              "city": typer.text("city"), "label": typer.text("label"), "profit": typer.number("profit")}
     used = {normalise_name(source.roles[r]) for r in source.roles if r != "positive"}
@@ -213,11 +213,11 @@ def clean_customers(con: duckdb.DuckDBPyConnection, raw: RawTable, source: Table
             select.append(f"CAST({q} AS {'DOUBLE' if numeric else 'VARCHAR'}) AS {q}")
             continue
         num = _number_sql(q, typer.decimal, typer.thousands)
-        unparsed = con.execute(f"SELECT count(*) FROM {raw.table} WHERE {q} IS NOT NULL AND trim({q}) <> '' "
-                               f"AND {num} IS NULL").fetchall()[0][0]
+        unparsed = engine.scalar(f"SELECT count(*) FROM {raw.table} WHERE {q} IS NOT NULL AND trim({q}) <> '' "
+                                 f"AND {num} IS NULL")
         text_expr = f"NULLIF(trim({q}), '')"
         select.append(f"{num if unparsed == 0 else text_expr} AS {sql_ident(col)}")
-    frame = con.execute(f"SELECT {', '.join(select)} FROM {raw.table} ORDER BY _line").df()
+    frame = engine.frame(f"SELECT {', '.join(select)} FROM {raw.table} ORDER BY _line")
     rows_in = len(frame)
     issues: list[QualityIssue] = []
     missing = frame["id"].isna()
@@ -251,15 +251,15 @@ def clean_customers(con: duckdb.DuckDBPyConnection, raw: RawTable, source: Table
     return frame, TableQuality("customers", rows_in, len(frame), tuple(issues))
 
 
-def clean_experiment(con: duckdb.DuckDBPyConnection, raw: RawTable, source: TableSource,
+def clean_experiment(engine: Engine, raw: RawTable, source: TableSource,
                      ) -> tuple[pd.DataFrame, TableQuality]:
     """Typed assignment frame: customer_id, group and optional outcome columns."""
-    typer = Typer(con, raw, source)
+    typer = Typer(engine, raw, source)
     roles = {"customer_id": typer.text("customer_id"), "grp": typer.text("group"),
              "converted": typer.flag("converted"), "revenue": typer.number("revenue"),
              "orders": typer.number("orders"), "pre_revenue": typer.number("pre_revenue")}
     select = ", ".join(f"{e} AS {r}" for r, e in roles.items() if e is not None)
-    frame = con.execute(f"SELECT {select} FROM {raw.table} ORDER BY _line").df()
+    frame = engine.frame(f"SELECT {select} FROM {raw.table} ORDER BY _line")
     rows_in = len(frame)
     issues: list[QualityIssue] = []
     missing = frame["customer_id"].isna() | frame["grp"].isna()
@@ -288,10 +288,10 @@ def clean_experiment(con: duckdb.DuckDBPyConnection, raw: RawTable, source: Tabl
     return frame, TableQuality("experiment", rows_in, len(frame), tuple(issues))
 
 
-def clean_transactions(con: duckdb.DuckDBPyConnection, raw: RawTable, source: TableSource,
+def clean_transactions(engine: Engine, raw: RawTable, source: TableSource,
                        today: pd.Timestamp) -> TableQuality:
-    """Create the DuckDB table `tx` with canonical columns; the rows never leave DuckDB."""
-    typer = Typer(con, raw, source)
+    """Create the engine table `tx` with canonical columns; the rows never leave the engine."""
+    typer = Typer(engine, raw, source)
     amount = typer.number("amount")
     if amount is None:
         price, quantity = typer.number("price"), typer.number("quantity")
@@ -302,18 +302,23 @@ def clean_transactions(con: duckdb.DuckDBPyConnection, raw: RawTable, source: Ta
         "brand": typer.text("brand"), "product": typer.text("product"),
         "quantity": typer.number("quantity"), "promo": typer.flag("promo"),
     }
+    missing_role = {role for role, expr in cols.items() if expr is None}
+    for role in ("promo", "quantity"):
+        cols[role] = cols[role] or "CAST(NULL AS DOUBLE)"
+    for role in ("category", "brand", "product"):
+        cols[role] = cols[role] or "CAST(NULL AS VARCHAR)"
     select = ", ".join(f"{e} AS {r}" for r, e in cols.items() if e is not None)
-    con.execute(f"CREATE OR REPLACE TEMP VIEW _tx_typed AS SELECT {select} FROM {raw.table}")
+    engine.view("_tx_typed", f"SELECT {select} FROM {raw.table}")
     rows_in = raw.input_file.rows
     issues: list[QualityIssue] = []
     today_sql = f"DATE {sql_literal(today.strftime('%Y-%m-%d'))}"
     valid = f"customer_id IS NOT NULL AND date IS NOT NULL AND amount > 0 AND date <= {today_sql}"
     # One pass for every count: on 50M lines each extra scan costs seconds.
-    missing, non_positive, future, before = (int(v) for v in con.execute(f"""
+    missing, non_positive, future, before = (int(v) for v in engine.rows(f"""
         SELECT count(*) FILTER (WHERE customer_id IS NULL OR date IS NULL OR amount IS NULL),
                count(*) FILTER (WHERE amount <= 0), count(*) FILTER (WHERE date > {today_sql}),
                count(*) FILTER (WHERE {valid})
-        FROM _tx_typed""").fetchall()[0])
+        FROM _tx_typed""")[0])
     if missing:
         issues.append(QualityIssue("missing_value", None, missing, "dropped"))
     if non_positive:
@@ -322,28 +327,34 @@ def clean_transactions(con: duckdb.DuckDBPyConnection, raw: RawTable, source: Ta
     if future:
         issues.append(QualityIssue("impossible_value", source.column("date"), future,
                                    "dropped", "> today"))
-    con.execute(f"CREATE OR REPLACE TEMP TABLE tx AS SELECT DISTINCT * FROM _tx_typed WHERE {valid}")
-    after = int(con.execute("SELECT count(*) FROM tx").fetchall()[0][0])
+    order_id = "order_id" if "order_id" not in missing_role else \
+        "customer_id || '|' || CAST(date AS VARCHAR) AS order_id"  # one order per customer and day
+    engine.table("_tx_distinct", f"SELECT customer_id, date, amount, {order_id}, category, brand, product, "
+                                 f"quantity, promo FROM (SELECT DISTINCT * FROM _tx_typed WHERE {valid})")
+    after = int(engine.scalar("SELECT count(*) FROM _tx_distinct"))
     if before > after:
         issues.append(QualityIssue("duplicate_rows", None, before - after, "dropped"))
+    if "order_id" in missing_role:
+        issues.append(QualityIssue("derived_column", "order_id", after, "one_order_per_customer_day"))
+    merged = {}
     for role in ("category", "brand"):
-        if cols[role] is None:
+        if role in missing_role:
             continue
-        counts = dict(con.execute(f"SELECT {role}, count(*) FROM tx WHERE {role} IS NOT NULL "
-                                  f"GROUP BY 1").fetchall())
-        for rare, common in find_near_duplicates(counts).items():
-            con.execute(f"UPDATE tx SET {role} = ? WHERE {role} = ?", [common, rare])
+        counts = dict(engine.rows(f"SELECT {role}, count(*) FROM _tx_distinct WHERE {role} IS NOT NULL GROUP BY 1"))
+        merges = find_near_duplicates(counts)
+        for rare, common in merges.items():
             issues.append(QualityIssue("near_duplicate_value", source.column(role), counts[rare],
                                        "merged", f"{rare} → {common}"))
-    if cols["order_id"] is None:
-        con.execute("ALTER TABLE tx ADD COLUMN order_id VARCHAR")
-        con.execute("UPDATE tx SET order_id = customer_id || '|' || CAST(date AS VARCHAR)")
-        issues.append(QualityIssue("derived_column", "order_id", after,
-                                   "one_order_per_customer_day"))
-    for role in ("promo", "category", "brand", "quantity", "product"):
-        if cols[role] is None:
-            kind = "DOUBLE" if role in ("promo", "quantity") else "VARCHAR"
-            con.execute(f"ALTER TABLE tx ADD COLUMN {role} {kind}")
+        if merges:
+            cases = " ".join(f"WHEN {sql_literal(rare)} THEN {sql_literal(common)}" for rare, common in merges.items())
+            merged[role] = f"CASE {role} {cases} ELSE {role} END AS {role}"
+    if merged:
+        select = ", ".join(merged.get(c, c) for c in ("customer_id", "date", "amount", "order_id", "category",
+                                                      "brand", "product", "quantity", "promo"))
+        engine.table("tx", f"SELECT {select} FROM _tx_distinct")
+        engine.drop("_tx_distinct")
+    else:
+        engine.view("tx", "SELECT * FROM _tx_distinct")
     if after == 0:
         raise InputError(raw.label, "no valid purchase lines remain after cleaning")
     return TableQuality("transactions", rows_in, after, tuple(issues))

@@ -140,8 +140,12 @@ class OffersConfig:
 
 @dataclass(frozen=True)
 class EngineConfig:
+    """Where the heavy SQL runs, and how many customers the local models are fitted on."""
+
     kind: str = "duckdb"
-    master: str | None = None
+    master: str | None = None  # Spark: local[2], spark://host:7077, yarn, ...; else SPARK_MASTER
+    conf: tuple[tuple[str, str], ...] = ()  # Spark settings, e.g. spark.driver.memory = "6g"
+    sample_size: int = 200_000  # KMeans and the final propensity fit use at most this many customers
 
 
 @dataclass(frozen=True)
@@ -299,8 +303,17 @@ def load_config(path: str | Path) -> Config:
         _build(OfferRule, {**o, "when": tuple(tuple(c) for c in o.get("when", []))}, "offers.catalogue")
         for o in offers_raw.pop("catalogue", []))
     offers = dataclasses.replace(_build(OffersConfig, offers_raw, "offers"), catalogue=catalogue)
-    engine = _build(EngineConfig, raw.get("engine", {}), "engine")
-    _choice(engine.kind, ("duckdb",), "[engine] kind")
+    engine_raw = dict(raw.get("engine", {}))
+    conf_raw = engine_raw.pop("conf", {})
+    if not isinstance(conf_raw, dict):
+        raise ConfigError("config.toml: [engine.conf] must be a table of Spark settings")
+    engine = _build(EngineConfig, engine_raw, "engine")
+    engine = dataclasses.replace(engine, conf=tuple((str(k), str(v)) for k, v in conf_raw.items()))
+    _choice(engine.kind, ("duckdb", "spark"), "[engine] kind")
+    if engine.master is not None and engine.kind != "spark":
+        raise ConfigError("config.toml: [engine] master is a Spark setting; set kind = \"spark\"")
+    if engine.sample_size < 1000:
+        raise ConfigError("config.toml: [engine] sample_size must be at least 1000")
     email = None
     if "email" in raw:
         if "password" in raw["email"]:

@@ -12,9 +12,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-import pandas as pd
+import numpy as np
 
 from analysis.config import ExperimentConfig
+from analysis.experiment_sums import OUTCOMES, CellSums, ExperimentSums
 from analysis.stats import Comparison, GroupMoments, adjust_pvalues, compare, srm_test
 
 METRIC_COLUMNS = {
@@ -133,16 +134,19 @@ class ExperimentResult:
     pre_period_days: int
 
 
-def _moments(frame: pd.DataFrame, metric: str) -> GroupMoments:
-    y, d, u, w = METRIC_COLUMNS[metric]
-    col = lambda c: None if c is None else frame[c].to_numpy(dtype=float)  # noqa: E731
-    return GroupMoments.from_arrays(frame[y].to_numpy(dtype=float), col(d), col(u), col(w))
+def _moments(cell: CellSums, metric: str) -> GroupMoments:
+    """The metric's (y, d, u, w) block of the group's sums; a missing column is the constant 1."""
+    index = [0 if c is None else 1 + OUTCOMES.index(c) for c in METRIC_COLUMNS[metric]]
+    sums, cross = cell.augmented()
+    if cell.n < 2:
+        y, d, u, w = (float(v) for v in sums[index] / max(cell.n, 1))
+        return GroupMoments(n=cell.n, mean=(y, d, u, w), cov=((0.0,) * 4,) * 4)
+    return GroupMoments.from_sums(cell.n, sums[index], cross[np.ix_(index, index)])
 
 
-def _compare(units: pd.DataFrame, control: str, treatment: str, metric: str, settings: ExperimentConfig,
+def _compare(cells: dict[str, CellSums], control: str, treatment: str, metric: str, settings: ExperimentConfig,
              cuped: bool) -> Comparison:
-    return compare(_moments(units[units["grp"] == control], metric),
-                   _moments(units[units["grp"] == treatment], metric),
+    return compare(_moments(cells[control], metric), _moments(cells[treatment], metric),
                    confidence=settings.confidence, cuped=cuped, use_t=metric != "conversion",
                    power=settings.power, min_effect=settings.min_effect)
 
@@ -176,46 +180,43 @@ def _decide(treatment: str, metrics: list[MetricResult], srm: SrmCheck, sizes: d
     return Decision(treatment, "no_detectable_effect", primary.metric, ("not_significant",))
 
 
-def _segment_effects(units: pd.DataFrame, control: str, treatments: list[str], settings: ExperimentConfig,
-                     segments: dict[str, pd.Series]) -> tuple[SegmentEffect, ...]:
+def _segment_effects(sums: ExperimentSums, control: str, treatments: list[str], settings: ExperimentConfig,
+                     ) -> tuple[SegmentEffect, ...]:
     rows: list[dict] = []
     metrics = [m for m in dict.fromkeys([settings.primary, "conversion"]) if m in settings.metrics]
-    for dimension, labels in segments.items():
-        labelled = units.assign(_seg=units["customer_id"].map(labels))
-        for segment, part in labelled.dropna(subset=["_seg"]).groupby("_seg"):
-            for treatment in treatments:
-                n_c = int((part["grp"] == control).sum())
-                n_t = int((part["grp"] == treatment).sum())
-                if min(n_c, n_t) < MIN_SEGMENT_GROUP:
+    for (dimension, segment), part in sorted(sums.segments.items()):
+        for treatment in treatments:
+            n_c = part[control].n if control in part else 0
+            n_t = part[treatment].n if treatment in part else 0
+            if min(n_c, n_t) < MIN_SEGMENT_GROUP:
+                continue
+            for metric in metrics:
+                c = _compare(part, control, treatment, metric, settings, cuped=False)
+                if not math.isfinite(c.p_value):
                     continue
-                for metric in metrics:
-                    c = _compare(part, control, treatment, metric, settings, cuped=False)
-                    if not math.isfinite(c.p_value):
-                        continue
-                    rows.append(dict(dimension=dimension, segment=str(segment), treatment=treatment,
-                                     metric=metric, n_control=n_c, n_treatment=n_t,
-                                     control_value=c.control_value, treatment_value=c.treatment_value,
-                                     abs_diff=c.abs_diff, rel_lift=c.rel_lift, ci_low=c.ci_low,
-                                     ci_high=c.ci_high, rel_ci_low=c.rel_ci_low, rel_ci_high=c.rel_ci_high,
-                                     p_value=c.p_value))
+                rows.append(dict(dimension=dimension, segment=str(segment), treatment=treatment,
+                                 metric=metric, n_control=n_c, n_treatment=n_t,
+                                 control_value=c.control_value, treatment_value=c.treatment_value,
+                                 abs_diff=c.abs_diff, rel_lift=c.rel_lift, ci_low=c.ci_low,
+                                 ci_high=c.ci_high, rel_ci_low=c.rel_ci_low, rel_ci_high=c.rel_ci_high,
+                                 p_value=c.p_value))
     adjusted = adjust_pvalues([r["p_value"] for r in rows], "bh")
     alpha = 1 - settings.confidence
     return tuple(SegmentEffect(**r, p_adjusted=p, significant=p < alpha) for r, p in zip(rows, adjusted,
                                                                                          strict=True))
 
 
-def analyze_experiment(units: pd.DataFrame, settings: ExperimentConfig, control: str, excluded: int,
-                       segments: dict[str, pd.Series] | None = None,
+def analyze_experiment(sums: ExperimentSums, settings: ExperimentConfig, control: str, excluded: int,
                        observational: tuple[ObservationalEffect, ...] = (),
                        pre_period_days: int = 0, window_has_data: bool = True) -> ExperimentResult:
     """Readout of every treatment group against control on every configured metric.
 
-    `units` has one row per assigned customer: customer_id, grp, converted, orders, revenue and the
-    pre-period columns pre_converted, pre_orders, pre_revenue.
+    `sums` holds the engine's aggregates per group (and per group × segment for the segment cuts).
     """
-    names = sorted(units["grp"].unique(), key=lambda g: (g != control, str(g)))
+    cells = sums.groups
+    names = sorted(cells, key=lambda g: (g != control, str(g)))
     treatments = [g for g in names if g != control]
-    sizes = {g: int((units["grp"] == g).sum()) for g in names}
+    sizes = {g: cells[g].n for g in names}
     shares = list(settings.expected_split) or [1.0] * len(names)
     if len(shares) != len(names):
         shares = [1.0] * len(names)
@@ -224,12 +225,13 @@ def analyze_experiment(units: pd.DataFrame, settings: ExperimentConfig, control:
     total = sum(sizes.values())
     groups = tuple(GroupSize(g, sizes[g], s / sum(shares), sizes[g] / total) for g, s in zip(names, shares,
                                                                                            strict=True))
-    has_pre = bool(units["pre_revenue"].abs().sum() > 0) if "pre_revenue" in units else False
+    pre = OUTCOMES.index("pre_revenue")
+    has_pre = any(c.cross[pre][pre] > 0 for c in cells.values())
     cuped = settings.cuped and has_pre
     raw: list[tuple[str, str, Comparison]] = []
     for treatment in treatments:
         for metric in settings.metrics:
-            raw.append((metric, treatment, _compare(units, control, treatment, metric, settings, cuped)))
+            raw.append((metric, treatment, _compare(cells, control, treatment, metric, settings, cuped)))
     adjusted = adjust_pvalues([c.p_value for _, _, c in raw], settings.correction)
     alpha = 1 - settings.confidence
     metrics = [
@@ -240,11 +242,11 @@ def analyze_experiment(units: pd.DataFrame, settings: ExperimentConfig, control:
                      significant=bool(p < alpha), method=_method(m, cuped), cuped=cuped,
                      variance_reduction=c.variance_reduction, mde=c.mde, mde_abs=c.mde_abs, power=c.power)
         for (m, t, c), p in zip(raw, adjusted, strict=True)]
-    conversion = {g: float(units.loc[units["grp"] == g, "converted"].mean()) for g in names}
+    conversion = {g: cells[g].mean("converted") for g in names}
     decisions = tuple(_decide(t, metrics, srm, sizes, conversion, settings, window_has_data) for t in treatments)
     priority = {"invalid": 0, "win": 1, "loss": 2, "no_detectable_effect": 3}
     decision = min(decisions, key=lambda d: priority[d.verdict])
-    by_segment = _segment_effects(units, control, treatments, settings, segments or {})
+    by_segment = _segment_effects(sums, control, treatments, settings)
     return ExperimentResult(
         start=str(settings.start), end=str(settings.end), control=control, groups=groups,
         excluded_customers=excluded, srm=srm, metrics=tuple(metrics), decisions=decisions,

@@ -1,9 +1,9 @@
-"""Load each configured table into DuckDB as raw text columns with normalised names.
+"""Load each configured table into the engine as raw text columns with normalised names.
 
-Every source (CSV, Parquet, XLSX, SQL over files) ends up as a DuckDB table `raw_<name>` whose
+Every source (CSV, Parquet, XLSX, SQL over files) ends up as an engine table `raw_<name>` whose
 columns are VARCHAR, named in lower case with underscores, plus `_line` (the line in the source file,
 header = 1) so that a value that cannot be parsed is reported with its row. Purchase lines are never
-pulled into pandas: CSV is read by DuckDB itself (transcoded first only when it is not UTF-8).
+pulled into pandas: CSV and Parquet are read by the engine itself.
 """
 
 from __future__ import annotations
@@ -14,11 +14,11 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-import duckdb
 import pandas as pd
 
 from analysis.config import TableSource
 from analysis.dialect import Dialect, detect_dialect
+from analysis.engine import Engine, EngineError, sql_ident
 from analysis.errors import InputError
 
 
@@ -39,6 +39,7 @@ class RawTable:
     dialect: Dialect | None
     input_file: InputFile
     types: dict[str, str]  # DuckDB type per column: VARCHAR for text exports, native for Parquet and SQL
+    ordinal_lines: bool = False  # `_line` is an ordinal (Spark): Engine.line_number turns it into a line
 
     def is_text(self, column: str) -> bool:
         return self.types.get(column, "VARCHAR") == "VARCHAR"
@@ -58,45 +59,25 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def sql_ident(identifier: str) -> str:
-    """A column or table name quoted for SQL (names come from users' files)."""
-    return '"' + identifier.replace('"', '""') + '"'
-
-
-def sql_literal(text: str) -> str:
-    """A string value quoted for SQL (category names like «Детские товары» or O'Neill)."""
-    return "'" + text.replace("'", "''") + "'"
-
-
-def _transcode(path: Path, encoding: str, workdir: Path) -> Path:
-    """DuckDB reads UTF-8 only without extensions: re-encode cp1251 (and BOM) files, streaming."""
-    target = workdir / (path.stem + ".utf8.csv")
-    with open(path, encoding=encoding, newline="") as src, open(target, "w", encoding="utf-8",
-                                                                 newline="") as dst:
-        for block in iter(lambda: src.read(1 << 20), ""):
-            dst.write(block)
-    return target
-
-
-def load_raw(con: duckdb.DuckDBPyConnection, source: TableSource, workdir: Path) -> RawTable:
-    """Create raw_<name> in DuckDB from the configured source; errors name the file."""
+def load_raw(engine: Engine, source: TableSource, workdir: Path) -> RawTable:
+    """Create raw_<name> in the engine from the configured source; errors name the file."""
     table = f"raw_{source.name}"
     dialect = None
+    src = f"_src_{source.name}"
+    ordinal_lines = False
     if source.url is not None:
         label = f"query of [data.{source.name}] on {source.url}"
         frame = _fetch_postgres(source.url, source.sql or "", label)
-        con.register(f"_pg_{source.name}", frame)
-        src_sql = f"SELECT *, row_number() OVER () + 1 AS _line FROM _pg_{source.name}"
+        frame["_line"] = range(2, len(frame) + 2)
+        engine.register(src, frame)
         digest = hashlib.sha256(f"{source.url}\n{source.sql}".encode()).hexdigest()
         origin, native = source.url, False
     elif source.sql is not None:
         label = f"SQL of [data.{source.name}]"
         try:
-            rel = con.sql(source.sql)
-            con.execute(f"CREATE OR REPLACE TEMP TABLE _sql_{source.name} AS {rel.sql_query()}")
-        except duckdb.Error as exc:
-            raise InputError(label, f"query failed: {str(exc).splitlines()[0]}") from None
-        src_sql = f"SELECT *, row_number() OVER () + 1 AS _line FROM _sql_{source.name}"
+            ordinal_lines = engine.read_sql(src, source.sql)
+        except EngineError as exc:
+            raise InputError(label, f"query failed: {exc}") from None
         digest = hashlib.sha256(source.sql.encode()).hexdigest()
         origin = "sql"
         native = True
@@ -104,36 +85,32 @@ def load_raw(con: duckdb.DuckDBPyConnection, source: TableSource, workdir: Path)
         path = source.path
         assert path is not None
         label = path.name
-        if not path.is_file():
+        if not path.is_file() and not (engine.kind == "spark" and path.is_dir()):
             raise InputError(str(path), "file not found")
         suffix = path.suffix.lower()
-        native = suffix in (".parquet", ".pq")
-        if native:
-            # Typed already: no text round trip, and a view (no copy) since the file can be re-read.
-            src_sql = (f"SELECT * EXCLUDE (file_row_number), file_row_number + 2 AS _line "
-                       f"FROM read_parquet({sql_literal(str(path))}, file_row_number = true)")
-        elif suffix in (".xlsx", ".xls"):
-            try:
-                frame = pd.read_excel(path, sheet_name=source.sheet or 0, dtype=str)
-            except Exception as exc:  # openpyxl raises many types for a damaged workbook
-                raise InputError(label, f"cannot read workbook: {exc}") from None
-            frame["_line"] = range(2, len(frame) + 2)
-            con.register(f"_xlsx_{source.name}", frame)
-            src_sql = f"SELECT * FROM _xlsx_{source.name}"
-        else:
-            dialect = detect_dialect(path, source.encoding, source.sep, source.decimal, source.thousands)
-            readable = path if dialect.encoding == "utf-8" else _transcode(path, dialect.encoding, workdir)
-            src_sql = (f"SELECT *, row_number() OVER () + 1 AS _line FROM read_csv("
-                       f"{sql_literal(str(readable))}, delim={sql_literal(dialect.sep)}, header=true, "
-                       f"all_varchar=true, quote='\"', escape='\"', strict_mode=false, "
-                       f"null_padding=true)")
-        digest = file_sha256(path)
+        native = suffix in (".parquet", ".pq") or path.is_dir()
+        try:
+            if native:
+                # Typed already: no text round trip, and a view (no copy) since the file can be re-read.
+                ordinal_lines = engine.read_parquet(src, path)
+            elif suffix in (".xlsx", ".xls"):
+                try:
+                    frame = pd.read_excel(path, sheet_name=source.sheet or 0, dtype=str)
+                except Exception as exc:  # openpyxl raises many types for a damaged workbook
+                    raise InputError(label, f"cannot read workbook: {exc}") from None
+                frame["_line"] = range(2, len(frame) + 2)
+                engine.register(src, frame)
+            else:
+                dialect = detect_dialect(path, source.encoding, source.sep, source.decimal, source.thousands)
+                ordinal_lines = engine.read_csv(src, path, dialect.sep, dialect.encoding, workdir)
+        except EngineError as exc:
+            raise InputError(label, f"cannot read: {exc}") from None
+        digest = file_sha256(path) if path.is_file() else hashlib.sha256(str(path).encode()).hexdigest()
         origin = str(path)
     try:
-        rel = con.sql(src_sql)
-        names = [c for c in rel.columns if c != "_line"]
-    except duckdb.Error as exc:
-        raise InputError(label, f"cannot read: {str(exc).splitlines()[0]}") from None
+        names = [c for c in engine.schema(f"SELECT * FROM {src}") if c != "_line"]
+    except EngineError as exc:
+        raise InputError(label, f"cannot read: {exc}") from None
     normalised = [normalise_name(c) for c in names]
     seen: set[str] = set()
     for orig, norm in zip(names, normalised, strict=True):
@@ -145,19 +122,22 @@ def load_raw(con: duckdb.DuckDBPyConnection, source: TableSource, workdir: Path)
     else:
         select = ", ".join(f"CAST({sql_ident(o)} AS VARCHAR) AS {sql_ident(n)}" for o, n in zip(names, normalised,
                                                                                         strict=True))
-    kind = "VIEW" if source.sql is None and native else "TABLE"
+    query = f"SELECT {select}, _line FROM {src}"
     try:
-        con.execute(f"CREATE OR REPLACE TEMP {kind} {table} AS SELECT {select}, _line FROM ({src_sql})")
-    except duckdb.Error as exc:
-        raise InputError(label, f"cannot read: {str(exc).splitlines()[0]}") from None
-    described = con.sql(f"SELECT * FROM {table}")
-    types = {name: str(dtype) for name, dtype in zip(described.columns, described.types, strict=True)}
-    rows = con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
+        # Files that can be re-read stay views; text and query results are materialised once.
+        if source.sql is None and native:
+            engine.view(table, query)
+        else:
+            engine.table(table, query)
+        types = engine.schema(f"SELECT * FROM {table}")
+        rows = engine.scalar(f"SELECT count(*) FROM {table}")
+    except EngineError as exc:
+        raise InputError(label, f"cannot read: {exc}") from None
     if rows == 0:
         raise InputError(label, "the table has no rows")
     return RawTable(name=source.name, label=label, table=table, columns=tuple(normalised), dialect=dialect,
                     input_file=InputFile(name=source.name, source=origin, rows=int(rows), sha256=digest),
-                    types=types)
+                    types=types, ordinal_lines=ordinal_lines)
 
 
 def _fetch_postgres(url: str, query: str, label: str) -> pd.DataFrame:

@@ -9,27 +9,26 @@ from __future__ import annotations
 
 import math
 
-import duckdb
 import numpy as np
 import pandas as pd
 import statsmodels.api as sm
 from scipy import stats
 
 from analysis.config import ObservationalConfig
+from analysis.engine import Engine, sql_literal
 from analysis.experiment import ObservationalEffect
-from analysis.load import sql_literal
 
 METHOD = "ols_log_daily_weekday_month_trend_hac"
 
 
-def daily_series(con: duckdb.DuckDBPyConnection, city_filter: str | None) -> pd.DataFrame:
+def daily_series(engine: Engine, city_filter: str | None) -> pd.DataFrame:
     """Orders and revenue per calendar day (days without sales count as zero)."""
     where = ""
     if city_filter is not None:
         where = (f"WHERE customer_id IN (SELECT id FROM customers_clean WHERE city = "
                  f"{sql_literal(city_filter)})")
-    frame = con.execute(f"SELECT date, count(DISTINCT order_id) AS orders, sum(amount) AS revenue "
-                        f"FROM tx {where} GROUP BY date ORDER BY date").df()
+    frame = engine.frame(f"SELECT date, count(DISTINCT order_id) AS orders, sum(amount) AS revenue "
+                         f"FROM tx {where} GROUP BY date ORDER BY date")
     frame["date"] = pd.to_datetime(frame["date"])
     full = pd.DataFrame({"date": pd.date_range(frame["date"].min(), frame["date"].max(), freq="D")})
     return full.merge(frame, on="date", how="left").fillna({"orders": 0.0, "revenue": 0.0})

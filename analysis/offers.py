@@ -15,10 +15,10 @@ import math
 import operator
 from dataclasses import dataclass
 
-import duckdb
 import pandas as pd
 
 from analysis.config import OfferRule, OffersConfig
+from analysis.engine import Engine
 from analysis.experiment import SegmentEffect
 
 DEFAULT_CATALOGUE = (
@@ -110,10 +110,10 @@ class OffersResult:
     min_customers: int
 
 
-def co_purchase_pairs(con: duckdb.DuckDBPyConnection, min_support: float, min_together: int = 20,
+def co_purchase_pairs(engine: Engine, min_support: float, min_together: int = 20,
                       per_category: int = 3) -> tuple[CategoryPair, ...]:
     """For each category, the categories bought in the same order most above chance (lift)."""
-    rows = con.execute(f"""
+    rows = engine.rows(f"""
         WITH b AS (SELECT DISTINCT order_id, category FROM tx WHERE category IS NOT NULL),
         n AS (SELECT count(DISTINCT order_id)::DOUBLE AS n FROM b),
         c AS (SELECT category, count(*)::DOUBLE AS cnt FROM b GROUP BY 1),
@@ -123,7 +123,7 @@ def co_purchase_pairs(con: duckdb.DuckDBPyConnection, min_support: float, min_to
                p.together * n.n / (ca.cnt * cr.cnt) AS lift
         FROM p, n, c ca, c cr WHERE ca.category = p.a AND cr.category = p.r
           AND p.together >= {int(min_together)} AND p.together / n.n >= {float(min_support)}
-        ORDER BY p.a, lift DESC""").fetchall()
+        ORDER BY p.a, lift DESC, p.r""")
     pairs: list[CategoryPair] = []
     taken: dict[str, int] = {}
     for a, r, together, support, confidence, lift in rows:

@@ -144,6 +144,7 @@ class PropensityResult:
     imputation: Imputation | None
     action_segment: ActionSegment | None
     target_list: TargetListSummary | None
+    n_population: int = 0  # customers with a known outcome; more than n_total when fitted on a sample
 
 
 def _search_space(name: str, seed: int) -> tuple[object, dict]:
@@ -225,18 +226,24 @@ def _gains(y: np.ndarray, p: np.ndarray) -> tuple[tuple[float, float], ...]:
 
 
 def impute_attribute(frame: pd.DataFrame, attribute: str, feature_cols: list[str],
-                     seed: int) -> tuple[pd.Series, pd.Series, Imputation] | None:
-    """Recover a categorical attribute's missing values from behaviour; F1 from 5-fold CV on known."""
+                     seed: int, sample_size: int | None = None) -> tuple[pd.Series, pd.Series, Imputation] | None:
+    """Recover a categorical attribute's missing values from behaviour; F1 from 5-fold CV on known.
+
+    The model learns from at most `sample_size` customers with a known value (stratified by it).
+    """
     known = frame[attribute].notna()
     if known.all() or known.sum() < 100 or frame.loc[known, attribute].nunique() < 2:
         return None
     x = frame[feature_cols].to_numpy(dtype=float)
+    x_known = x[known.to_numpy()]
     y = frame.loc[known, attribute].astype(str).to_numpy()
+    if sample_size is not None and len(y) > sample_size:
+        x_known, _, y, _ = train_test_split(x_known, y, train_size=sample_size, stratify=y, random_state=seed)
     model = HistGradientBoostingClassifier(random_state=seed, max_iter=150, learning_rate=0.08)
     cv = StratifiedKFold(5, shuffle=True, random_state=seed)
-    oof = cross_val_predict(model, x[known.to_numpy()], y, cv=cv)
+    oof = cross_val_predict(model, x_known, y, cv=cv)
     f1 = float(f1_score(y, oof, average="macro"))
-    model.fit(x[known.to_numpy()], y)
+    model.fit(x_known, y)
     filled = frame[attribute].copy()
     filled[~known] = model.predict(x[~known.to_numpy()])
     return filled, ~known, Imputation(attribute=attribute, n_missing=int((~known).sum()),

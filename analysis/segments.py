@@ -69,6 +69,7 @@ class SegmentsResult:
     features: tuple[str, ...]
     clusters: tuple[ClusterPortrait, ...]
     n_customers: int
+    n_fitted: int  # customers the scaler and KMeans were fitted on (a spend-stratified sample when fewer)
 
 
 @dataclass(frozen=True)
@@ -189,20 +190,38 @@ def assign_clusters(model: ClusterModel, features: CustomerFeatures, customers: 
     return pd.Series([model.relabel[v] for v in raw], index=features.frame["id"].to_numpy(), name="cluster")
 
 
-def analyze_segments(features: CustomerFeatures, customers: pd.DataFrame | None,
-                     settings: SegmentsConfig) -> tuple[SegmentsResult, pd.Series, ClusterModel]:
-    """Cluster customers and describe each cluster; returns the result, the label per id and the model."""
-    matrix = clustering_matrix(features, customers)
-    scaler = StandardScaler().fit(matrix.to_numpy(dtype=float))
-    x = scaler.transform(matrix.to_numpy(dtype=float))
-    minibatch = len(x) > settings.minibatch_above
+def spend_stratified_sample(monetary: np.ndarray, size: int) -> np.ndarray:
+    """Indices of `size` customers spread evenly over the spend ranking: every spend level keeps its
+    share, so the few large customers that shape the premium cluster are not lost to chance."""
+    if size >= len(monetary):
+        return np.arange(len(monetary))
+    order = np.argsort(monetary, kind="stable")
+    return np.sort(order[np.linspace(0, len(order) - 1, size).round().astype(int)])
+
+
+def analyze_segments(features: CustomerFeatures, customers: pd.DataFrame | None, settings: SegmentsConfig,
+                     sample_size: int | None = None) -> tuple[SegmentsResult, pd.Series, ClusterModel]:
+    """Cluster customers and describe each cluster; returns the result, the label per id and the model.
+
+    With more customers than `sample_size`, the scaler and KMeans are fitted on a spend-stratified
+    sample and every customer is then placed in the nearest cluster.
+    """
+    matrix_frame = clustering_matrix(features, customers)
+    columns = tuple(matrix_frame.columns)
+    matrix = matrix_frame.to_numpy(dtype=float)
+    fit_rows = spend_stratified_sample(features.frame["monetary"].to_numpy(dtype=float),
+                                       sample_size or len(matrix))
+    scaler = StandardScaler().fit(matrix[fit_rows])
+    x = scaler.transform(matrix)
+    x_fit = x[fit_rows]
+    minibatch = len(x_fit) > settings.minibatch_above
     if settings.k == "auto":
-        k, scores = choose_k(x, settings, minibatch)
+        k, scores = choose_k(x_fit, settings, minibatch)
         reason = "auto_silhouette"
     else:
         k, scores, reason = int(settings.k), (), "configured"
-    kmeans = _model(k, 0, minibatch).fit(x)
-    labels = kmeans.labels_
+    kmeans = _model(k, 0, minibatch).fit(x_fit)
+    labels = kmeans.labels_ if len(x_fit) == len(x) else kmeans.predict(x)
     rng = np.random.default_rng(0)
     sample = rng.choice(len(x), size=min(SILHOUETTE_SAMPLE, len(x)), replace=False)
     silhouette = float(silhouette_score(x[sample], labels[sample]))
@@ -221,9 +240,9 @@ def analyze_segments(features: CustomerFeatures, customers: pd.DataFrame | None,
         portraits.append(portrait)
     portraits = _unique_names(portraits)
     result = SegmentsResult(method="minibatch_kmeans" if minibatch else "kmeans", k=k, k_reason=reason,
-                            silhouette=silhouette, k_scores=scores, features=tuple(matrix.columns),
-                            clusters=tuple(portraits), n_customers=len(base))
-    model = ClusterModel(scaler=scaler, kmeans=kmeans, columns=tuple(matrix.columns), relabel=relabel)
+                            silhouette=silhouette, k_scores=scores, features=columns,
+                            clusters=tuple(portraits), n_customers=len(base), n_fitted=len(fit_rows))
+    model = ClusterModel(scaler=scaler, kmeans=kmeans, columns=columns, relabel=relabel)
     return result, pd.Series(labels, index=features.frame["id"].to_numpy(), name="cluster"), model
 
 

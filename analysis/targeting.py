@@ -3,10 +3,10 @@ segment, and the prioritised target list (probability, decile, segment, offer, r
 
 from __future__ import annotations
 
-import duckdb
 import numpy as np
 import pandas as pd
 
+from analysis.engine import Engine, EngineError
 from analysis.errors import ConfigError
 from analysis.features import CAT_PREFIX, CustomerFeatures
 from analysis.offers import Offer
@@ -59,21 +59,17 @@ def action_segment(table: pd.DataFrame, probability: np.ndarray, quantile: float
     return segment, pd.Series(mask, index=table["id"].to_numpy())
 
 
-def score_population(con: duckdb.DuckDBPyConnection, table: pd.DataFrame, score_filter: str | None,
-                     ) -> np.ndarray:
-    """Boolean mask of the customers selected by the configured SQL filter (all when none)."""
+def score_population(engine: Engine, name: str, table: pd.DataFrame, score_filter: str | None) -> np.ndarray:
+    """Boolean mask of the customers (rows of `table`, registered as `name`) the configured SQL filter selects."""
     if not score_filter:
         return np.ones(len(table), dtype=bool)
-    con.register("score_base", table)
     try:
-        ids = {r[0] for r in con.execute(f"SELECT id FROM score_base WHERE {score_filter}").fetchall()}
-    except duckdb.Error as exc:
-        raise ConfigError(f"config.toml: [propensity] score_filter failed: {str(exc).splitlines()[0]}") from None
-    finally:
-        con.unregister("score_base")
+        ids = {str(r[0]) for r in engine.rows(f"SELECT id FROM {name} WHERE {score_filter}")}
+    except EngineError as exc:
+        raise ConfigError(f"config.toml: [propensity] score_filter failed: {exc}") from None
     if not ids:
         raise ConfigError(f"config.toml: [propensity] score_filter selects no customers: {score_filter}")
-    return table["id"].isin(ids).to_numpy()
+    return table["id"].astype(str).isin(ids).to_numpy()
 
 
 def target_list(table: pd.DataFrame, probability: np.ndarray, selected: np.ndarray, clusters: pd.Series | None,

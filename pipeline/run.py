@@ -18,14 +18,16 @@ from datetime import date, datetime
 from importlib import metadata
 from pathlib import Path
 
-import duckdb
 import numpy as np
 import pandas as pd
+from sklearn.model_selection import train_test_split
 
 from analysis.clean import QualityIssue, TableQuality, clean_customers, clean_experiment, clean_transactions
 from analysis.config import Config, load_config
+from analysis.engine import Engine, ProbabilityScorer, open_engine
 from analysis.errors import ConfigError, InputError
-from analysis.experiment import analyze_experiment, pick_control
+from analysis.experiment import ObservationalEffect, SegmentEffect, analyze_experiment, pick_control
+from analysis.experiment_sums import experiment_sums, segment_labels
 from analysis.features import CustomerFeatures, build_customer_features, experiment_outcomes
 from analysis.load import InputFile, load_raw, new_workdir
 from analysis.observational import daily_series, estimate_promo_days
@@ -73,7 +75,7 @@ def _stage(name: str, timings: dict[str, float], progress: Progress | None) -> I
 def _versions() -> dict[str, str]:
     out = {}
     for pkg in ("campaign-report", "numpy", "pandas", "scipy", "statsmodels", "scikit-learn", "duckdb",
-                "weasyprint", "python-pptx"):
+                "pyspark", "sqlglot", "weasyprint", "python-pptx"):
         try:
             out[pkg] = metadata.version(pkg)
         except metadata.PackageNotFoundError:
@@ -85,35 +87,34 @@ def analyze(config: Config, progress: Progress | None = None, timings: dict[str,
             ) -> tuple[Results, pd.DataFrame | None]:
     """Run every configured analysis; returns Results and the full target list (or None)."""
     timings = timings if timings is not None else {}
-    con = duckdb.connect()
-    con.execute(f"SET file_search_path = '{config.path.parent}'").fetchall()
+    engine = open_engine(config.engine, config.path.parent)
     workdir = new_workdir()
     try:
-        return _analyze(config, con, workdir, progress, timings)
+        return _analyze(config, engine, workdir, progress, timings)
     finally:
-        con.close()
+        engine.close()
         shutil.rmtree(workdir, ignore_errors=True)
 
 
-def _analyze(config: Config, con: duckdb.DuckDBPyConnection, workdir: Path, progress: Progress | None,
+def _analyze(config: Config, engine: Engine, workdir: Path, progress: Progress | None,
              timings: dict[str, float]) -> tuple[Results, pd.DataFrame | None]:
     language = config.report.language
     quality: list[TableQuality] = []
     inputs: list[InputFile] = []
     customers = assignment = None
     with _stage("load", timings, progress):
-        raws = {name: load_raw(con, source, workdir) for name, source in config.tables.items()}
+        raws = {name: load_raw(engine, source, workdir) for name, source in config.tables.items()}
         inputs = [raw.input_file for raw in raws.values()]
     with _stage("validate", timings, progress):
         if "customers" in raws:
-            customers, q = clean_customers(con, raws["customers"], config.tables["customers"])
+            customers, q = clean_customers(engine, raws["customers"], config.tables["customers"])
             quality.append(q)
-            con.register("customers_clean", customers)
+            engine.register("customers_clean", customers)
         if "experiment" in raws:
-            assignment, q = clean_experiment(con, raws["experiment"], config.tables["experiment"])
+            assignment, q = clean_experiment(engine, raws["experiment"], config.tables["experiment"])
             quality.append(q)
         if "transactions" in raws:
-            quality.append(clean_transactions(con, raws["transactions"], config.tables["transactions"],
+            quality.append(clean_transactions(engine, raws["transactions"], config.tables["transactions"],
                                               pd.Timestamp(date.today())))
     has_tx = "transactions" in raws
     if not has_tx and config.segments is not None:
@@ -121,7 +122,7 @@ def _analyze(config: Config, con: duckdb.DuckDBPyConnection, workdir: Path, prog
     if not has_tx and customers is None:
         raise ConfigError("config.toml: needs [data.transactions] or [data.customers]")
     with _stage("features", timings, progress):
-        features = build_customer_features(con, customers["id"] if customers is not None else None) \
+        features = build_customer_features(engine, customers["id"] if customers is not None else None) \
             if has_tx else None
         imputation = None
         if customers is not None and config.propensity and "gender" in config.propensity.impute \
@@ -134,7 +135,7 @@ def _analyze(config: Config, con: duckdb.DuckDBPyConnection, workdir: Path, prog
                 joined["age"] = customers["age"].fillna(customers["age"].median()).to_numpy()
                 numeric.append("age")
             recovered = impute_attribute(joined.fillna({c: 0.0 for c in numeric}), "gender", numeric,
-                                         config.propensity.seed)
+                                         config.propensity.seed, config.engine.sample_size)
             if recovered is not None:
                 filled, was_missing, imputation = recovered
                 customers = customers.assign(gender=filled.to_numpy(), gender_imputed=was_missing.to_numpy())
@@ -146,7 +147,8 @@ def _analyze(config: Config, con: duckdb.DuckDBPyConnection, workdir: Path, prog
     if config.segments is not None:
         with _stage("segments", timings, progress):
             assert features is not None
-            segments_result, clusters, cluster_model = analyze_segments(features, customers, config.segments)
+            segments_result, clusters, cluster_model = analyze_segments(features, customers, config.segments,
+                                                                        config.engine.sample_size)
             cluster_names = {c.id: c.name_ru if language == "ru" else c.name_en for c in segments_result.clusters}
             if config.segments.rfm:
                 rfm_result, rfm_labels = analyze_rfm(features.frame, config.segments.rfm_rules)
@@ -154,7 +156,7 @@ def _analyze(config: Config, con: duckdb.DuckDBPyConnection, workdir: Path, prog
     experiment_result = None
     if config.experiment is not None and assignment is not None:
         with _stage("experiment", timings, progress):
-            experiment_result = _run_experiment(config, con, assignment, customers, cluster_model, cluster_names,
+            experiment_result = _run_experiment(config, engine, assignment, customers, cluster_model, cluster_names,
                                                 rfm_labels is not None, quality, has_tx)
 
     propensity_result = None
@@ -163,15 +165,16 @@ def _analyze(config: Config, con: duckdb.DuckDBPyConnection, workdir: Path, prog
     selected = None
     if config.propensity is not None:
         with _stage("propensity", timings, progress):
-            selected = score_population(con, table, config.propensity.score_filter)
-            propensity_result, probability = _run_propensity(config, con, table, customers, features, selected)
+            engine.register("model_base", table)
+            selected = score_population(engine, "model_base", table, config.propensity.score_filter)
+            propensity_result, probability = _run_propensity(config, engine, table, customers, features, selected)
             propensity_result = dataclasses.replace(propensity_result, imputation=imputation)
 
     offers_result = action_mask = action_offers = None
     if has_tx or probability is not None:
         with _stage("offers", timings, progress):
             offers_result, action_mask, action_offers, action = _run_offers(
-                config, con, table, probability, clusters, cluster_names, rfm_labels, experiment_result, has_tx)
+                config, engine, table, probability, clusters, cluster_names, rfm_labels, experiment_result, has_tx)
             if propensity_result is not None:
                 propensity_result = dataclasses.replace(propensity_result, action_segment=action)
     if propensity_result is not None and probability is not None and config.propensity is not None \
@@ -207,21 +210,22 @@ def _add_issue(quality: list[TableQuality], table: str, issue: QualityIssue) -> 
             return
 
 
-def _pre_campaign_segments(con, customers, start: date, cluster_model: ClusterModel | None,
+def _pre_campaign_segments(engine: Engine, customers, start: date, cluster_model: ClusterModel | None,
                            with_rfm: bool) -> tuple[pd.Series | None, pd.Series | None]:
     """Clusters and RFM from purchases before the campaign: segmenting the readout by anything the
     campaign itself changed (October purchases move RFM scores) would bias the per-segment effects."""
-    con.execute(f"CREATE OR REPLACE TEMP VIEW tx_pre AS SELECT * FROM tx WHERE date < DATE '{start:%Y-%m-%d}'")
-    if con.execute("SELECT count(*) FROM tx_pre").fetchall()[0][0] == 0:
+    engine.view("tx_pre", f"SELECT * FROM tx WHERE date < DATE '{start:%Y-%m-%d}'")
+    if engine.scalar("SELECT count(*) FROM tx_pre") == 0:
         return None, None
     ids = customers["id"] if customers is not None else None
-    pre = build_customer_features(con, ids, table="tx_pre", as_of=pd.Timestamp(start))
+    pre = build_customer_features(engine, ids, table="tx_pre", as_of=pd.Timestamp(start))
     clusters = assign_clusters(cluster_model, pre, customers) if cluster_model is not None else None
     rfm = analyze_rfm(pre.frame)[1] if with_rfm else None
     return clusters, rfm
 
 
-def _run_experiment(config, con, assignment, customers, cluster_model, cluster_names, with_rfm, quality, has_tx):
+def _run_experiment(config, engine: Engine, assignment, customers, cluster_model, cluster_names, with_rfm, quality,
+                    has_tx):
     settings = config.experiment
     source = config.tables["experiment"]
     groups = sorted(assignment["grp"].unique())
@@ -233,38 +237,29 @@ def _run_experiment(config, con, assignment, customers, cluster_model, cluster_n
         raise InputError(source.path.name if source.path else "experiment",
                          "the experiment has a single group; nothing to compare", column=source.column("group"),
                          value=groups[0])
-    has_outcomes = any(c in assignment for c in ("converted", "revenue"))
-    if not has_tx and not has_outcomes:
+    outcome_cols = [c for c in ("converted", "revenue", "orders", "pre_revenue")
+                    if c in assignment and assignment[c].notna().any()]
+    if not has_tx and not {"converted", "revenue"} & set(outcome_cols):
         raise ConfigError("config.toml: [data.experiment] needs outcome columns (converted, revenue) "
                           "or a [data.transactions] table")
     if has_tx and (settings.start is None or settings.end is None):
         raise ConfigError("config.toml: [experiment] needs start and end dates")
     start = pd.Timestamp(settings.start).date() if settings.start else None
     end = pd.Timestamp(settings.end).date() if settings.end else None
-    if has_tx:
-        outcomes = experiment_outcomes(con, assignment, start, end)
-        units = assignment[["customer_id", "grp"]].merge(outcomes, on="customer_id", how="left")
-    else:
-        units = assignment[["customer_id", "grp"]].assign(
-            converted=0.0, orders=0.0, revenue=0.0, pre_converted=0.0, pre_orders=0.0, pre_revenue=0.0)
-    for col in ("converted", "revenue", "orders", "pre_revenue"):
-        if col in assignment and assignment[col].notna().any():
-            missing = int(assignment[col].isna().sum())
-            if missing:
-                # A missing outcome is read as "no purchase": said in the data-quality appendix.
-                _add_issue(quality, "experiment", QualityIssue("missing_value", source.column(col), missing,
-                                                               "set_zero"))
-            units[col] = assignment[col].fillna(0.0).to_numpy(dtype=float)
-    if "converted" not in assignment and not has_tx:
-        units["converted"] = (units["revenue"] > 0).astype(float)
-    if "orders" not in assignment:
-        units["orders"] = np.maximum(units["orders"], units["converted"])
+    for col in outcome_cols:
+        missing = int(assignment[col].isna().sum())
+        if missing:
+            # A missing outcome is read as "no purchase": said in the data-quality appendix.
+            _add_issue(quality, "experiment", QualityIssue("missing_value", source.column(col), missing, "set_zero"))
     if customers is not None:
-        unknown = int((~units["customer_id"].isin(customers["id"])).sum())
+        unknown = int((~assignment["customer_id"].isin(customers["id"])).sum())
         if unknown:
             _add_issue(quality, "experiment", QualityIssue("unknown_customer", source.column("customer_id"),
                                                            unknown, "kept"))
-    clusters, rfm_labels = _pre_campaign_segments(con, customers, start, cluster_model, with_rfm) \
+    engine.register("exp_assigned", assignment[["customer_id", "grp", *outcome_cols]])
+    window = (start, end) if has_tx and start and end else None
+    pre_period_days = experiment_outcomes(engine, "exp_assigned", window)
+    clusters, rfm_labels = _pre_campaign_segments(engine, customers, start, cluster_model, with_rfm) \
         if has_tx and start else (None, None)
     segment_map = {}
     for dim in settings.segment_by:
@@ -274,25 +269,45 @@ def _run_experiment(config, con, assignment, customers, cluster_model, cluster_n
             segment_map["rfm"] = rfm_labels
         elif customers is not None and dim in customers:
             segment_map[dim] = customers.set_index("id")[dim]
-    observational = ()
+    labels = segment_labels(segment_map)
+    if labels is not None:
+        engine.register("exp_labels", labels)
+    sums = experiment_sums(engine, "exp_units", "exp_labels" if labels is not None else None)
+    observational: tuple[ObservationalEffect, ...] = ()
     if settings.observational is not None and has_tx:
-        daily = daily_series(con, settings.observational.city)
+        daily = daily_series(engine, settings.observational.city)
         observational = estimate_promo_days(daily, settings.observational, settings.confidence)
-    days = (end - start).days + 1 if start and end else 0
     excluded = sum(i.count for q in quality if q.name == "experiment" for i in q.issues
                    if i.kind == "customer_in_several_groups")
     window_has_data = True
-    if has_tx and start and end:
-        window_has_data = con.execute(f"SELECT count(*) FROM tx WHERE date BETWEEN DATE '{start:%Y-%m-%d}' "
-                                      f"AND DATE '{end:%Y-%m-%d}'").fetchall()[0][0] > 0
-    return analyze_experiment(units, settings, control, excluded, segment_map, observational,
-                              pre_period_days=max(3 * days, 28), window_has_data=window_has_data)
+    if window is not None:
+        window_has_data = engine.scalar(f"SELECT count(*) FROM tx WHERE date BETWEEN DATE '{start:%Y-%m-%d}' "
+                                        f"AND DATE '{end:%Y-%m-%d}'") > 0
+    return analyze_experiment(sums, settings, control, excluded, observational,
+                              pre_period_days=pre_period_days, window_has_data=window_has_data)
 
 
-def _run_propensity(config: Config, con, table: pd.DataFrame, customers, features: CustomerFeatures | None,
-                    selected: np.ndarray) -> tuple[PropensityResult, np.ndarray]:
+def _fit_sample(frame: pd.DataFrame, y: np.ndarray, size: int, seed: int) -> tuple[pd.DataFrame, np.ndarray]:
+    """At most `size` customers, stratified by the outcome: model search and fit run locally."""
+    if len(frame) <= size:
+        return frame, y
+    keep, _ = train_test_split(np.arange(len(frame)), train_size=size, stratify=y, random_state=seed)
+    keep = np.sort(keep)
+    return frame.iloc[keep].reset_index(drop=True), y[keep]
+
+
+def _scores(engine: Engine, table: pd.DataFrame, model, columns: tuple[str, ...]) -> np.ndarray:
+    """Probabilities for every row of the model table, computed by the engine in batches."""
+    scored = engine.score("SELECT * FROM model_base", "id", ProbabilityScorer(model, columns))
+    by_id = pd.Series(scored["score"].to_numpy(dtype=float), index=scored["id"].astype(str).to_numpy())
+    return by_id.reindex(table["id"].astype(str).to_numpy()).to_numpy()
+
+
+def _run_propensity(config: Config, engine: Engine, table: pd.DataFrame, customers,
+                    features: CustomerFeatures | None, selected: np.ndarray) -> tuple[PropensityResult, np.ndarray]:
     settings = config.propensity
     assert settings is not None
+    sample_size = config.engine.sample_size
     source = config.tables.get("customers")
     exclude = {"id", "profit", "gender_imputed", *settings.exclude}
     if customers is not None and source is not None and "label" in customers and customers["label"].notna().any():
@@ -311,11 +326,13 @@ def _run_propensity(config: Config, con, table: pd.DataFrame, customers, feature
             # Score the chosen population out of sample: it is left out of fitting.
             keep = ~selected[known]
             train, y = train[keep], y[keep]
-        train = train.reset_index(drop=True)
+        population = len(train)
+        train, y = _fit_sample(train.reset_index(drop=True), y, sample_size, settings.seed)
         result, model = fit_propensity(train, y, settings, target=f"{source.column('label')} = {positive}",
                                        target_source="label", exclude=exclude)
+        result = dataclasses.replace(result, n_population=population)
         cols = list(result.features)
-        probability = pd.Series(model.predict_proba(table[cols])[:, 1], index=table["id"].to_numpy())
+        probability = pd.Series(_scores(engine, table, model, result.features), index=table["id"].to_numpy())
         oof = out_of_fold_probability(model, train[cols], y, settings.cv_folds, settings.seed)
         probability[train["id"].to_numpy()] = oof
         return result, probability.to_numpy()
@@ -323,31 +340,32 @@ def _run_propensity(config: Config, con, table: pd.DataFrame, customers, feature
     if features is None:
         raise ConfigError("config.toml: [propensity] without a label column needs [data.transactions]")
     cutoff = pd.Timestamp(features.as_of) - pd.Timedelta(days=settings.horizon_days)
-    con.execute(f"CREATE OR REPLACE TEMP VIEW tx_before AS SELECT * FROM tx WHERE date < DATE "
-                f"'{cutoff:%Y-%m-%d}'")
-    buyers = con.execute("SELECT DISTINCT customer_id FROM tx_before").df()["customer_id"]
+    engine.view("tx_before", f"SELECT * FROM tx WHERE date < DATE '{cutoff:%Y-%m-%d}'")
+    buyers = engine.frame("SELECT DISTINCT customer_id FROM tx_before ORDER BY customer_id")["customer_id"]
     if len(buyers) < 200:
         raise ConfigError("config.toml: [propensity] too little history before the horizon to derive a target")
-    past = build_customer_features(con, buyers, table="tx_before", as_of=cutoff)
+    past = build_customer_features(engine, buyers, table="tx_before", as_of=cutoff)
     past_table = model_table(past, customers[customers["id"].isin(buyers)] if customers is not None else None)
-    active = set(con.execute(f"SELECT DISTINCT customer_id FROM tx WHERE date >= DATE '{cutoff:%Y-%m-%d}'")
-                 .df()["customer_id"])
+    active = {r[0] for r in engine.rows(f"SELECT DISTINCT customer_id FROM tx WHERE date >= DATE '{cutoff:%Y-%m-%d}'")}
     y = (~past_table["id"].isin(active)).to_numpy()
+    population = len(past_table)
+    past_table, y = _fit_sample(past_table, y, sample_size, settings.seed)
     result, model = fit_propensity(past_table, y, settings,
                                    target=f"no_purchase_{settings.horizon_days}d", target_source="derived",
                                    exclude=exclude)
+    result = dataclasses.replace(result, n_population=population)
     # Scores use the features as of today: the probability of no purchase in the next horizon.
-    probability = model.predict_proba(table[list(result.features)])[:, 1]
-    return result, probability
+    return result, _scores(engine, table, model, result.features)
 
 
-def _run_offers(config, con, table, probability, clusters, cluster_names, rfm_labels, experiment_result, has_tx):
+def _run_offers(config, engine: Engine, table, probability, clusters, cluster_names, rfm_labels, experiment_result,
+                has_tx):
     settings = config.offers
-    pairs = co_purchase_pairs(con, settings.min_support) if has_tx else ()
+    pairs = co_purchase_pairs(engine, settings.min_support) if has_tx else ()
     base = table.copy()
     if probability is not None:
         base["probability"] = probability
-    ab_by_segment = {}
+    ab_by_segment: dict[tuple[str, str], SegmentEffect] = {}
     if experiment_result is not None:
         for e in experiment_result.by_segment:
             if e.metric == experiment_result.primary:
