@@ -76,16 +76,22 @@ def _guess_sep(lines: list[str]) -> str:
     return best
 
 
-def detect_date_format(values: list[str]) -> str | None:
-    """The first known format that parses every non-empty sample value."""
+def detect_date_format(values: list[str], min_share: float = 0.9) -> str | None:
+    """The known format that parses the most sample values (at least `min_share` of them; the first
+    listed wins a tie). A few broken values must not hide the format: the check that follows names
+    the first of them with its row."""
     sample = [v.strip() for v in values if v and v.strip()][:500]
     if not sample:
         return None
+    best, best_count = None, 0
     for fmt in DATE_FORMATS:
-        try:
-            for v in sample:
+        count = 0
+        for v in sample:
+            try:
                 datetime.strptime(v, fmt)
-            return fmt
-        except ValueError:
-            continue
-    return None
+                count += 1
+            except ValueError:
+                continue
+        if count > best_count:
+            best, best_count = fmt, count
+    return best if best_count >= min_share * len(sample) else None

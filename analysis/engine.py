@@ -63,6 +63,11 @@ class Engine:
 
     kind = "abstract"
 
+    @property
+    def description(self) -> str:
+        """What the documents say the purchase lines were aggregated by."""
+        return self.kind
+
     def execute(self, query: str) -> None:
         raise NotImplementedError
 
@@ -124,6 +129,10 @@ class Engine:
 
 class DuckDBEngine(Engine):
     kind = "duckdb"
+
+    @property
+    def description(self) -> str:
+        return f"DuckDB {duckdb.__version__}"
 
     def __init__(self, search_path: Path | None = None) -> None:
         self.con = duckdb.connect()
@@ -200,8 +209,10 @@ class DuckDBEngine(Engine):
         return int(ordinal)
 
     def score(self, query: str, id_column: str, predict: Callable[[pd.DataFrame], np.ndarray]) -> pd.DataFrame:
-        reader = self._run(query).to_arrow_reader(SCORE_BATCH_ROWS)
-        assert reader is not None, "a SELECT always has a result"
+        try:
+            reader = self.con.sql(query).to_arrow_reader(SCORE_BATCH_ROWS)
+        except duckdb.Error as exc:
+            raise EngineError(_first_line(exc)) from None
         parts = []
         for batch in reader:
             chunk = batch.to_pandas()
@@ -279,6 +290,10 @@ class SparkEngine(Engine):
                 self.spark.conf.set(key, value)  # a session shared with an earlier run keeps old values
         self._cached: dict[str, Any] = {}
         self._views: set[str] = set()
+
+    @property
+    def description(self) -> str:
+        return f"Spark {self.spark.version} ({self.spark.sparkContext.master})"
 
     def sql(self, query: str) -> str:
         """The DuckDB-dialect query in Spark SQL."""
@@ -378,18 +393,25 @@ class SparkEngine(Engine):
     def read_csv(self, name: str, path: Path, sep: str, encoding: str, workdir: Path) -> bool:
         from pyspark.sql import functions as F
 
-        reader = self.spark.read.options(header=True, sep=sep, encoding=encoding.replace("-sig", ""), quote='"',
-                                         escape='"', mode="PERMISSIVE", inferSchema=False)
-        df = reader.csv(str(path))
-        if encoding == "utf-8-sig" and df.columns and df.columns[0].startswith("\ufeff"):
-            df = df.withColumnRenamed(df.columns[0], df.columns[0].lstrip("\ufeff"))
+        # Spark's CSV reader knows UTF-8/16/32 and Latin-1 only: a 1C export in cp1251 is re-encoded first
+        # (the copy sits in the local work folder, so this path is for files beside the driver).
+        readable = path if encoding == "utf-8" else _transcode(path, encoding, workdir)
+        try:
+            df = self.spark.read.options(header=True, sep=sep, encoding="utf-8", quote='"', escape='"',
+                                         mode="PERMISSIVE", inferSchema=False).csv(str(readable))
+        except Exception as exc:
+            raise EngineError(_first_line(exc)) from None
         self._replace(name, df.withColumn("_line", F.monotonically_increasing_id()))
         return True
 
     def read_parquet(self, name: str, path: Path) -> bool:
         from pyspark.sql import functions as F
 
-        self._replace(name, self.spark.read.parquet(str(path)).withColumn("_line", F.monotonically_increasing_id()))
+        try:
+            df = self.spark.read.parquet(str(path))
+        except Exception as exc:
+            raise EngineError(_first_line(exc)) from None
+        self._replace(name, df.withColumn("_line", F.monotonically_increasing_id()))
         return True
 
     def read_sql(self, name: str, query: str) -> bool:

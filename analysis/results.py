@@ -24,6 +24,7 @@ class Meta:
     versions: dict[str, str]
     as_of: str | None
     n_customers: int
+    engine: str = "duckdb"  # where the purchase lines were aggregated: "duckdb" or "spark local[2]"
 
 
 @dataclass(frozen=True)

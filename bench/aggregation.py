@@ -22,6 +22,7 @@ sys.path.insert(0, str(ROOT))
 
 from analysis.clean import clean_transactions  # noqa: E402
 from analysis.config import TableSource  # noqa: E402
+from analysis.engine import DuckDBEngine  # noqa: E402
 from analysis.features import build_customer_features  # noqa: E402
 from analysis.load import load_raw  # noqa: E402
 
@@ -43,7 +44,7 @@ def make_file(path: Path, lines: int, customers: int) -> None:
 
 
 def tool(path: Path) -> float:
-    con = duckdb.connect()
+    con = DuckDBEngine()
     source = TableSource("transactions", path, None, None, None, None, None, None, None, None,
                          {"customer_id": "customer_id", "date": "date", "amount": "amount", "order_id": "order_id",
                           "category": "category", "brand": "brand", "promo": "is_promo"})

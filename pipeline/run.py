@@ -195,7 +195,8 @@ def _analyze(config: Config, engine: Engine, workdir: Path, progress: Progress |
     meta = Meta(title=config.report.title, language=language, currency=config.report.currency,
                 created=datetime.now().astimezone().isoformat(timespec="seconds"), config_hash=config.digest,
                 inputs=tuple(inputs), versions=_versions(),
-                as_of=features.as_of.isoformat() if features is not None else None, n_customers=len(table))
+                as_of=features.as_of.isoformat() if features is not None else None, n_customers=len(table),
+                engine=engine.description)
     results = Results(meta=meta, data_quality=tuple(quality), experiment=experiment_result,
                       segments=segments_result, rfm=rfm_result, propensity=propensity_result,
                       offers=offers_result)

@@ -159,6 +159,9 @@ def segments_section(f: Formatter, results: Results, source: str, summary: dict[
     if seg is not None:
         key = "segments.k_auto" if seg.k_reason == "auto_silhouette" else "segments.k_fixed"
         sec.paragraphs.append(f.t(key, k=seg.k, silhouette=f.number(seg.silhouette, 2)))
+        if seg.n_fitted < seg.n_customers:
+            sec.paragraphs.append(f.t("segments.fitted_on", fitted=f.integer(seg.n_fitted),
+                                      total=f.integer(seg.n_customers)))
         names = [cluster_name(f, c) for c in seg.clusters]
         biggest = max(seg.clusters, key=lambda c: c.revenue_share)
         sec.headline = f.t("segments.headline_few" if seg.k < 5 else "segments.headline_many", k=seg.k,
@@ -233,6 +236,9 @@ def propensity_section(f: Formatter, results: Results, source: str, summary: dic
         sec.paragraphs.append(f.t("propensity.target", target=p.target, rate=f.percent(p.positive_rate, 1)))
     sec.paragraphs.append(f.t("propensity.sample", search=f.integer(p.n_search), total=f.integer(p.n_total),
                               train=f.integer(p.n_train), holdout=f.integer(p.n_holdout)))
+    if p.n_population > p.n_total:
+        sec.paragraphs.append(f.t("propensity.fitted_on", fitted=f.integer(p.n_total),
+                                  total=f.integer(p.n_population)))
     model_name = f.t(f"model.{p.best}")
     h = p.holdout
     sec.paragraphs.append(f.t("propensity.best", model=model_name) + " " + f.t(
@@ -399,4 +405,5 @@ def methods_section(f: Formatter, results: Results) -> Section:
     ran = {"experiment": results.experiment, "cuped": results.experiment and results.experiment.cuped,
            "segments": results.segments, "propensity": results.propensity}
     sec.paragraphs = [f.t(f"methods.{k}") for k, present in ran.items() if present]
+    sec.paragraphs.append(f.t("methods.engine", engine=results.meta.engine))
     return sec

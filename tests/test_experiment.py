@@ -6,7 +6,6 @@ import dataclasses
 import json
 from pathlib import Path
 
-import duckdb
 import numpy as np
 import pandas as pd
 import pytest
@@ -14,7 +13,9 @@ import pytest
 from analysis.clean import clean_experiment, clean_transactions
 from analysis.config import ExperimentConfig, load_config
 from analysis.demo import load_truth
-from analysis.experiment import analyze_experiment
+from analysis.engine import DuckDBEngine
+from analysis.experiment import METRIC_COLUMNS, _moments, analyze_experiment
+from analysis.experiment_sums import sums_from_frame
 from analysis.features import experiment_outcomes
 from analysis.load import load_raw
 from analysis.stats import GroupMoments, compare
@@ -26,23 +27,43 @@ def demo_units(demo_dir: Path, tmp_path_factory) -> pd.DataFrame:
     """Per-customer outcomes of the full demo's experiment, through the engine's own loading."""
     work = tmp_path_factory.mktemp("units")
     config = load_config(write_config(work, demo_config(demo_dir, work / "out")))
-    con = duckdb.connect()
-    tx = load_raw(con, config.tables["transactions"], work)
-    clean_transactions(con, tx, config.tables["transactions"], pd.Timestamp("2026-11-22"))
-    exp = load_raw(con, config.tables["experiment"], work)
-    assignment, _ = clean_experiment(con, exp, config.tables["experiment"])
-    outcomes = experiment_outcomes(con, assignment, pd.Timestamp("2026-10-01").date(),
-                                   pd.Timestamp("2026-10-31").date())
-    return assignment[["customer_id", "grp"]].merge(outcomes, on="customer_id")
+    engine = DuckDBEngine()
+    tx = load_raw(engine, config.tables["transactions"], work)
+    clean_transactions(engine, tx, config.tables["transactions"], pd.Timestamp("2026-11-22"))
+    exp = load_raw(engine, config.tables["experiment"], work)
+    assignment, _ = clean_experiment(engine, exp, config.tables["experiment"])
+    engine.register("assigned", assignment[["customer_id", "grp"]])
+    experiment_outcomes(engine, "assigned", (pd.Timestamp("2026-10-01").date(), pd.Timestamp("2026-10-31").date()))
+    units = engine.frame("SELECT * FROM exp_units ORDER BY customer_id")
+    engine.close()
+    return units
 
 
 SETTINGS = ExperimentConfig(start="2026-10-01", end="2026-10-31")
 
 
+def readout(units, settings=SETTINGS, segments=None):
+    return analyze_experiment(sums_from_frame(units, segments), settings, "control", 0)
+
+
+def test_engine_sums_give_the_moments_of_the_rows(demo_units):
+    """n, Σx, Σxxᵀ from SQL reproduce the two-pass means and covariances of every metric (1e-9)."""
+    sums = sums_from_frame(demo_units)
+    for grp, cell in sums.groups.items():
+        rows = demo_units[demo_units["grp"] == grp]
+        for metric, cols in METRIC_COLUMNS.items():
+            arrays = [None if c is None else rows[c].to_numpy(float) for c in cols]
+            ref = GroupMoments.from_arrays(*arrays)
+            got = _moments(cell, metric)
+            assert got.n == ref.n
+            np.testing.assert_allclose(got.mean, ref.mean, rtol=1e-12)
+            np.testing.assert_allclose(got.cov, ref.cov, rtol=1e-9, atol=1e-9 * np.abs(ref.cov).max())
+
+
 def test_planted_effects_recovered_and_cuped_narrows(demo_units, demo_dir):
     truth = load_truth(demo_dir)
-    with_cuped = analyze_experiment(demo_units, SETTINGS, "control", 0)
-    without = analyze_experiment(demo_units, dataclasses.replace(SETTINGS, cuped=False), "control", 0)
+    with_cuped = readout(demo_units)
+    without = readout(demo_units, dataclasses.replace(SETTINGS, cuped=False))
     rel = {m.metric: m for m in with_cuped.metrics}
     for metric, planted in (("conversion", truth.conversion_rel_lift), ("average_check", truth.average_check_rel_lift),
                             ("arpu", truth.arpu_rel_lift)):
@@ -89,7 +110,7 @@ def _units(n_c, n_t, conv_c=0.3, conv_t=0.3, seed=0):
 
 def test_srm_blocks_a_win():
     units = _units(4000, 5000, 0.2, 0.3)
-    result = analyze_experiment(units, SETTINGS, "control", 0)
+    result = readout(units)
     assert not result.srm.ok and result.decision.verdict == "invalid"
     assert "srm_failed" in result.decision.reasons
 
@@ -97,13 +118,13 @@ def test_srm_blocks_a_win():
 def test_saturated_conversion_is_invalid():
     # The seed report: control converting at 99.7 % because control ids were drawn from buyers.
     units = _units(3000, 3000, 0.997, 0.93)
-    result = analyze_experiment(units, SETTINGS, "control", 0)
+    result = readout(units)
     assert result.decision.verdict == "invalid" and "conversion_saturated" in result.decision.reasons
 
 
 def test_non_significant_is_no_detectable_effect_not_a_win():
     units = _units(2000, 2000, 0.3, 0.31, seed=3)
-    result = analyze_experiment(units, SETTINGS, "control", 0)
+    result = readout(units)
     arpu = next(m for m in result.metrics if m.metric == "arpu")
     assert not arpu.significant and result.decision.verdict == "no_detectable_effect"
     assert arpu.mde > 0
@@ -112,7 +133,7 @@ def test_non_significant_is_no_detectable_effect_not_a_win():
 def test_three_groups_holm_adjusted():
     a, b = _units(3000, 3000, 0.3, 0.36, seed=1), _units(3000, 3000, 0.3, 0.3, seed=2)
     b = b[b["grp"] == "treatment"].assign(grp="treatment_b", customer_id=lambda d: "b" + d["customer_id"])
-    result = analyze_experiment(pd.concat([a, b]), SETTINGS, "control", 0)
+    result = readout(pd.concat([a, b]))
     assert len(result.metrics) == 2 * len(SETTINGS.metrics)
     assert all(m.p_adjusted >= m.p_value - 1e-12 for m in result.metrics)
     verdicts = {d.treatment: d.verdict for d in result.decisions}
@@ -122,7 +143,7 @@ def test_three_groups_holm_adjusted():
 def test_segment_effects_are_bh_adjusted_and_exploratory():
     units = _units(3000, 3000, 0.3, 0.36)
     seg = pd.Series(np.where(np.arange(6000) % 2, "A", "B"), index=units["customer_id"])
-    result = analyze_experiment(units, SETTINGS, "control", 0, segments={"half": seg})
+    result = readout(units, segments={"half": seg})
     rows = [e for e in result.by_segment if e.metric == "arpu"]
     assert {e.segment for e in rows} == {"A", "B"} and all(e.p_adjusted >= e.p_value for e in rows)
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import duckdb
 import pandas as pd
 import pytest
 
 from analysis.clean import clean_customers, clean_transactions, find_near_duplicates, one_edit_apart
 from analysis.config import load_config
 from analysis.dialect import detect_dialect
+from analysis.engine import DuckDBEngine
 from analysis.load import load_raw
 from pipeline.cli import main
 from tests.conftest import demo_config, write_config
@@ -41,11 +41,11 @@ def _frames(tmp_path: Path, encoding: str, sep: str, decimal: str, date_fmt: str
     customers.to_csv(tmp_path / "customers.csv", sep=sep, decimal=decimal, index=False, encoding=encoding)
     tx.to_csv(tmp_path / "tx.csv", sep=sep, decimal=decimal, index=False, encoding=encoding)
     config = load_config(write_config(tmp_path, CONFIG))
-    con = duckdb.connect()
+    con = DuckDBEngine()
     cust, _ = clean_customers(con, load_raw(con, config.tables["customers"], tmp_path), config.tables["customers"])
     clean_transactions(con, load_raw(con, config.tables["transactions"], tmp_path), config.tables["transactions"],
                        pd.Timestamp("2026-11-22"))
-    return cust, con.execute("SELECT * FROM tx ORDER BY customer_id, date").df()
+    return cust, con.frame("SELECT * FROM tx ORDER BY customer_id, date")
 
 
 def test_utf8_comma_and_cp1251_semicolon_load_identically(tmp_path):

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import duckdb
 import pandas as pd
 import pytest
 
 from analysis.config import OffersConfig
+from analysis.engine import DuckDBEngine
 from analysis.experiment import SegmentEffect
 from analysis.offers import co_purchase_pairs, recommend, segment_evidence
 
@@ -24,11 +24,11 @@ def test_planted_types_get_planted_offers(small_run):
 
 
 def test_co_purchase_lift_by_hand():
-    con = duckdb.connect()
+    con = DuckDBEngine()
     baskets = {1: "AB", 2: "AB", 3: "AC", 4: "B", 5: "C", 6: "AB", 7: "BC", 8: "A"}
     rows = [(str(o), c) for o, cats in baskets.items() for c in cats]
     con.register("_rows", pd.DataFrame(rows, columns=["order_id", "category"]))
-    con.execute("CREATE TABLE tx AS SELECT * FROM _rows")
+    con.table("tx", "SELECT * FROM _rows")
     pairs = {(p.category, p.related): p for p in co_purchase_pairs(con, min_support=0.0, min_together=1)}
     # n = 8 orders; A in 5, B in 5, C in 3; A&B in 3: lift = 3*8/(5*5) = 0.96 (< 1: not suggested).
     assert ("A", "B") not in pairs

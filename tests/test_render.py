@@ -25,7 +25,7 @@ def tiny_results(language: str = "ru") -> Results:
                            (), "arpu", 0.95, "holm", False, 0)
     cluster = ClusterPortrait(0, "Молодёжь: обувь", "Young buyers: shoes", 100, 1.0, 1.0, 20.0, 0.5, 1.0,
                               (("Обувь", 0.6),), (("Найк", 0.5),), 3000.0, 4.0, 0.2, 30.0, ())
-    seg = SegmentsResult("kmeans", 1, "configured", 0.5, (KScore(2, 0.4, 1.0),), ("age",), (cluster,), 100)
+    seg = SegmentsResult("kmeans", 1, "configured", 0.5, (KScore(2, 0.4, 1.0),), ("age",), (cluster,), 100, 100)
     meta = Meta("Тест", language, "₽", "2026-11-22T10:00:00+00:00", "abc", (), {}, "2026-11-01", 100)
     return Results(meta, (), exp, seg, None, None, None)
 

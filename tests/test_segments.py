@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import duckdb
 import numpy as np
 import pandas as pd
 import pytest
@@ -12,6 +11,7 @@ from sklearn.metrics import adjusted_rand_score
 
 from analysis.clean import clean_customers, clean_transactions
 from analysis.config import RfmRule, SegmentsConfig, load_config
+from analysis.engine import DuckDBEngine
 from analysis.features import build_customer_features
 from analysis.load import load_raw
 from analysis.rfm import DEFAULT_RULES, analyze_rfm, assign_segments, quintile_score, rfm_scores
@@ -23,7 +23,7 @@ from tests.conftest import DATASETS, ROOT, demo_config, write_config
 def demo_features(demo_dir: Path, tmp_path_factory):
     work = tmp_path_factory.mktemp("features")
     config = load_config(write_config(work, demo_config(demo_dir, work / "out")))
-    con = duckdb.connect()
+    con = DuckDBEngine()
     customers, _ = clean_customers(con, load_raw(con, config.tables["customers"], work), config.tables["customers"])
     clean_transactions(con, load_raw(con, config.tables["transactions"], work), config.tables["transactions"],
                        pd.Timestamp("2026-11-22"))
