@@ -324,7 +324,8 @@ class SparkEngine(Engine):
 
     def frame(self, query: str) -> pd.DataFrame:
         try:
-            frame = self._df(query).toPandas()
+            # Arrow hands over read-only buffers; the analysis fills and edits frames in place.
+            frame = self._df(query).toPandas().copy(deep=True)
         except EngineError:
             raise
         except Exception as exc:
@@ -439,7 +440,7 @@ class SparkEngine(Engine):
         self.spark.conf.set("spark.sql.execution.arrow.maxRecordsPerBatch", str(batch_rows))
         scored = self._df(query).mapInPandas(score_partition, schema="id string, score double")
         try:
-            return scored.toPandas()
+            return scored.toPandas().copy(deep=True)
         except Exception as exc:
             raise EngineError(_first_line(exc)) from None
 
