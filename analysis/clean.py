@@ -83,13 +83,13 @@ def find_near_duplicates(counts: Mapping[str, int], max_share: float = 0.05,
     return merges
 
 
-def _number_sql(col: str, decimal: str, thousands: str | None) -> str:
+def _number_sql(engine: Engine, col: str, decimal: str, thousands: str | None) -> str:
     expr = f"replace(trim({col}), chr(160), '')"
     if thousands:
         expr = f"replace({expr}, {sql_literal(thousands)}, '')"
     if decimal == ",":
         expr = f"replace(replace({expr}, ' ', ''), ',', '.')"
-    return f"TRY_CAST({expr} AS DOUBLE)"
+    return engine.try_double(expr)
 
 
 _TRUE = "('1','1.0','true','t','yes','y','да','д','истина')"
@@ -98,7 +98,7 @@ _FALSE = "('0','0.0','false','f','no','n','нет','н','ложь')"
 
 def _flag_sql(col: str) -> str:
     low = f"lower(trim({col}))"
-    return f"CASE WHEN {low} IN {_TRUE} THEN 1.0 WHEN {low} IN {_FALSE} THEN 0.0 END"
+    return f"CASE WHEN {low} IN {_TRUE} THEN 1 WHEN {low} IN {_FALSE} THEN 0 END"
 
 
 class Typer:
@@ -142,7 +142,7 @@ class Typer:
             return None
         if self._native(role):
             return f"CAST({col} AS DOUBLE)"
-        expr = _number_sql(col, self.decimal, self.thousands)
+        expr = _number_sql(self.engine, col, self.decimal, self.thousands)
         self._check(role, col, expr, "a number")
         return expr
 
@@ -151,9 +151,10 @@ class Typer:
         if col is None:
             return None
         if self._native(role):
-            return f"(CAST({col} AS DOUBLE) > 0)::DOUBLE"
-        num = _number_sql(col, self.decimal, self.thousands)
-        expr = f"COALESCE({_flag_sql(col)}, CASE WHEN {num} IS NOT NULL THEN ({num} > 0)::DOUBLE END)"
+            value = f"CAST({col} AS DOUBLE)"
+            return f"CAST(CASE WHEN {value} > 0 THEN 1 WHEN {value} <= 0 THEN 0 END AS DOUBLE)"
+        num = _number_sql(self.engine, col, self.decimal, self.thousands)
+        expr = f"CAST(COALESCE({_flag_sql(col)}, CASE WHEN {num} > 0 THEN 1 WHEN {num} <= 0 THEN 0 END) AS DOUBLE)"
         self._check(role, col, expr, "a yes/no flag")
         return expr
 
@@ -212,7 +213,7 @@ def clean_customers(engine: Engine, raw: RawTable, source: TableSource,
                                "UBIGINT", "UINTEGER") or kind.startswith("DECIMAL")
             select.append(f"CAST({q} AS {'DOUBLE' if numeric else 'VARCHAR'}) AS {q}")
             continue
-        num = _number_sql(q, typer.decimal, typer.thousands)
+        num = _number_sql(engine, q, typer.decimal, typer.thousands)
         unparsed = engine.scalar(f"SELECT count(*) FROM {raw.table} WHERE {q} IS NOT NULL AND trim({q}) <> '' "
                                  f"AND {num} IS NULL")
         text_expr = f"NULLIF(trim({q}), '')"

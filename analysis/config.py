@@ -144,6 +144,7 @@ class EngineConfig:
 
     kind: str = "duckdb"
     master: str | None = None  # Spark: local[2], spark://host:7077, yarn, ...; else SPARK_MASTER
+    url: str | None = None  # PostgreSQL: postgresql://user@host:5432/db (password from PGPASSWORD)
     conf: tuple[tuple[str, str], ...] = ()  # Spark settings, e.g. spark.driver.memory = "6g"
     sample_size: int = 200_000  # KMeans and the final propensity fit use at most this many customers
 
@@ -233,10 +234,7 @@ def _table_source(name: str, table: Any, base: Path) -> TableSource:
     if source["url"] is not None:
         if source["sql"] is None:
             raise ConfigError(f"config.toml: [data.{name}] url needs 'sql' (the query run by the database)")
-        if not str(source["url"]).startswith(("postgresql://", "postgres://")):
-            raise ConfigError(f"config.toml: [data.{name}] url must be postgresql://user@host:port/database")
-        if "@" in str(source["url"]) and ":" in str(source["url"]).split("@")[0].split("//", 1)[1]:
-            raise ConfigError(f"config.toml: [data.{name}] url must not hold a password; set PGPASSWORD")
+        _check_postgres_url(str(source["url"]), f"[data.{name}]")
     path = Path(source["path"]) if source["path"] else None
     if path is not None and not path.is_absolute():
         path = (base / path).resolve()
@@ -244,6 +242,13 @@ def _table_source(name: str, table: Any, base: Path) -> TableSource:
                        encoding=source["encoding"], sep=source["sep"], decimal=source["decimal"],
                        thousands=source["thousands"], date_format=source["date_format"],
                        sheet=source["sheet"], roles=roles)
+
+
+def _check_postgres_url(url: str, section: str) -> None:
+    if not url.startswith(("postgresql://", "postgres://")):
+        raise ConfigError(f"config.toml: {section} url must be postgresql://user@host:port/database")
+    if "@" in url and ":" in url.split("@")[0].split("//", 1)[1]:
+        raise ConfigError(f"config.toml: {section} url must not hold a password; set PGPASSWORD")
 
 
 def _choice(value: str, allowed: tuple[str, ...], where: str) -> None:
@@ -309,9 +314,13 @@ def load_config(path: str | Path) -> Config:
         raise ConfigError("config.toml: [engine.conf] must be a table of Spark settings")
     engine = _build(EngineConfig, engine_raw, "engine")
     engine = dataclasses.replace(engine, conf=tuple((str(k), str(v)) for k, v in conf_raw.items()))
-    _choice(engine.kind, ("duckdb", "spark"), "[engine] kind")
+    _choice(engine.kind, ("duckdb", "spark", "postgres"), "[engine] kind")
     if engine.master is not None and engine.kind != "spark":
         raise ConfigError("config.toml: [engine] master is a Spark setting; set kind = \"spark\"")
+    if (engine.url is None) != (engine.kind != "postgres"):
+        raise ConfigError("config.toml: [engine] url is needed with kind = \"postgres\" and only then")
+    if engine.url is not None:
+        _check_postgres_url(engine.url, "[engine]")
     if engine.sample_size < 1000:
         raise ConfigError("config.toml: [engine] sample_size must be at least 1000")
     email = None

@@ -101,8 +101,8 @@ def experiment_outcomes(engine: Engine, assigned: str, window: tuple[date, date]
     """
     pre_days = 0
     if window is None:
-        engine.view("_exp_tx", f"SELECT DISTINCT customer_id, 0 AS orders, 0.0 AS revenue, 0 AS pre_orders, "
-                               f"0.0 AS pre_revenue FROM {assigned}")
+        engine.view("_exp_tx", f"SELECT DISTINCT customer_id, 0 AS orders, CAST(0 AS DOUBLE) AS revenue, "
+                               f"0 AS pre_orders, CAST(0 AS DOUBLE) AS pre_revenue FROM {assigned}")
     else:
         start, end = window
         pre_days = max(3 * ((end - start).days + 1), 28)
@@ -124,13 +124,13 @@ def experiment_outcomes(engine: Engine, assigned: str, window: tuple[date, date]
 
     bought = outcome("orders") if window is not None else outcome("revenue")
     converted = "coalesce(CAST(a.converted AS DOUBLE), 0)" if "converted" in given else \
-        f"CASE WHEN {bought} > 0 THEN 1.0 ELSE 0.0 END"
+        f"CAST(CASE WHEN {bought} > 0 THEN 1 ELSE 0 END AS DOUBLE)"
     # An export with a conversion flag but no order count: a buyer made at least one order.
     orders = outcome("orders") if "orders" in given else f"greatest({outcome('orders')}, {converted})"
     engine.view(name, f"""
         SELECT a.customer_id, a.grp, {converted} AS converted, {orders} AS orders,
                {outcome('revenue')} AS revenue,
-               CASE WHEN o.pre_orders > 0 THEN 1.0 ELSE 0.0 END AS pre_converted,
+               CAST(CASE WHEN o.pre_orders > 0 THEN 1 ELSE 0 END AS DOUBLE) AS pre_converted,
                CAST(o.pre_orders AS DOUBLE) AS pre_orders, {outcome('pre_revenue')} AS pre_revenue
         FROM {assigned} a LEFT JOIN _exp_tx o ON o.customer_id = a.customer_id""")
     return pre_days

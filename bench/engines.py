@@ -5,7 +5,7 @@ copies shifted back by whole years (new order ids) to reach `--lines-per-custome
 (50 by default: 1M customers -> 50M lines). The experiment window and its pre-period are untouched,
 so the planted effects stay as generated.
 Each run is its own process. Peak memory: the local Python process (ru_maxrss) and, for Spark, the
-JVM it starts (its RSS sampled every 0.5 s).
+JVM and worker processes it starts (their RSS summed, sampled every 0.5 s).
 Usage: python bench/engines.py [--customers 100000 1000000] [--engines duckdb spark] [--work /tmp/bench-engines]
 """
 
@@ -75,7 +75,7 @@ def config_text(data: Path, out: Path, engine: str) -> str:
 
 
 class JvmPeak(threading.Thread):
-    """Peak RSS of this process's child processes (the Spark JVM), sampled from /proc."""
+    """Peak summed RSS of this process's children (the Spark JVM, joblib workers), sampled from /proc."""
 
     def __init__(self) -> None:
         super().__init__(daemon=True)
@@ -149,7 +149,8 @@ def main() -> None:
             row = json.loads(out.stdout.strip().splitlines()[-1])
             stages = "  ".join(f"{k} {v}" for k, v in row["stages_s"].items())
             print(f"{row['engine']:>6} {row['customers']:>9,} customers {row['lines'] or 0:>11,} lines | total "
-                  f"{row['total_s']:>7} s | python peak {row['python_peak_mb']} MB, JVM peak {row['jvm_peak_mb']} MB"
+                  f"{row['total_s']:>7} s | python peak {row['python_peak_mb']} MB, child processes (JVM, joblib "
+                  f"workers) peak {row['jvm_peak_mb']} MB"
                   f" | {stages}", flush=True)
             print(f"        ARPU lift {row['arpu_rel_lift']:.6f} (p {row['arpu_p']:.3g}), holdout AUC "
                   f"{row['auc']:.4f}, RFM {row['rfm']}", flush=True)

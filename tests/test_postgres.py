@@ -87,3 +87,41 @@ def test_postgres_source_equals_csv_source(postgres_url, small_demo, small_run, 
     assert [c.size for c in pg.segments.clusters] == [c.size for c in csv.segments.clusters]
     assert pg.propensity.holdout.roc_auc == pytest.approx(csv.propensity.holdout.roc_auc, abs=1e-9)
     assert {i.source for i in pg.meta.inputs} == {postgres_url}
+
+
+def test_postgres_engine_gives_the_same_report(postgres_url, small_demo, tmp_path):
+    """[engine] kind = "postgres": files streamed in with COPY, all SQL run by the server."""
+    from analysis.config import load_config
+    from pipeline.run import analyze
+    from tests.equivalence import assert_same_report
+
+    text = demo_config(small_demo, tmp_path / "out")
+    runs = []
+    for name, config_text in (("duck", text), ("pg", text.replace('kind = "duckdb"',
+                                                                   f'kind = "postgres"\nurl = "{postgres_url}"'))):
+        (tmp_path / name).mkdir()
+        runs.append(analyze(load_config(write_config(tmp_path / name, config_text))))
+    assert_same_report(runs[0], runs[1])
+    assert runs[1][0].meta.engine.startswith("PostgreSQL")
+
+
+def test_postgres_engine_bad_value_names_the_row(postgres_url, tmp_path):
+    import pandas as pd
+
+    from analysis.clean import clean_transactions
+    from analysis.config import load_config
+    from analysis.engine_postgres import PostgresEngine
+    from analysis.errors import InputError
+    from analysis.load import load_raw
+
+    lines = ["customer_id;date;amount"] + [f"{i};05.10.2026;{i},5" for i in range(1, 50)]
+    lines[20] = "20;31.02.2026;20,5"  # file line 21
+    (tmp_path / "tx.csv").write_text("\n".join(lines) + "\n", encoding="cp1251")
+    config = load_config(write_config(tmp_path, '[report]\ntitle = "t"\n[data.transactions]\npath = "tx.csv"\n'
+                                                'customer_id = "customer_id"\ndate = "date"\namount = "amount"\n'))
+    engine = PostgresEngine(postgres_url)
+    source = config.tables["transactions"]
+    with pytest.raises(InputError) as err:
+        clean_transactions(engine, load_raw(engine, source, tmp_path), source, pd.Timestamp("2026-11-22"))
+    engine.close()
+    assert (err.value.row, err.value.column, err.value.value) == (21, "date", "31.02.2026")

@@ -10,17 +10,18 @@ import os
 import shutil
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pytest
 
 from analysis.clean import clean_customers, clean_transactions
 from analysis.config import load_config
-from analysis.engine import DuckDBEngine, java_date_format
+from analysis.engine import DuckDBEngine
+from analysis.engine_spark import java_date_format
 from analysis.errors import InputError
 from analysis.load import load_raw
 from pipeline.run import analyze
 from tests.conftest import demo_config, write_config
+from tests.equivalence import assert_same_report
 
 SPARK_MASTER = "local[2]"
 
@@ -37,7 +38,7 @@ def spark_engine():
     pytest.importorskip("sqlglot", reason="sqlglot is not installed: pip install 'campaign-report[spark]'")
     if not (os.environ.get("JAVA_HOME") or shutil.which("java")):
         pytest.skip("Spark needs Java (apt-get install default-jre-headless); none found")
-    from analysis.engine import SparkEngine
+    from analysis.engine_spark import SparkEngine
 
     engine = SparkEngine(SPARK_MASTER)  # later SparkEngine(...) calls in this process reuse its session
     yield engine
@@ -59,40 +60,10 @@ def both_runs(small_demo: Path, tmp_path_factory, spark_engine):
     return runs
 
 
-def test_experiment_numbers_identical(both_runs):
-    (duck, _), (spark, _) = both_runs
-    a, b = duck.experiment, spark.experiment
-    assert [g.n for g in a.groups] == [g.n for g in b.groups]
-    assert len(a.metrics) == len(b.metrics) and len(a.by_segment) == len(b.by_segment) > 0
-    for m1, m2 in [*zip(a.metrics, b.metrics, strict=True), *zip(a.by_segment, b.by_segment, strict=True)]:
-        for field in ("control_value", "treatment_value", "abs_diff", "rel_lift", "ci_low", "ci_high", "p_value",
-                      "p_adjusted"):
-            x, y = getattr(m1, field), getattr(m2, field)
-            assert abs(x - y) <= 1e-9 * max(1.0, abs(x)), (m1.metric, field, x, y)
-    assert a.srm.chi2 == pytest.approx(b.srm.chi2, rel=1e-12)
-    assert a.decision.verdict == b.decision.verdict
-    assert a.observational[0].rel_effect == pytest.approx(b.observational[0].rel_effect, rel=1e-9)
-
-
-def test_segments_rfm_and_cleaning_identical(both_runs):
-    (duck, _), (spark, _) = both_runs
-    assert [(s.name, s.size) for s in duck.rfm.segments] == [(s.name, s.size) for s in spark.rfm.segments]
-    clusters = [[(c.size, c.name_ru) for c in run.segments.clusters] for run in (duck, spark)]
-    assert clusters[0] == clusters[1]
-    assert [(q.name, q.rows_in, q.rows_out, q.issues) for q in duck.data_quality] == \
-        [(q.name, q.rows_in, q.rows_out, q.issues) for q in spark.data_quality]
-    assert duck.offers.pairs == spark.offers.pairs
-    assert duck.meta.engine.startswith("DuckDB") and spark.meta.engine.startswith("Spark")
-
-
-def test_model_and_target_list_within_tolerance(both_runs):
-    (duck, duck_list), (spark, spark_list) = both_runs
-    # Same features to the last bits, so the same model; the tolerance covers summation order only.
-    assert duck.propensity.best == spark.propensity.best
-    assert duck.propensity.holdout.roc_auc == pytest.approx(spark.propensity.holdout.roc_auc, abs=1e-6)
-    merged = duck_list.merge(spark_list, on="customer_id", suffixes=("_d", "_s"))
-    assert len(merged) == len(duck_list) == len(spark_list)
-    assert np.abs(merged["probability_d"] - merged["probability_s"]).max() <= 1e-4
+def test_same_report_numbers_as_duckdb(both_runs):
+    duck, spark = both_runs
+    assert_same_report(duck, spark)
+    assert duck[0].meta.engine.startswith("DuckDB") and spark[0].meta.engine.startswith("Spark")
 
 
 def test_spark_error_names_the_file_line(tmp_path, spark_engine):
