@@ -147,6 +147,7 @@ class EngineConfig:
     url: str | None = None  # PostgreSQL: postgresql://user@host:5432/db (password from PGPASSWORD)
     conf: tuple[tuple[str, str], ...] = ()  # Spark settings, e.g. spark.driver.memory = "6g"
     sample_size: int = 200_000  # KMeans and the final propensity fit use at most this many customers
+    memory_limit: str | None = None  # DuckDB: e.g. "4GB"; beyond it DuckDB spills to disk (default: 80 % of RAM)
 
 
 @dataclass(frozen=True)
@@ -321,6 +322,8 @@ def load_config(path: str | Path) -> Config:
         raise ConfigError("config.toml: [engine] url is needed with kind = \"postgres\" and only then")
     if engine.url is not None:
         _check_postgres_url(engine.url, "[engine]")
+    if engine.memory_limit is not None and engine.kind != "duckdb":
+        raise ConfigError("config.toml: [engine] memory_limit is a DuckDB setting (Spark: [engine.conf])")
     if engine.sample_size < 1000:
         raise ConfigError("config.toml: [engine] sample_size must be at least 1000")
     email = None

@@ -11,6 +11,8 @@ never purchase lines.
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.config import EngineConfig
+from analysis.errors import ConfigError
 
 SCORE_BATCH_ROWS = 200_000
 
@@ -136,10 +139,19 @@ class DuckDBEngine(Engine):
     def description(self) -> str:
         return f"DuckDB {duckdb.__version__}"
 
-    def __init__(self, search_path: Path | None = None) -> None:
+    def __init__(self, search_path: Path | None = None, memory_limit: str | None = None) -> None:
         self.con = duckdb.connect()
+        self._spill: Path | None = None
         if search_path is not None:
             self.execute(f"SET file_search_path = {sql_literal(str(search_path))}")
+        if memory_limit is not None:
+            try:
+                self.con.execute(f"SET memory_limit = {sql_literal(memory_limit)}").fetchall()
+            except duckdb.Error as exc:
+                raise ConfigError(f"config.toml: [engine] memory_limit: {first_line(exc)}") from None
+            # An in-memory database spills to a temporary folder once the limit is reached.
+            self._spill = Path(tempfile.mkdtemp(prefix="campaign-report-spill-"))
+            self.execute(f"SET temp_directory = {sql_literal(str(self._spill))}")
 
     def _run(self, query: str) -> duckdb.DuckDBPyConnection:
         try:
@@ -223,6 +235,8 @@ class DuckDBEngine(Engine):
 
     def close(self) -> None:
         self.con.close()
+        if self._spill is not None:
+            shutil.rmtree(self._spill, ignore_errors=True)
 
 
 def transcode(path: Path, encoding: str, workdir: Path) -> Path:
@@ -246,4 +260,4 @@ def open_engine(settings: EngineConfig, search_path: Path | None = None) -> Engi
 
         assert settings.url is not None, "config validation requires url for postgres"
         return PostgresEngine(settings.url)
-    return DuckDBEngine(search_path)
+    return DuckDBEngine(search_path, settings.memory_limit)

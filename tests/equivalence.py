@@ -27,6 +27,7 @@ def assert_same_report(duck_run, other_run) -> None:
     assert [(q.name, q.rows_in, q.rows_out, q.issues) for q in duck.data_quality] == \
         [(q.name, q.rows_in, q.rows_out, q.issues) for q in other.data_quality]
     assert duck.offers.pairs == other.offers.pairs
+    assert duck.propensity.features == other.propensity.features  # same columns, same numeric types
     assert duck.propensity.best == other.propensity.best
     assert duck.propensity.holdout.roc_auc == pytest.approx(other.propensity.holdout.roc_auc, abs=1e-6)
     merged = duck_list.merge(other_list, on="customer_id", suffixes=("_d", "_o"))

@@ -31,6 +31,7 @@ BASE = '[report]\ntitle = "t"\n'
     (BASE + '[engine]\nmaster = "local[2]"\n', "master is a Spark setting"),
     (BASE + '[engine]\nkind = "spark"\nconf = 3\n', "[engine.conf] must be a table"),
     (BASE + '[engine]\nsample_size = 10\n', "sample_size must be at least 1000"),
+    (BASE + '[engine]\nkind = "spark"\nmemory_limit = "4GB"\n', "memory_limit is a DuckDB setting"),
     (BASE + '[email]\nto = ["a@b.c"]\npassword = "x"\n', "SMTP_PASSWORD"),
     (BASE + '[data.customers]\nurl = "postgresql://u:secret@h/db"\nsql = "SELECT 1"\nid = "id"\n',
      "must not hold a password"),
