@@ -127,7 +127,7 @@ def experiment_outcomes(engine: Engine, assigned: str, window: tuple[date, date]
         f"CAST(CASE WHEN {bought} > 0 THEN 1 ELSE 0 END AS DOUBLE)"
     # An export with a conversion flag but no order count: a buyer made at least one order.
     orders = outcome("orders") if "orders" in given else f"greatest({outcome('orders')}, {converted})"
-    # Materialised: the sums query reads it once per segment dimension and once overall.
+    # Materialised: the sums query reads it twice (overall and per segment); Spark would recompute the join.
     engine.table(name, f"""
         SELECT a.customer_id, a.grp, {converted} AS converted, {orders} AS orders,
                {outcome('revenue')} AS revenue,
