@@ -331,7 +331,7 @@ def clean_transactions(engine: Engine, raw: RawTable, source: TableSource,
     order_id = "order_id" if "order_id" not in missing_role else \
         "customer_id || '|' || CAST(date AS VARCHAR) AS order_id"  # one order per customer and day
     engine.table("_tx_distinct", f"SELECT customer_id, date, amount, {order_id}, category, brand, product, "
-                                 f"quantity, promo FROM (SELECT DISTINCT * FROM _tx_typed WHERE {valid})")
+                                 f"quantity, promo FROM (SELECT DISTINCT * FROM _tx_typed WHERE {valid}) AS d")
     after = int(engine.scalar("SELECT count(*) FROM _tx_distinct"))
     if before > after:
         issues.append(QualityIssue("duplicate_rows", None, before - after, "dropped"))
