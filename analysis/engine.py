@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -222,14 +222,19 @@ class DuckDBEngine(Engine):
     def line_number(self, table: str, ordinal: int) -> int:
         return int(ordinal)
 
+    def batches(self, query: str) -> Iterator[pd.DataFrame]:
+        """The query's rows as frames of about SCORE_BATCH_ROWS (no pyarrow needed)."""
+        result = self._run(query)
+        vectors = max(1, SCORE_BATCH_ROWS // 2048)  # DuckDB hands out rows in vectors of 2,048
+        while True:
+            chunk = result.fetch_df_chunk(vectors)
+            if chunk.empty:
+                return
+            yield chunk
+
     def score(self, query: str, id_column: str, predict: Callable[[pd.DataFrame], np.ndarray]) -> pd.DataFrame:
-        try:
-            reader = self.con.sql(query).to_arrow_reader(SCORE_BATCH_ROWS)
-        except duckdb.Error as exc:
-            raise EngineError(first_line(exc)) from None
         parts = []
-        for batch in reader:
-            chunk = batch.to_pandas()
+        for chunk in self.batches(query):
             parts.append(pd.DataFrame({"id": chunk[id_column].to_numpy(), "score": predict(chunk)}))
         return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame({"id": [], "score": []})
 

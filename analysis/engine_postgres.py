@@ -191,8 +191,7 @@ class PostgresEngine(Engine):
                                 for c, t in kinds.items())
             self.drop(name)
             self._run_raw(f"CREATE TEMP TABLE {name} ({columns})")
-            batches = local.con.sql(f"SELECT * FROM {name}").to_arrow_reader(SCORE_BATCH_ROWS)
-            self._copy_in(name, (batch.to_pandas() for batch in batches))
+            self._copy_in(name, local.batches(f"SELECT * FROM {name}"))
             self._run_raw(f"ANALYZE {name}")
         finally:
             local.close()

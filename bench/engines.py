@@ -7,6 +7,7 @@ so the planted effects stay as generated.
 Each run is its own process. Peak memory: the local Python process (ru_maxrss) and, for Spark, the
 JVM and worker processes it starts (their RSS summed, sampled every 0.5 s).
 Usage: python bench/engines.py [--customers 100000 1000000] [--engines duckdb spark] [--work /tmp/bench-engines]
+                               [--duckdb-memory-limit 4GB]
 """
 
 from __future__ import annotations
@@ -62,12 +63,14 @@ def prepare(work: Path, customers: int, lines_per_customer: float) -> Path:
     return out
 
 
-def config_text(data: Path, out: Path, engine: str) -> str:
+def config_text(data: Path, out: Path, engine: str, memory_limit: str | None = None) -> str:
     text = (ROOT / "config.toml").read_text(encoding="utf-8")
     for name in ("customers", "transactions"):
         text = text.replace(f'"demo_data/{name}.csv"', f'"{data / name}.parquet"')
     text = text.replace('"demo_data/assignment.csv"', f'"{data / "assignment"}.parquet"')
     text = text.replace('output_dir = "output"', f'output_dir = "{out}"')
+    if memory_limit and engine == "duckdb":
+        text = text.replace('kind = "duckdb"', f'kind = "duckdb"\nmemory_limit = "{memory_limit}"')
     if engine == "spark":
         text = text.replace('kind = "duckdb"', 'kind = "spark"\nmaster = "local[2]"\n\n[engine.conf]\n'
                                                '"spark.driver.memory" = "10g"')
@@ -98,7 +101,7 @@ class JvmPeak(threading.Thread):
             time.sleep(0.5)
 
 
-def one_run(work: Path, customers: int, engine: str) -> dict:
+def one_run(work: Path, customers: int, engine: str, memory_limit: str | None = None) -> dict:
     sys.path.insert(0, str(ROOT))
     from pipeline.run import run_report
 
@@ -106,7 +109,7 @@ def one_run(work: Path, customers: int, engine: str) -> dict:
     run_dir = work / f"run_{engine}_{customers}"
     run_dir.mkdir(exist_ok=True)
     config = run_dir / "config.toml"
-    config.write_text(config_text(data, run_dir / "out", engine), encoding="utf-8")
+    config.write_text(config_text(data, run_dir / "out", engine, memory_limit), encoding="utf-8")
     jvm = JvmPeak()
     jvm.start()
     t0 = time.perf_counter()
@@ -130,19 +133,22 @@ def main() -> None:
     parser.add_argument("--engines", nargs="*", default=["duckdb", "spark"])
     parser.add_argument("--lines-per-customer", type=float, default=50.0)
     parser.add_argument("--work", type=Path, default=Path("/tmp/bench-engines"))
+    parser.add_argument("--duckdb-memory-limit", help='e.g. "4GB": DuckDB spills to disk beyond it')
     parser.add_argument("--one", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
     if args.one:
-        print(json.dumps(one_run(args.work, int(args.one[0]), args.one[1]), ensure_ascii=False))
+        print(json.dumps(one_run(args.work, int(args.one[0]), args.one[1], args.duckdb_memory_limit),
+                         ensure_ascii=False))
         return
     for customers in args.customers:
         t0 = time.perf_counter()
         prepare(args.work, customers, args.lines_per_customer)
         print(f"data for {customers:,} customers ready in {time.perf_counter() - t0:.0f} s", flush=True)
         for engine in args.engines:
-            out = subprocess.run([sys.executable, __file__, "--work", str(args.work), "--one", str(customers),
-                                  engine], capture_output=True, text=True)
+            limit = ["--duckdb-memory-limit", args.duckdb_memory_limit] if args.duckdb_memory_limit else []
+            out = subprocess.run([sys.executable, __file__, "--work", str(args.work), *limit, "--one",
+                                  str(customers), engine], capture_output=True, text=True)
             if out.returncode != 0:
                 print(f"{engine} {customers}: failed\n{out.stderr[-3000:]}", flush=True)
                 continue
