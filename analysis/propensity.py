@@ -269,6 +269,16 @@ def out_of_fold_probability(model, x: pd.DataFrame, y: np.ndarray, folds: int, s
     return cross_val_predict(clone(model), x, y, cv=cv, method="predict_proba")[:, 1]
 
 
+def outcome_stratified_sample(frame: pd.DataFrame, y: np.ndarray, size: int, seed: int,
+                              ) -> tuple[pd.DataFrame, np.ndarray]:
+    """At most `size` customers, stratified by the outcome: the model is searched and fitted locally."""
+    if len(frame) <= size:
+        return frame, y
+    keep, _ = train_test_split(np.arange(len(frame)), train_size=size, stratify=y, random_state=seed)
+    keep = np.sort(keep)
+    return frame.iloc[keep].reset_index(drop=True), y[keep]
+
+
 def fit_propensity(train: pd.DataFrame, y: np.ndarray, settings: PropensityConfig, target: str,
                    target_source: str, exclude: set[str]) -> tuple[PropensityResult, Pipeline]:
     """Select, fit and evaluate the model; returns the result (no action segment/target list yet)."""

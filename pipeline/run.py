@@ -20,7 +20,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from sklearn.model_selection import train_test_split
 
 from analysis.clean import QualityIssue, TableQuality, clean_customers, clean_experiment, clean_transactions
 from analysis.config import Config, load_config
@@ -44,6 +43,7 @@ from analysis.propensity import (
     fit_propensity,
     impute_attribute,
     out_of_fold_probability,
+    outcome_stratified_sample,
 )
 from analysis.results import Meta, Results
 from analysis.rfm import analyze_rfm
@@ -288,15 +288,6 @@ def _run_experiment(config, engine: Engine, assignment, customers, cluster_model
                               pre_period_days=pre_period_days, window_has_data=window_has_data)
 
 
-def _fit_sample(frame: pd.DataFrame, y: np.ndarray, size: int, seed: int) -> tuple[pd.DataFrame, np.ndarray]:
-    """At most `size` customers, stratified by the outcome: model search and fit run locally."""
-    if len(frame) <= size:
-        return frame, y
-    keep, _ = train_test_split(np.arange(len(frame)), train_size=size, stratify=y, random_state=seed)
-    keep = np.sort(keep)
-    return frame.iloc[keep].reset_index(drop=True), y[keep]
-
-
 def _scores(engine: Engine, table: pd.DataFrame, model, columns: tuple[str, ...]) -> np.ndarray:
     """Probabilities for every row of the model table, computed by the engine in batches."""
     scored = engine.score("SELECT * FROM model_base", "id", ProbabilityScorer(model, columns))
@@ -328,7 +319,7 @@ def _run_propensity(config: Config, engine: Engine, table: pd.DataFrame, custome
             keep = ~selected[known]
             train, y = train[keep], y[keep]
         population = len(train)
-        train, y = _fit_sample(train.reset_index(drop=True), y, sample_size, settings.seed)
+        train, y = outcome_stratified_sample(train.reset_index(drop=True), y, sample_size, settings.seed)
         result, model = fit_propensity(train, y, settings, target=f"{source.column('label')} = {positive}",
                                        target_source="label", exclude=exclude)
         result = dataclasses.replace(result, n_population=population)
@@ -350,7 +341,7 @@ def _run_propensity(config: Config, engine: Engine, table: pd.DataFrame, custome
     active = {r[0] for r in engine.rows(f"SELECT DISTINCT customer_id FROM tx WHERE date >= DATE '{cutoff:%Y-%m-%d}'")}
     y = (~past_table["id"].isin(active)).to_numpy()
     population = len(past_table)
-    past_table, y = _fit_sample(past_table, y, sample_size, settings.seed)
+    past_table, y = outcome_stratified_sample(past_table, y, sample_size, settings.seed)
     result, model = fit_propensity(past_table, y, settings,
                                    target=f"no_purchase_{settings.horizon_days}d", target_source="derived",
                                    exclude=exclude)

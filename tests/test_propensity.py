@@ -115,3 +115,17 @@ def test_derived_target_uses_only_the_past(small_demo, tmp_path):
     assert p.target_source == "derived" and p.target == "no_purchase_90d"
     # Recency at the cut-off predicts the next 90 days well; a leak (features after the cut) would push ~1.0.
     assert 0.7 < p.holdout.roc_auc < 0.995 and not p.warnings
+
+
+def test_outcome_stratified_sample_keeps_the_positive_rate():
+    from analysis.propensity import outcome_stratified_sample
+
+    rng = np.random.default_rng(3)
+    frame = pd.DataFrame({"id": np.arange(50_000).astype(str), "x": rng.random(50_000)})
+    y = rng.random(50_000) < 0.07
+    sample, y_sample = outcome_stratified_sample(frame, y, 5000, seed=1)
+    assert len(sample) == len(y_sample) == 5000 and sample["id"].is_unique
+    assert abs(y_sample.mean() - y.mean()) < 0.001
+    assert (frame.set_index("id").loc[sample["id"], "x"].to_numpy() == sample["x"].to_numpy()).all()
+    same, _ = outcome_stratified_sample(frame.head(100), y[:100], 5000, seed=1)
+    assert len(same) == 100

@@ -104,3 +104,17 @@ def test_long_text_continues_on_the_next_slide(tmp_path):
     for slide in prs.slides:
         for shape in slide.shapes:
             assert shape.top + shape.height <= prs.slide_height and shape.left + shape.width <= prs.slide_width
+
+
+def test_documents_say_when_models_were_fitted_on_a_sample():
+    from dataclasses import replace
+
+    from renderers.view import build_view
+
+    results = tiny_results("ru")
+    sampled = replace(results, segments=replace(results.segments, n_customers=1_000_000, n_fitted=200_000))
+    text = " ".join(p for s in build_view(sampled).sections for p in s.paragraphs)
+    assert "200 000 из 1 000 000" in text.replace("\u00a0", " ")
+    assert "агрегированы в duckdb" in text.lower()
+    plain = " ".join(p for s in build_view(results).sections for p in s.paragraphs)
+    assert "построены на выборке" not in plain

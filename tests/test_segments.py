@@ -15,7 +15,7 @@ from analysis.engine import DuckDBEngine
 from analysis.features import build_customer_features
 from analysis.load import load_raw
 from analysis.rfm import DEFAULT_RULES, analyze_rfm, assign_segments, quintile_score, rfm_scores
-from analysis.segments import analyze_segments
+from analysis.segments import analyze_segments, spend_stratified_sample
 from tests.conftest import DATASETS, ROOT, demo_config, write_config
 
 
@@ -43,6 +43,24 @@ def test_clusters_recover_planted_types(demo_features, demo_dir):
     assert sum(c.revenue_share for c in result.clusters) == pytest.approx(1.0)
     scores = {s.k: s for s in result.k_scores}
     assert scores[4].silhouette == max(s.silhouette for s in result.k_scores)
+
+
+def test_clusters_fitted_on_a_sample_still_recover_the_types(demo_features, demo_dir):
+    """KMeans fitted on 2,000 of 20,000 customers (spread over spend), everyone assigned afterwards."""
+    features, customers = demo_features
+    result, labels, _ = analyze_segments(features, customers, SegmentsConfig(), sample_size=2000)
+    assert (result.n_fitted, result.n_customers, len(labels)) == (2000, len(features.frame), len(features.frame))
+    truth = pd.read_csv(demo_dir / "truth_customers.csv", dtype={"customer_id": str}).set_index("customer_id")
+    ari = adjusted_rand_score(truth.loc[labels.index, "type"], labels.to_numpy())
+    assert result.k == 4 and ari >= 0.8, ari
+
+
+def test_spend_stratified_sample_keeps_the_spend_distribution():
+    monetary = np.random.default_rng(1).lognormal(8, 1.2, 100_000)
+    rows = spend_stratified_sample(monetary, 1000)
+    assert len(rows) == len(set(rows)) == 1000
+    qs = [0.1, 0.5, 0.9, 0.99]
+    np.testing.assert_allclose(np.quantile(monetary[rows], qs), np.quantile(monetary, qs), rtol=0.05)
 
 
 def test_quintile_scores_by_hand():
