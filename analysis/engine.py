@@ -59,6 +59,24 @@ def sql_ident(identifier: str) -> str:
     return '"' + identifier.replace('"', '""') + '"'
 
 
+def translate_date_format(strftime_format: str, codes: dict[str, str], quote: str, engine: str) -> str:
+    """A strftime pattern in another engine's pattern language: each %-code mapped, literal letters quoted
+    (letters are fields in Java and PostgreSQL patterns), a quote character doubled."""
+    out, i = [], 0
+    while i < len(strftime_format):
+        ch = strftime_format[i]
+        if ch == "%" and i + 1 < len(strftime_format):
+            code = strftime_format[i + 1]
+            if code not in codes:
+                raise ConfigError(f"config.toml: date_format code %{code} is not supported on {engine}")
+            out.append(codes[code])
+            i += 2
+            continue
+        out.append(f"{quote}{ch}{quote}" if ch.isalpha() else (quote * 2 if ch == quote else ch))
+        i += 1
+    return "".join(out)
+
+
 class Engine:
     """The operations analysis/ needs from an engine. Queries are DuckDB-dialect SQL."""
 

@@ -16,7 +16,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from analysis.engine import SCORE_BATCH_ROWS, DuckDBEngine, Engine, EngineError, first_line, sql_literal
+from analysis.engine import (
+    SCORE_BATCH_ROWS,
+    DuckDBEngine,
+    Engine,
+    EngineError,
+    first_line,
+    sql_literal,
+    translate_date_format,
+)
 from analysis.errors import ConfigError
 
 _PG_TYPES = {"text": "VARCHAR", "varchar": "VARCHAR", "bpchar": "VARCHAR", "float8": "DOUBLE", "float4": "FLOAT",
@@ -40,20 +48,8 @@ END $$ LANGUAGE plpgsql IMMUTABLE;
 
 
 def postgres_date_format(strftime_format: str) -> str:
-    """'%d.%m.%Y' -> 'DD.MM.YYYY'; literal letters are double-quoted as PostgreSQL wants."""
-    out, i = [], 0
-    while i < len(strftime_format):
-        ch = strftime_format[i]
-        if ch == "%" and i + 1 < len(strftime_format):
-            code = strftime_format[i + 1]
-            if code not in _PG_FORMAT:
-                raise ConfigError(f"config.toml: date_format code %{code} is not supported on PostgreSQL")
-            out.append(_PG_FORMAT[code])
-            i += 2
-            continue
-        out.append(f'"{ch}"' if ch.isalpha() else ch)
-        i += 1
-    return "".join(out)
+    """'%d.%m.%Y' -> 'DD.MM.YYYY' (to_timestamp's pattern language)."""
+    return translate_date_format(strftime_format, _PG_FORMAT, '"', "PostgreSQL")
 
 
 class PostgresEngine(Engine):

@@ -19,7 +19,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from analysis.engine import SCORE_BATCH_ROWS, Engine, EngineError, first_line, sql_literal, transcode
+from analysis.engine import (
+    SCORE_BATCH_ROWS,
+    Engine,
+    EngineError,
+    first_line,
+    sql_literal,
+    transcode,
+    translate_date_format,
+)
 from analysis.errors import ConfigError
 
 _SPARK_TYPES = {"string": "VARCHAR", "int": "INTEGER", "bigint": "BIGINT", "smallint": "SMALLINT",
@@ -30,20 +38,8 @@ _JAVA_FORMAT = {"Y": "yyyy", "y": "yy", "m": "MM", "d": "dd", "H": "HH", "M": "m
 
 
 def java_date_format(strftime_format: str) -> str:
-    """'%d.%m.%Y' -> 'dd.MM.yyyy': Spark parses dates with Java patterns, where letters are fields."""
-    out, i = [], 0
-    while i < len(strftime_format):
-        ch = strftime_format[i]
-        if ch == "%" and i + 1 < len(strftime_format):
-            code = strftime_format[i + 1]
-            if code not in _JAVA_FORMAT:
-                raise ConfigError(f"config.toml: date_format code %{code} is not supported on Spark")
-            out.append(_JAVA_FORMAT[code])
-            i += 2
-            continue
-        out.append(f"'{ch}'" if ch.isalpha() else ("''" if ch == "'" else ch))
-        i += 1
-    return "".join(out)
+    """'%d.%m.%Y' -> 'dd.MM.yyyy': Spark parses dates with Java patterns."""
+    return translate_date_format(strftime_format, _JAVA_FORMAT, "'", "Spark")
 
 
 class SparkEngine(Engine):
@@ -187,34 +183,26 @@ class SparkEngine(Engine):
         return f"CAST(try_to_timestamp({text_expr}, {sql_literal(java_date_format(strftime_format))}) AS DATE)"
 
     def read_csv(self, name: str, path: Path, sep: str, encoding: str, workdir: Path) -> bool:
-        from pyspark.sql import functions as F
 
         # Spark's CSV reader knows UTF-8/16/32 and Latin-1 only: a 1C export in cp1251 is re-encoded first
         # (the copy sits in the local work folder, so this path is for files beside the driver).
         readable = path if encoding == "utf-8" else transcode(path, encoding, workdir)
-        try:
-            df = self.spark.read.options(header=True, sep=sep, encoding="utf-8", quote='"', escape='"',
-                                         mode="PERMISSIVE", inferSchema=False).csv(str(readable))
-        except Exception as exc:
-            raise EngineError(first_line(exc)) from None
-        self._replace(name, df.withColumn("_line", F.monotonically_increasing_id()))
-        return True
+        reader = self.spark.read.options(header=True, sep=sep, encoding="utf-8", quote='"', escape='"',
+                                         mode="PERMISSIVE", inferSchema=False)
+        return self._numbered(name, lambda: reader.csv(str(readable)))
 
     def read_parquet(self, name: str, path: Path) -> bool:
-        from pyspark.sql import functions as F
-
-        try:
-            df = self.spark.read.parquet(str(path))
-        except Exception as exc:
-            raise EngineError(first_line(exc)) from None
-        self._replace(name, df.withColumn("_line", F.monotonically_increasing_id()))
-        return True
+        return self._numbered(name, lambda: self.spark.read.parquet(str(path)))
 
     def read_sql(self, name: str, query: str) -> bool:
+        return self._numbered(name, lambda: self.spark.sql(query))  # the user's query, in Spark's own dialect
+
+    def _numbered(self, name: str, read: Callable[[], Any]) -> bool:
+        """View `name` over what `read` returns, with an ordinal `_line` (see Engine.line_number)."""
         from pyspark.sql import functions as F
 
         try:
-            df = self.spark.sql(query)  # the user's query, in Spark's own dialect
+            df = read()
         except Exception as exc:
             raise EngineError(first_line(exc)) from None
         self._replace(name, df.withColumn("_line", F.monotonically_increasing_id()))
