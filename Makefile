@@ -3,14 +3,21 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+TEST_STAMP := $(VENV)/.installed-test
+SRC := campaign_report
 
 .PHONY: report test lint bench clean
 
+# `make report` installs the runtime only; `make test` adds the [test] extra (PySpark, psycopg, linters).
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[test]'
+	$(BIN)/pip install -q -e .
 	touch $(STAMP)
+
+$(TEST_STAMP): $(STAMP)
+	$(BIN)/pip install -q -e '.[test]'
+	touch $(TEST_STAMP)
 
 demo_data/.complete: $(STAMP)
 	$(BIN)/campaign-report demo-data --out demo_data
@@ -18,9 +25,9 @@ demo_data/.complete: $(STAMP)
 report: $(STAMP) demo_data/.complete
 	$(BIN)/campaign-report run --config config.toml
 
-test: $(STAMP)
-	$(BIN)/ruff check analysis renderers pipeline tests bench
-	$(BIN)/mypy analysis renderers pipeline
+test: $(TEST_STAMP)
+	$(BIN)/ruff check $(SRC) tests bench tools
+	$(BIN)/mypy $(SRC)
 	$(BIN)/pytest
 
 bench: $(STAMP)

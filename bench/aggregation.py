@@ -20,11 +20,11 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from analysis.clean import clean_transactions  # noqa: E402
-from analysis.config import TableSource  # noqa: E402
-from analysis.engine import DuckDBEngine  # noqa: E402
-from analysis.features import build_customer_features  # noqa: E402
-from analysis.load import load_raw  # noqa: E402
+from campaign_report.analysis.config import TableSource  # noqa: E402
+from campaign_report.analysis.data.clean import clean_transactions  # noqa: E402
+from campaign_report.analysis.data.features import build_customer_features  # noqa: E402
+from campaign_report.analysis.data.load import load_raw  # noqa: E402
+from campaign_report.analysis.engines.duckdb_engine import DuckDBEngine  # noqa: E402
 
 CATEGORIES = ["Одежда", "Обувь", "Аксессуары", "Велосипеды", "Тренажёры", "Туризм", "Плавание", "Зимний спорт"]
 BRANDS = ["Демикс", "Найк", "Адидас", "Торнео", "Нордвей", "Джосс"]

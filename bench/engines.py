@@ -31,7 +31,7 @@ def prepare(work: Path, customers: int, lines_per_customer: float) -> Path:
     import duckdb
 
     sys.path.insert(0, str(ROOT))
-    from analysis.demo import generate_demo
+    from campaign_report.analysis.demo import generate_demo
 
     out = work / f"data_{customers}"
     if (out / ".parquet_complete").exists():
@@ -103,7 +103,7 @@ class JvmPeak(threading.Thread):
 
 def one_run(work: Path, customers: int, engine: str, memory_limit: str | None = None) -> dict:
     sys.path.insert(0, str(ROOT))
-    from pipeline.run import run_report
+    from campaign_report.pipeline.report import run_report
 
     data = work / f"data_{customers}"
     run_dir = work / f"run_{engine}_{customers}"

@@ -15,8 +15,8 @@ import pandas as pd
 from sklearn.datasets import make_classification
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from analysis.config import PropensityConfig  # noqa: E402
-from analysis.propensity import fit_propensity  # noqa: E402
+from campaign_report.analysis.config import PropensityConfig  # noqa: E402
+from campaign_report.analysis.model.propensity import fit_propensity  # noqa: E402
 
 
 def main() -> None:

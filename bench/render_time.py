@@ -12,15 +12,15 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from analysis.config import load_config  # noqa: E402
-from pipeline.run import analyze  # noqa: E402
-from renderers.pdf import render_pdf  # noqa: E402
-from renderers.pptx import render_pptx  # noqa: E402
-from renderers.view import build_view  # noqa: E402
+from campaign_report.analysis.analyze import analyze  # noqa: E402
+from campaign_report.analysis.config import load_config  # noqa: E402
+from campaign_report.renderers.pdf import render_pdf  # noqa: E402
+from campaign_report.renderers.pptx import render_pptx  # noqa: E402
+from campaign_report.renderers.view import build_view  # noqa: E402
 
 
 def main() -> None:
-    results, _ = analyze(load_config(ROOT / "config.toml"))
+    results = analyze(load_config(ROOT / "config.toml"))
     out = Path(tempfile.mkdtemp())
     for name, render in (("brief.pdf", render_pdf), ("deck.pptx", render_pptx)):
         times = []

@@ -20,8 +20,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def one_run(customers: int) -> dict:
     sys.path.insert(0, str(ROOT))
-    from analysis.demo import generate_demo
-    from pipeline.run import run_report
+    from campaign_report.analysis.demo import generate_demo
+    from campaign_report.pipeline.report import run_report
     from tests.conftest import demo_config
 
     work = Path(tempfile.mkdtemp(prefix="bench-"))

@@ -16,10 +16,10 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from analysis.config import SegmentsConfig  # noqa: E402
-from analysis.features import CAT_PREFIX, CustomerFeatures  # noqa: E402
-from analysis.rfm import analyze_rfm  # noqa: E402
-from analysis.segments import analyze_segments  # noqa: E402
+from campaign_report.analysis.config import SegmentsConfig  # noqa: E402
+from campaign_report.analysis.customers.rfm import analyze_rfm  # noqa: E402
+from campaign_report.analysis.customers.segments import analyze_segments  # noqa: E402
+from campaign_report.analysis.data.features import CAT_PREFIX, CustomerFeatures  # noqa: E402
 
 
 def synthetic(n: int) -> CustomerFeatures:

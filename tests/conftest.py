@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
-from analysis.demo import generate_demo
+from campaign_report.analysis.demo import generate_demo
 
 ROOT = Path(__file__).resolve().parent.parent
-DATASETS = ROOT.parent / "shared" / "datasets"
+DATASETS = Path(os.environ.get("CAMPAIGN_REPORT_DATASETS", ROOT.parent / "shared" / "datasets"))
 
 
 def demo_config(data_dir: Path, out_dir: Path, extra: str = "", fast: bool = True,
@@ -40,7 +41,7 @@ def small_demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def small_run(small_demo: Path, tmp_path_factory: pytest.TempPathFactory):
-    from pipeline.run import run_report
+    from campaign_report.pipeline.report import run_report
 
     work = tmp_path_factory.mktemp("small_run")
     config = work / "config.toml"

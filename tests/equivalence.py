@@ -9,7 +9,8 @@ import pytest
 def assert_same_report(duck_run, other_run) -> None:
     """Experiment numbers to 1e-9, identical RFM/cluster sizes, cleaning record, co-purchase pairs and
     model; target-list probabilities within 1e-4 (the model sees features equal up to summation order)."""
-    (duck, duck_list), (other, other_list) = duck_run, other_run
+    duck, other = duck_run, other_run
+    duck_list, other_list = duck.target_list, other.target_list
     a, b = duck.experiment, other.experiment
     assert [g.n for g in a.groups] == [g.n for g in b.groups]
     assert len(a.metrics) == len(b.metrics) and len(a.by_segment) == len(b.by_segment) > 0

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from analysis.config import load_config
-from analysis.errors import ConfigError
+from campaign_report.analysis.config import load_config
+from campaign_report.analysis.errors import ConfigError
 from tests.conftest import ROOT, write_config
 
 BASE = '[report]\ntitle = "t"\n'

@@ -14,7 +14,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
-from pipeline.delivery import deliver, watch
+from campaign_report.pipeline.delivery import deliver, watch
 from tests.conftest import demo_config, write_config
 
 PASSWORD = "s3cret-Pass-42x"
@@ -153,8 +153,8 @@ def test_watch_runs_and_sends_once_per_change(small_demo, tmp_path):
 
 
 def test_password_in_config_is_refused(tmp_path):
-    from analysis.config import load_config
-    from analysis.errors import ConfigError
+    from campaign_report.analysis.config import load_config
+    from campaign_report.analysis.errors import ConfigError
 
     text = '[report]\ntitle = "t"\n[email]\nto = ["a@b.c"]\npassword = "x"\n'
     with pytest.raises(ConfigError, match="SMTP_PASSWORD"):

@@ -8,7 +8,7 @@ import pytest
 from pptx import Presentation
 from pypdf import PdfReader
 
-from analysis.demo import load_truth
+from campaign_report.analysis.demo import load_truth
 
 DESIGN_KEYS = {
     "meta": {"title", "language", "created", "config_hash", "inputs", "versions"},
@@ -91,9 +91,9 @@ def test_target_list_sorted_with_offers(small_run):
 
 
 def test_data_derived_text_is_escaped(small_demo, tmp_path):
-    from analysis.results import Results
-    from renderers.pdf import render_html
-    from renderers.view import build_view
+    from campaign_report.analysis.results import Results
+    from campaign_report.renderers.pdf import render_html
+    from campaign_report.renderers.view import build_view
 
     del small_demo, tmp_path
     pytest.importorskip("weasyprint")

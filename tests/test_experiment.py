@@ -10,15 +10,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.clean import clean_experiment, clean_transactions
-from analysis.config import ExperimentConfig, load_config
-from analysis.demo import load_truth
-from analysis.engine import DuckDBEngine
-from analysis.experiment import METRIC_COLUMNS, _moments, analyze_experiment
-from analysis.experiment_sums import sums_from_frame
-from analysis.features import experiment_outcomes
-from analysis.load import load_raw
-from analysis.stats import GroupMoments, compare
+from campaign_report.analysis.config import ExperimentConfig, load_config
+from campaign_report.analysis.data.clean import clean_experiment, clean_transactions
+from campaign_report.analysis.data.features import experiment_outcomes
+from campaign_report.analysis.data.load import load_raw
+from campaign_report.analysis.demo import load_truth
+from campaign_report.analysis.engines.duckdb_engine import DuckDBEngine
+from campaign_report.analysis.experiment.readout import METRIC_COLUMNS, _moments, analyze_experiment
+from campaign_report.analysis.experiment.stats import GroupMoments, compare
+from campaign_report.analysis.experiment.sums import sums_from_frame
 from tests.conftest import DATASETS, ROOT, demo_config, write_config
 
 
@@ -157,7 +157,7 @@ def test_observational_banner_recovered(small_run, small_demo):
 
 @pytest.mark.skipif(not (DATASETS / "hillstrom").is_dir(), reason="shared/datasets/hillstrom not present")
 def test_hillstrom_readout(tmp_path):
-    from pipeline.run import run_report
+    from campaign_report.pipeline.report import run_report
 
     config = ROOT / "examples" / "hillstrom" / "config.toml"
     outcome = run_report(config, tmp_path / "out")
@@ -172,7 +172,7 @@ def test_hillstrom_readout(tmp_path):
 
 
 def test_window_outside_the_data_is_invalid_with_a_reason(small_demo, tmp_path):
-    from pipeline.run import run_report
+    from campaign_report.pipeline.report import run_report
 
     text = demo_config(small_demo, tmp_path / "out").replace('start = "2026-10-01"', 'start = "2025-01-01"').replace(
         'end = "2026-10-31"', 'end = "2025-01-31"')

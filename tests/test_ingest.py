@@ -7,12 +7,17 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from analysis.clean import clean_customers, clean_transactions, find_near_duplicates, one_edit_apart
-from analysis.config import load_config
-from analysis.dialect import detect_dialect
-from analysis.engine import DuckDBEngine
-from analysis.load import load_raw
-from pipeline.cli import main
+from campaign_report.analysis.config import load_config
+from campaign_report.analysis.data.clean import (
+    clean_customers,
+    clean_transactions,
+    find_near_duplicates,
+    one_edit_apart,
+)
+from campaign_report.analysis.data.dialect import detect_dialect
+from campaign_report.analysis.data.load import load_raw
+from campaign_report.analysis.engines.duckdb_engine import DuckDBEngine
+from campaign_report.pipeline.cli import main
 from tests.conftest import demo_config, write_config
 
 CONFIG = """
@@ -76,7 +81,7 @@ def test_typos_merged_and_legit_rare_values_kept():
 
 
 def test_planted_demo_dirt_is_found_and_reported(small_run, small_demo):
-    from analysis.demo import load_truth
+    from campaign_report.analysis.demo import load_truth
 
     truth = load_truth(small_demo)
     issues = {(q.name, i.kind): i for q in small_run.results.data_quality for i in q.issues}

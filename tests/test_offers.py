@@ -5,10 +5,10 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from analysis.config import OffersConfig
-from analysis.engine import DuckDBEngine
-from analysis.experiment import SegmentEffect
-from analysis.offers import co_purchase_pairs, recommend, segment_evidence
+from campaign_report.analysis.config import OffersConfig
+from campaign_report.analysis.engines.duckdb_engine import DuckDBEngine
+from campaign_report.analysis.experiment.readout import SegmentEffect
+from campaign_report.analysis.offers.recommend import co_purchase_pairs, recommend, segment_evidence
 
 
 def test_planted_types_get_planted_offers(small_run):

@@ -62,7 +62,7 @@ def postgres_url():
 def test_postgres_source_equals_csv_source(postgres_url, small_demo, small_run, tmp_path):
     import psycopg
 
-    from pipeline.run import run_report
+    from campaign_report.pipeline.report import run_report
 
     schema = {"customers": "customer_id bigint, age int, gender text, city text, activity text, profit numeric",
               "transactions": "order_id bigint, customer_id bigint, date date, category text, brand text, "
@@ -91,8 +91,8 @@ def test_postgres_source_equals_csv_source(postgres_url, small_demo, small_run, 
 
 def test_postgres_engine_gives_the_same_report(postgres_url, small_demo, tmp_path):
     """[engine] kind = "postgres": files streamed in with COPY, all SQL run by the server."""
-    from analysis.config import load_config
-    from pipeline.run import analyze
+    from campaign_report.analysis.analyze import analyze
+    from campaign_report.analysis.config import load_config
     from tests.equivalence import assert_same_report
 
     text = demo_config(small_demo, tmp_path / "out")
@@ -102,17 +102,17 @@ def test_postgres_engine_gives_the_same_report(postgres_url, small_demo, tmp_pat
         (tmp_path / name).mkdir()
         runs.append(analyze(load_config(write_config(tmp_path / name, config_text))))
     assert_same_report(runs[0], runs[1])
-    assert runs[1][0].meta.engine.startswith("PostgreSQL")
+    assert runs[1].meta.engine.startswith("PostgreSQL")
 
 
 def test_postgres_engine_bad_value_names_the_row(postgres_url, tmp_path):
     import pandas as pd
 
-    from analysis.clean import clean_transactions
-    from analysis.config import load_config
-    from analysis.engine_postgres import PostgresEngine
-    from analysis.errors import InputError
-    from analysis.load import load_raw
+    from campaign_report.analysis.config import load_config
+    from campaign_report.analysis.data.clean import clean_transactions
+    from campaign_report.analysis.data.load import load_raw
+    from campaign_report.analysis.engines.postgres_engine import PostgresEngine
+    from campaign_report.analysis.errors import InputError
 
     lines = ["customer_id;date;amount"] + [f"{i};05.10.2026;{i},5" for i in range(1, 50)]
     lines[20] = "20;31.02.2026;20,5"  # file line 21

@@ -6,8 +6,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.config import PropensityConfig
-from analysis.propensity import Candidate, choose_model, fit_propensity, impute_attribute, select_features
+from campaign_report.analysis.config import PropensityConfig
+from campaign_report.analysis.model.propensity import (
+    Candidate,
+    choose_model,
+    fit_propensity,
+    impute_attribute,
+    select_features,
+)
 from tests.conftest import DATASETS, ROOT
 
 FAST = PropensityConfig(models=("logreg", "tree", "boosting"), n_iter=3, search_sample=3000, cv_folds=3)
@@ -15,7 +21,7 @@ FAST = PropensityConfig(models=("logreg", "tree", "boosting"), n_iter=3, search_
 
 @pytest.fixture(scope="module")
 def demo_model_table(demo_dir):
-    from analysis.demo import load_truth
+    from campaign_report.analysis.demo import load_truth
 
     tx = pd.read_csv(demo_dir / "transactions.csv")
     tx = tx[tx["amount"] > 0].drop_duplicates()
@@ -93,7 +99,7 @@ def test_gender_recovered_with_f1(demo_dir):
 
 @pytest.mark.skipif(not (DATASETS / "one_click").is_dir(), reason="shared/datasets/one_click not present")
 def test_one_click_model(tmp_path):
-    from pipeline.run import run_report
+    from campaign_report.pipeline.report import run_report
 
     outcome = run_report(ROOT / "examples" / "one_click" / "config.toml", tmp_path / "out")
     p = outcome.results.propensity
@@ -106,7 +112,7 @@ def test_one_click_model(tmp_path):
 
 def test_derived_target_uses_only_the_past(small_demo, tmp_path):
     """Without a label column: "no purchase in the next 90 days", features cut at the horizon."""
-    from pipeline.run import run_report
+    from campaign_report.pipeline.report import run_report
     from tests.conftest import demo_config, write_config
 
     text = demo_config(small_demo, tmp_path / "out").replace('label = "activity"\n', "").replace(
@@ -118,7 +124,7 @@ def test_derived_target_uses_only_the_past(small_demo, tmp_path):
 
 
 def test_outcome_stratified_sample_keeps_the_positive_rate():
-    from analysis.propensity import outcome_stratified_sample
+    from campaign_report.analysis.model.propensity import outcome_stratified_sample
 
     rng = np.random.default_rng(3)
     frame = pd.DataFrame({"id": np.arange(50_000).astype(str), "x": rng.random(50_000)})

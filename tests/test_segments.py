@@ -9,13 +9,19 @@ import pandas as pd
 import pytest
 from sklearn.metrics import adjusted_rand_score
 
-from analysis.clean import clean_customers, clean_transactions
-from analysis.config import RfmRule, SegmentsConfig, load_config
-from analysis.engine import DuckDBEngine
-from analysis.features import build_customer_features
-from analysis.load import load_raw
-from analysis.rfm import DEFAULT_RULES, analyze_rfm, assign_segments, quintile_score, rfm_scores
-from analysis.segments import analyze_segments, spend_stratified_sample
+from campaign_report.analysis.config import RfmRule, SegmentsConfig, load_config
+from campaign_report.analysis.customers.rfm import (
+    DEFAULT_RULES,
+    analyze_rfm,
+    assign_segments,
+    quintile_score,
+    rfm_scores,
+)
+from campaign_report.analysis.customers.segments import analyze_segments, spend_stratified_sample
+from campaign_report.analysis.data.clean import clean_customers, clean_transactions
+from campaign_report.analysis.data.features import build_customer_features
+from campaign_report.analysis.data.load import load_raw
+from campaign_report.analysis.engines.duckdb_engine import DuckDBEngine
 from tests.conftest import DATASETS, ROOT, demo_config, write_config
 
 
@@ -93,7 +99,7 @@ def test_rules_cover_every_customer_exactly_once():
 
 @pytest.mark.skipif(not (DATASETS / "ecom_profiles").is_dir(), reason="shared/datasets/ecom_profiles not present")
 def test_ecom_profiles_rfm_and_clusters(tmp_path):
-    from pipeline.run import run_report
+    from campaign_report.pipeline.report import run_report
 
     outcome = run_report(ROOT / "examples" / "ecom_profiles" / "config.toml", tmp_path / "out")
     assert outcome.results.segments.k >= 2

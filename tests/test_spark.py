@@ -13,13 +13,13 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from analysis.clean import clean_customers, clean_transactions
-from analysis.config import load_config
-from analysis.engine import DuckDBEngine
-from analysis.engine_spark import java_date_format
-from analysis.errors import InputError
-from analysis.load import load_raw
-from pipeline.run import analyze
+from campaign_report.analysis.analyze import analyze
+from campaign_report.analysis.config import load_config
+from campaign_report.analysis.data.clean import clean_customers, clean_transactions
+from campaign_report.analysis.data.load import load_raw
+from campaign_report.analysis.engines.duckdb_engine import DuckDBEngine
+from campaign_report.analysis.engines.spark_engine import java_date_format
+from campaign_report.analysis.errors import InputError
 from tests.conftest import demo_config, write_config
 from tests.equivalence import assert_same_report
 
@@ -38,7 +38,7 @@ def spark_engine():
     pytest.importorskip("sqlglot", reason="sqlglot is not installed: pip install 'campaign-report[spark]'")
     if not (os.environ.get("JAVA_HOME") or shutil.which("java")):
         pytest.skip("Spark needs Java (apt-get install default-jre-headless); none found")
-    from analysis.engine_spark import SparkEngine
+    from campaign_report.analysis.engines.spark_engine import SparkEngine
 
     engine = SparkEngine(SPARK_MASTER)  # later SparkEngine(...) calls in this process reuse its session
     yield engine
@@ -63,7 +63,7 @@ def both_runs(small_demo: Path, tmp_path_factory, spark_engine):
 def test_same_report_numbers_as_duckdb(both_runs):
     duck, spark = both_runs
     assert_same_report(duck, spark)
-    assert duck[0].meta.engine.startswith("DuckDB") and spark[0].meta.engine.startswith("Spark")
+    assert duck.meta.engine.startswith("DuckDB") and spark.meta.engine.startswith("Spark")
 
 
 def test_spark_error_names_the_file_line(tmp_path, spark_engine):

@@ -10,7 +10,7 @@ from scipy import stats
 from statsmodels.stats import proportion as sm_proportion
 from statsmodels.stats.multitest import multipletests
 
-from analysis.stats import GroupMoments, adjust_pvalues, compare, srm_test
+from campaign_report.analysis.experiment.stats import GroupMoments, adjust_pvalues, compare, srm_test
 
 
 def moments_from_summary(mean: float, sd: float, n: int) -> GroupMoments:

@@ -1,1 +1,0 @@
-"""The engine: loading, validation, features and the four analyses. No rendering here."""

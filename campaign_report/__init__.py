@@ -1,0 +1,41 @@
+"""campaign-report: the after-campaign report — A/B readout, segments, propensity, offers -> brief, deck, JSON.
+
+From Python or Jupyter::
+
+    import campaign_report as cr
+
+    config = cr.load_config("config.toml")         # or cr.config_from_dict({...}, folder=".")
+    results = cr.analyze(config)                    # Results: frozen dataclasses, no printing, no exit
+    results.experiment.to_frame()                   # the metrics table as a DataFrame
+    results.frames()                                # every table, e.g. results.to_frame("segments.clusters")
+    cr.render(results, "output/")                   # results.json, brief.pdf, deck.pptx, target_list.csv
+
+Errors are exceptions (ConfigError, InputError — both UserError) carrying the command line's one-line message.
+"""
+
+from __future__ import annotations
+
+from importlib import metadata
+from pathlib import Path
+
+from campaign_report.analysis.analyze import StageCallback, analyze
+from campaign_report.analysis.config import Config, config_from_dict, load_config
+from campaign_report.analysis.errors import ConfigError, InputError, UserError
+from campaign_report.analysis.results import Results
+
+try:
+    __version__ = metadata.version("campaign-report")
+except metadata.PackageNotFoundError:  # a checkout that is not installed
+    __version__ = "unknown"
+
+
+def render(results: Results, out_dir: str | Path, keep_history: int = 5) -> dict[str, Path]:
+    """Write the documents of `results` into out_dir, all of them or none; returns name -> path."""
+    from campaign_report.pipeline.publish import publish
+    from campaign_report.renderers.documents import document_writers
+
+    return publish(Path(out_dir).resolve(), document_writers(results), keep_history)
+
+
+__all__ = ["Config", "ConfigError", "InputError", "Results", "StageCallback", "UserError", "analyze",
+           "config_from_dict", "load_config", "render", "__version__"]

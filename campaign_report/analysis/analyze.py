@@ -1,0 +1,155 @@
+"""config -> Results: every configured analysis, in order, on the configured engine.
+
+load -> validate -> features -> segments -> experiment -> propensity -> offers. Each stage is a plain
+function in its own subpackage; this module only decides what runs, in which order, on what data.
+It neither prints nor writes files: progress goes to an optional callback.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import shutil
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import date, datetime
+from importlib import metadata
+from pathlib import Path
+
+import pandas as pd
+
+from campaign_report.analysis.config import Config
+from campaign_report.analysis.customers.rfm import analyze_rfm
+from campaign_report.analysis.customers.segments import analyze_segments
+from campaign_report.analysis.data.clean import TableQuality, clean_customers, clean_experiment, clean_transactions
+from campaign_report.analysis.data.features import build_customer_features
+from campaign_report.analysis.data.load import InputFile, load_raw, new_workdir
+from campaign_report.analysis.engines.base import Engine
+from campaign_report.analysis.engines.registry import open_engine
+from campaign_report.analysis.errors import ConfigError
+from campaign_report.analysis.experiment.run import run_experiment
+from campaign_report.analysis.model.run import assemble_target_list, impute_gender, run_propensity
+from campaign_report.analysis.model.targeting import model_table, score_population
+from campaign_report.analysis.offers.run import run_offers
+from campaign_report.analysis.results import Meta, Results
+
+# Called twice per stage: (name, None) when it starts, (name, seconds) when it has finished.
+StageCallback = Callable[[str, "float | None"], None]
+STAGES = ("load", "validate", "features", "segments", "experiment", "propensity", "offers")
+
+
+@contextmanager
+def _stage(name: str, timings: dict[str, float], progress: StageCallback | None) -> Iterator[None]:
+    if progress:
+        progress(name, None)
+    t0 = time.perf_counter()
+    yield
+    timings[name] = time.perf_counter() - t0
+    if progress:
+        progress(name, timings[name])
+
+
+def _versions() -> dict[str, str]:
+    out = {}
+    for pkg in ("campaign-report", "numpy", "pandas", "scipy", "statsmodels", "scikit-learn", "duckdb",
+                "pyspark", "sqlglot", "weasyprint", "python-pptx"):
+        try:
+            out[pkg] = metadata.version(pkg)
+        except metadata.PackageNotFoundError:
+            continue
+    return out
+
+
+def analyze(config: Config, progress: StageCallback | None = None,
+            timings: dict[str, float] | None = None) -> Results:
+    """Run every configured analysis and return the Results (the full target list rides along)."""
+    timings = timings if timings is not None else {}
+    engine = open_engine(config.engine, config.path.parent)
+    workdir = new_workdir()
+    try:
+        return _analyze(config, engine, workdir, progress, timings)
+    finally:
+        engine.close()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _analyze(config: Config, engine: Engine, workdir: Path, progress: StageCallback | None,
+             timings: dict[str, float]) -> Results:
+    language = config.report.language
+    quality: list[TableQuality] = []
+    inputs: list[InputFile] = []
+    customers = assignment = None
+    with _stage("load", timings, progress):
+        raws = {name: load_raw(engine, source, workdir) for name, source in config.tables.items()}
+        inputs = [raw.input_file for raw in raws.values()]
+    with _stage("validate", timings, progress):
+        if "customers" in raws:
+            customers, q = clean_customers(engine, raws["customers"], config.tables["customers"])
+            quality.append(q)
+            engine.register("customers_clean", customers)
+        if "experiment" in raws:
+            assignment, q = clean_experiment(engine, raws["experiment"], config.tables["experiment"])
+            quality.append(q)
+        if "transactions" in raws:
+            quality.append(clean_transactions(engine, raws["transactions"], config.tables["transactions"],
+                                              pd.Timestamp(date.today())))
+    has_tx = "transactions" in raws
+    if not has_tx and config.segments is not None:
+        raise ConfigError("config.toml: [segments] needs [data.transactions] (segments come from purchases)")
+    if not has_tx and customers is None:
+        raise ConfigError("config.toml: needs [data.transactions] or [data.customers]")
+    with _stage("features", timings, progress):
+        features = build_customer_features(engine, customers["id"] if customers is not None else None) \
+            if has_tx else None
+        imputation = None
+        if customers is not None:
+            customers, imputation = impute_gender(config, customers, features)
+    table = model_table(features, customers)
+
+    segments_result = rfm_result = None
+    clusters = rfm_labels = cluster_model = None
+    cluster_names: dict[int, str] = {}
+    if config.segments is not None:
+        with _stage("segments", timings, progress):
+            assert features is not None
+            segments_result, clusters, cluster_model = analyze_segments(features, customers, config.segments,
+                                                                        config.engine.sample_size)
+            cluster_names = {c.id: c.name_ru if language == "ru" else c.name_en for c in segments_result.clusters}
+            if config.segments.rfm:
+                rfm_result, rfm_labels = analyze_rfm(features.frame, config.segments.rfm_rules)
+
+    experiment_result = None
+    if config.experiment is not None and assignment is not None:
+        with _stage("experiment", timings, progress):
+            experiment_result = run_experiment(config, engine, assignment, customers, cluster_model, cluster_names,
+                                               rfm_labels is not None, quality, has_tx)
+
+    propensity_result = probability = selected = None
+    if config.propensity is not None:
+        with _stage("propensity", timings, progress):
+            engine.register("model_base", table)
+            selected = score_population(engine, "model_base", table, config.propensity.score_filter)
+            propensity_result, probability = run_propensity(config, engine, table, customers, features, selected)
+            propensity_result = dataclasses.replace(propensity_result, imputation=imputation)
+
+    offers_result = action_mask = action_offers = None
+    if has_tx or probability is not None:
+        with _stage("offers", timings, progress):
+            offers_result, action_mask, action_offers, action = run_offers(
+                config, engine, table, probability, clusters, cluster_names, rfm_labels, experiment_result, has_tx)
+            if propensity_result is not None:
+                propensity_result = dataclasses.replace(propensity_result, action_segment=action)
+    full_list = None
+    if propensity_result is not None and probability is not None and selected is not None:
+        full_list, summary = assemble_target_list(config, table, probability, selected, clusters, cluster_names,
+                                                  offers_result, action_mask, action_offers)
+        propensity_result = dataclasses.replace(propensity_result, target_list=summary)
+
+    meta = Meta(title=config.report.title, language=language, currency=config.report.currency,
+                created=datetime.now().astimezone().isoformat(timespec="seconds"), config_hash=config.digest,
+                inputs=tuple(inputs), versions=_versions(),
+                as_of=features.as_of.isoformat() if features is not None else None, n_customers=len(table),
+                engine=engine.description)
+    return Results(meta=meta, data_quality=tuple(quality), experiment=experiment_result,
+                   segments=segments_result, rfm=rfm_result, propensity=propensity_result,
+                   offers=offers_result, target_list=full_list)

@@ -1,0 +1,379 @@
+"""config.toml read once into a typed, frozen Config, validated at this boundary.
+
+Unknown keys and missing required keys are errors that name the key (DESIGN.md). Relative paths are
+resolved against the config file's folder. Secrets never live here: the SMTP password comes from
+the environment variable SMTP_PASSWORD at send time.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+import re
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # Python 3.10
+    import tomli as tomllib
+
+from campaign_report.analysis.errors import ConfigError
+
+TABLE_ROLES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    # table: (required roles, optional roles)
+    "customers": (("id",), ("age", "gender", "city", "label", "positive", "profit")),
+    "transactions": (("customer_id", "date"),
+                     ("amount", "price", "quantity", "order_id", "category", "brand", "product", "promo")),
+    "experiment": (("customer_id", "group"), ("control", "converted", "revenue", "orders", "pre_revenue")),
+}
+SOURCE_KEYS = ("path", "sql", "url", "encoding", "sep", "decimal", "thousands", "date_format", "sheet")
+
+
+@dataclass(frozen=True)
+class TableSource:
+    """Where one canonical table comes from and how its columns map to roles."""
+
+    name: str
+    path: Path | None
+    sql: str | None
+    url: str | None
+    encoding: str | None
+    sep: str | None
+    decimal: str | None
+    thousands: str | None
+    date_format: str | None
+    sheet: str | None
+    roles: dict[str, str]
+
+    def column(self, role: str) -> str | None:
+        return self.roles.get(role)
+
+
+@dataclass(frozen=True)
+class ReportConfig:
+    title: str
+    language: str = "ru"
+    currency: str = "₽"
+    output_dir: str = "output"
+    keep_history: int = 5
+
+
+@dataclass(frozen=True)
+class ObservationalConfig:
+    """A promo with no control group: which days were promo days."""
+
+    name: str = "promo"
+    days_of_month: tuple[int, ...] = ()
+    dates: tuple[str, ...] = ()
+    city: str | None = None
+
+
+@dataclass(frozen=True)
+class ExperimentConfig:
+    start: str | None = None
+    end: str | None = None
+    metrics: tuple[str, ...] = ("conversion", "average_check", "arpu", "orders_per_customer")
+    primary: str = "arpu"
+    confidence: float = 0.95
+    cuped: bool = True
+    correction: str = "holm"
+    power: float = 0.8
+    min_effect: float = 0.05
+    expected_split: tuple[float, ...] = ()
+    srm_alpha: float = 0.001
+    min_group_size: int = 100
+    segment_by: tuple[str, ...] = ("cluster", "rfm")
+    offer_type: str = "discount"
+    observational: ObservationalConfig | None = None
+
+
+@dataclass(frozen=True)
+class RfmRule:
+    name: str
+    r: tuple[int, int] = (1, 5)
+    f: tuple[int, int] = (1, 5)
+    m: tuple[int, int] = (1, 5)
+
+
+@dataclass(frozen=True)
+class SegmentsConfig:
+    k: int | str = "auto"
+    k_min: int = 2
+    k_max: int = 8
+    rfm: bool = True
+    seeds: int = 3
+    minibatch_above: int = 200_000
+    rfm_rules: tuple[RfmRule, ...] = ()
+
+
+@dataclass(frozen=True)
+class PropensityConfig:
+    score_filter: str | None = None
+    threshold: float = 0.9
+    horizon_days: int = 90
+    models: tuple[str, ...] = ("logreg", "knn", "tree", "svc", "forest", "boosting")
+    cv_folds: int = 5
+    n_iter: int = 6
+    search_sample: int = 4000
+    holdout_share: float = 0.25
+    impute: tuple[str, ...] = ("gender",)
+    exclude: tuple[str, ...] = ()
+    high_risk_quantile: float = 0.75
+    seed: int = 42
+
+
+@dataclass(frozen=True)
+class OfferRule:
+    id: str
+    type: str
+    ru: str
+    en: str
+    when: tuple[tuple[str, str, float], ...] = ()
+    weight: float = 1.0  # multiplies the evidence score: a fallback offer ranks below specific ones
+
+
+@dataclass(frozen=True)
+class OffersConfig:
+    min_customers: int = 100
+    top_n: int = 3
+    min_support: float = 0.01
+    catalogue: tuple[OfferRule, ...] = ()
+
+
+@dataclass(frozen=True)
+class EngineConfig:
+    """Where the heavy SQL runs, and how many customers the local models are fitted on."""
+
+    kind: str = "duckdb"
+    master: str | None = None  # Spark: local[2], spark://host:7077, yarn, ...; else SPARK_MASTER
+    url: str | None = None  # PostgreSQL: postgresql://user@host:5432/db (password from PGPASSWORD)
+    conf: tuple[tuple[str, str], ...] = ()  # Spark settings, e.g. spark.driver.memory = "6g"
+    sample_size: int = 200_000  # KMeans and the final propensity fit use at most this many customers
+    memory_limit: str | None = None  # DuckDB: e.g. "4GB"; beyond it DuckDB spills to disk (default: 80 % of RAM)
+
+
+@dataclass(frozen=True)
+class EmailConfig:
+    to: tuple[str, ...] = ()
+    smtp_host: str = "localhost"
+    smtp_port: int = 587
+    security: str = "starttls"
+    username: str | None = None
+    sender: str | None = None
+    attach_target_list: bool = False
+    verify_tls: bool = True
+    retries: int = 3
+    backoff_seconds: float = 2.0
+
+
+@dataclass(frozen=True)
+class Config:
+    path: Path
+    report: ReportConfig
+    tables: dict[str, TableSource]
+    experiment: ExperimentConfig | None
+    segments: SegmentsConfig | None
+    propensity: PropensityConfig | None
+    offers: OffersConfig
+    engine: EngineConfig
+    email: EmailConfig | None
+    digest: str = field(default="", compare=False)
+
+    @property
+    def output_dir(self) -> Path:
+        return (self.path.parent / self.report.output_dir).resolve()
+
+
+def _build(cls: type, table: Any, section: str, rename: dict[str, str] | None = None) -> Any:
+    """Build a frozen dataclass from a TOML table, rejecting unknown keys and wrong value types."""
+    if not isinstance(table, dict):
+        raise ConfigError(f"config.toml: [{section}] must be a table")
+    rename = rename or {}
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    kwargs: dict[str, Any] = {}
+    for key, value in table.items():
+        name = rename.get(key, key)
+        if name not in fields:
+            raise ConfigError(f"config.toml: unknown key '{key}' in [{section}]")
+        default = fields[name].default
+        if isinstance(default, tuple) and isinstance(value, list):
+            value = tuple(value)
+        elif isinstance(default, bool) and not isinstance(value, bool):
+            raise ConfigError(f"config.toml: [{section}] {key} must be true or false, got {value!r}")
+        elif isinstance(default, (int, float)) and not isinstance(default, bool):
+            if not isinstance(value, (int, float)) or isinstance(value, bool):
+                raise ConfigError(f"config.toml: [{section}] {key} must be a number, got {value!r}")
+        kwargs[name] = value
+    missing = [n for n, f in fields.items()
+               if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+               and n not in kwargs]
+    if missing:
+        raise ConfigError(f"config.toml: missing key '{missing[0]}' in [{section}]")
+    return cls(**kwargs)
+
+
+def _table_source(name: str, table: Any, base: Path) -> TableSource:
+    if name not in TABLE_ROLES:
+        raise ConfigError(f"config.toml: unknown table [data.{name}] (known: {', '.join(TABLE_ROLES)})")
+    required, optional = TABLE_ROLES[name]
+    roles: dict[str, str] = {}
+    source: dict[str, Any] = dict.fromkeys(SOURCE_KEYS)
+    for key, value in table.items():
+        if key in SOURCE_KEYS:
+            source[key] = value
+        elif key in required or key in optional:
+            if not isinstance(value, str):
+                raise ConfigError(f"config.toml: [data.{name}] {key} must be a column name (string)")
+            roles[key] = value
+        else:
+            raise ConfigError(f"config.toml: unknown key '{key}' in [data.{name}]")
+    for role in required:
+        if role not in roles:
+            raise ConfigError(f"config.toml: missing key '{role}' in [data.{name}]")
+    if name == "transactions" and "amount" not in roles and not {"price", "quantity"} <= roles.keys():
+        raise ConfigError("config.toml: [data.transactions] needs 'amount' or both 'price' and 'quantity'")
+    if sum(source[k] is not None for k in ("path", "sql")) != 1:
+        raise ConfigError(f"config.toml: [data.{name}] needs exactly one of 'path' or 'sql'")
+    if source["url"] is not None:
+        if source["sql"] is None:
+            raise ConfigError(f"config.toml: [data.{name}] url needs 'sql' (the query run by the database)")
+        _check_postgres_url(str(source["url"]), f"[data.{name}]")
+    for key in ("path", "sql"):
+        if isinstance(source[key], str):
+            source[key] = expand_environment(source[key], f"[data.{name}] {key}")
+    path = Path(source["path"]) if source["path"] else None
+    if path is not None and not path.is_absolute():
+        path = (base / path).resolve()
+    return TableSource(name=name, path=path, sql=source["sql"], url=source["url"],
+                       encoding=source["encoding"], sep=source["sep"], decimal=source["decimal"],
+                       thousands=source["thousands"], date_format=source["date_format"],
+                       sheet=source["sheet"], roles=roles)
+
+
+_ENV_REFERENCE = re.compile(r"\$\{(\w+)(?::-([^}]*))?\}")
+
+
+def expand_environment(text: str, where: str) -> str:
+    """`${NAME}` and `${NAME:-default}` in a path or query: the data folder can move without editing SQL."""
+    def value(match: re.Match[str]) -> str:
+        name, default = match.group(1), match.group(2)
+        if name in os.environ:
+            return os.environ[name]
+        if default is None:
+            raise ConfigError(f"config.toml: {where} uses ${{{name}}}, which is not set in the environment")
+        return default
+    return _ENV_REFERENCE.sub(value, text)
+
+
+def _check_postgres_url(url: str, section: str) -> None:
+    if not url.startswith(("postgresql://", "postgres://")):
+        raise ConfigError(f"config.toml: {section} url must be postgresql://user@host:port/database")
+    if "@" in url and ":" in url.split("@")[0].split("//", 1)[1]:
+        raise ConfigError(f"config.toml: {section} url must not hold a password; set PGPASSWORD")
+
+
+def _choice(value: str, allowed: tuple[str, ...], where: str) -> None:
+    if value not in allowed:
+        raise ConfigError(f"config.toml: {where} must be one of {', '.join(allowed)}, got {value!r}")
+
+
+def load_config(path: str | Path) -> Config:
+    """Read and validate config.toml; every problem is a ConfigError naming the key."""
+    path = Path(path).resolve()
+    if not path.is_file():
+        raise ConfigError(f"{path}: config file not found")
+    raw_bytes = path.read_bytes()
+    try:
+        raw = tomllib.loads(raw_bytes.decode("utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    return _parse(raw, path, hashlib.sha256(raw_bytes).hexdigest())
+
+
+def config_from_dict(data: dict[str, Any], folder: str | Path = ".") -> Config:
+    """A Config built in code from the same structure as config.toml (nested dicts and lists).
+
+    Relative paths, `sql` file references and output_dir resolve against `folder`.
+    """
+    if not isinstance(data, dict):
+        raise ConfigError("config: expected a dict of sections like config.toml's")
+    digest = hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode("utf-8")).hexdigest()
+    return _parse(data, Path(folder).resolve() / "config.toml", digest)
+
+
+def _parse(raw: dict[str, Any], path: Path, digest: str) -> Config:
+    """Validate the parsed config.toml structure; `path` is where relative paths start from."""
+    known = {"report", "data", "experiment", "segments", "propensity", "offers", "engine", "email"}
+    for key in raw:
+        if key not in known:
+            raise ConfigError(f"config.toml: unknown section [{key}]")
+    if "report" not in raw:
+        raise ConfigError("config.toml: missing section [report]")
+    report = _build(ReportConfig, raw["report"], "report")
+    _choice(report.language, ("ru", "en"), "[report] language")
+    base = path.parent
+    tables = {name: _table_source(name, t, base) for name, t in raw.get("data", {}).items()}
+
+    experiment = None
+    if "experiment" in raw:
+        exp_raw = dict(raw["experiment"])
+        obs_raw = exp_raw.pop("observational", None)
+        experiment = _build(ExperimentConfig, exp_raw, "experiment")
+        if obs_raw is not None:
+            obs = _build(ObservationalConfig, obs_raw, "experiment.observational")
+            experiment = dataclasses.replace(experiment, observational=obs)
+        _choice(experiment.correction, ("holm", "bh", "none"), "[experiment] correction")
+        for metric in experiment.metrics:
+            _choice(metric, ExperimentConfig.metrics, "[experiment] metrics")
+        _choice(experiment.primary, ExperimentConfig.metrics, "[experiment] primary")
+        if not 0.5 < experiment.confidence < 1:
+            raise ConfigError("config.toml: [experiment] confidence must be between 0.5 and 1")
+        if "experiment" not in tables:
+            raise ConfigError("config.toml: [experiment] needs a [data.experiment] table")
+    segments = None
+    if "segments" in raw:
+        seg_raw = dict(raw["segments"])
+        rules = tuple(_build(RfmRule, {k: tuple(v) if isinstance(v, list) else v for k, v in r.items()},
+                             "segments.rfm_rules") for r in seg_raw.pop("rfm_rules", []))
+        segments = _build(SegmentsConfig, seg_raw, "segments")
+        segments = dataclasses.replace(segments, rfm_rules=rules)
+        if not (segments.k == "auto" or (isinstance(segments.k, int) and segments.k >= 2)):
+            raise ConfigError("config.toml: [segments] k must be \"auto\" or an integer >= 2")
+    propensity = _build(PropensityConfig, raw["propensity"], "propensity") if "propensity" in raw else None
+    offers_raw = dict(raw.get("offers", {}))
+    catalogue = tuple(
+        _build(OfferRule, {**o, "when": tuple(tuple(c) for c in o.get("when", []))}, "offers.catalogue")
+        for o in offers_raw.pop("catalogue", []))
+    offers = dataclasses.replace(_build(OffersConfig, offers_raw, "offers"), catalogue=catalogue)
+    engine_raw = dict(raw.get("engine", {}))
+    conf_raw = engine_raw.pop("conf", {})
+    if not isinstance(conf_raw, dict):
+        raise ConfigError("config.toml: [engine.conf] must be a table of Spark settings")
+    engine = _build(EngineConfig, engine_raw, "engine")
+    engine = dataclasses.replace(engine, conf=tuple((str(k), str(v)) for k, v in conf_raw.items()))
+    _choice(engine.kind, ("duckdb", "spark", "postgres"), "[engine] kind")
+    if engine.master is not None and engine.kind != "spark":
+        raise ConfigError("config.toml: [engine] master is a Spark setting; set kind = \"spark\"")
+    if (engine.url is None) != (engine.kind != "postgres"):
+        raise ConfigError("config.toml: [engine] url is needed with kind = \"postgres\" and only then")
+    if engine.url is not None:
+        _check_postgres_url(engine.url, "[engine]")
+    if engine.memory_limit is not None and engine.kind != "duckdb":
+        raise ConfigError("config.toml: [engine] memory_limit is a DuckDB setting (Spark: [engine.conf])")
+    if engine.sample_size < 1000:
+        raise ConfigError("config.toml: [engine] sample_size must be at least 1000")
+    email = None
+    if "email" in raw:
+        if "password" in raw["email"]:
+            raise ConfigError("config.toml: [email] password must not be in the config; "
+                              "set the SMTP_PASSWORD environment variable")
+        email = _build(EmailConfig, raw["email"], "email", rename={"from": "sender"})
+        _choice(email.security, ("starttls", "ssl", "none"), "[email] security")
+    return Config(path=path, report=report, tables=tables, experiment=experiment, segments=segments,
+                  propensity=propensity, offers=offers, engine=engine, email=email,
+                  digest=digest)

@@ -1,0 +1,1 @@
+"""Who the customers are: KMeans portraits with readable names, and RFM segments."""

@@ -1,0 +1,264 @@
+"""Customer segments: KMeans on scaled behaviour, k chosen by silhouette and seed stability, portraits.
+
+Clustering features: spend shares of the top categories, promo share, log average check, log orders
+and age (median-imputed) — what a marketer means by "who buys what, how often, at what price, on
+promotion or not". Each is standardised so no unit dominates.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, replace
+from typing import ClassVar
+
+import numpy as np
+import pandas as pd
+from sklearn.cluster import KMeans, MiniBatchKMeans
+from sklearn.metrics import adjusted_rand_score, silhouette_score
+from sklearn.preprocessing import StandardScaler
+
+from campaign_report.analysis.config import SegmentsConfig
+from campaign_report.analysis.data.features import BRAND_PREFIX, CAT_PREFIX, CustomerFeatures
+from campaign_report.analysis.tables import Tabular
+
+SILHOUETTE_SAMPLE = 4000
+MIN_STABILITY = 0.8
+PORTRAIT_FEATURES = ("age", "orders", "average_check", "monetary", "recency_days", "promo_share")
+
+
+@dataclass(frozen=True)
+class KScore:
+    k: int
+    silhouette: float
+    stability: float
+
+
+@dataclass(frozen=True)
+class Distinction:
+    feature: str
+    cluster_mean: float
+    base_mean: float
+    std_diff: float
+
+
+@dataclass(frozen=True)
+class ClusterPortrait:
+    id: int
+    name_ru: str
+    name_en: str
+    size: int
+    share: float
+    revenue_share: float
+    mean_age: float | None
+    female_share: float | None
+    gender_known_share: float | None
+    top_categories: tuple[tuple[str, float], ...]
+    top_brands: tuple[tuple[str, float], ...]
+    average_check: float
+    orders_mean: float
+    promo_share: float | None
+    recency_mean: float
+    distinctions: tuple[Distinction, ...]
+
+
+@dataclass(frozen=True)
+class SegmentsResult(Tabular):
+    PRIMARY: ClassVar[str] = "clusters"
+
+    method: str
+    k: int
+    k_reason: str  # "auto_silhouette" | "configured"
+    silhouette: float
+    k_scores: tuple[KScore, ...]
+    features: tuple[str, ...]
+    clusters: tuple[ClusterPortrait, ...]
+    n_customers: int
+    n_fitted: int  # customers the scaler and KMeans were fitted on (a spend-stratified sample when fewer)
+
+
+@dataclass(frozen=True)
+class ClusterModel:
+    """What is needed to place other customers (or the same ones at another date) into the clusters."""
+
+    scaler: StandardScaler
+    kmeans: KMeans | MiniBatchKMeans
+    columns: tuple[str, ...]
+    relabel: dict[int, int]
+
+
+def clustering_matrix(features: CustomerFeatures, customers: pd.DataFrame | None) -> pd.DataFrame:
+    """The scaled-to-be feature table used for KMeans (unscaled here)."""
+    frame = features.frame
+    cols = [c for c in frame.columns if c.startswith(CAT_PREFIX)]
+    matrix = frame[cols].copy()
+    if features.has_promo:
+        matrix["promo_share"] = frame["promo_share"]
+    matrix["log_average_check"] = np.log1p(frame["average_check"].fillna(0))
+    matrix["log_orders"] = np.log1p(frame["orders"])
+    if customers is not None and "age" in customers and customers["age"].notna().any():
+        age = frame[["id"]].merge(customers[["id", "age"]], on="id", how="left")["age"]
+        matrix["age"] = age.fillna(age.median()).to_numpy()
+    return matrix.fillna(0.0)
+
+
+def _model(k: int, seed: int, minibatch: bool) -> KMeans | MiniBatchKMeans:
+    if minibatch:
+        return MiniBatchKMeans(n_clusters=k, random_state=seed, n_init=3, batch_size=4096)
+    return KMeans(n_clusters=k, random_state=seed, n_init=4)
+
+
+def _fit(x: np.ndarray, k: int, seed: int, minibatch: bool) -> np.ndarray:
+    return _model(k, seed, minibatch).fit_predict(x)
+
+
+def choose_k(x: np.ndarray, settings: SegmentsConfig, minibatch: bool) -> tuple[int, tuple[KScore, ...]]:
+    """Silhouette (on a fixed sample) and stability (mean ARI between seeds) for each k in range."""
+    rng = np.random.default_rng(0)
+    sample = rng.choice(len(x), size=min(SILHOUETTE_SAMPLE, len(x)), replace=False)
+    scores = []
+    for k in range(settings.k_min, min(settings.k_max, len(x) - 1) + 1):
+        labelings = [_fit(x, k, seed, minibatch) for seed in range(max(settings.seeds, 1))]
+        sil = float(silhouette_score(x[sample], labelings[0][sample]))
+        pairs = list(itertools.combinations(labelings, 2))
+        stability = float(np.mean([adjusted_rand_score(a, b) for a, b in pairs])) if pairs else 1.0
+        scores.append(KScore(k, sil, stability))
+    stable = [s for s in scores if s.stability >= MIN_STABILITY] or scores
+    return max(stable, key=lambda s: s.silhouette).k, tuple(scores)
+
+
+def _name(z: dict[str, float], top_category: str) -> tuple[str, str]:
+    if z.get("promo_share", 0) >= 0.8:
+        ru, en = "Охотники за скидками", "Deal seekers"
+    elif z.get("average_check", 0) >= 0.8 and z.get("promo_share", 0) <= 0:
+        ru, en = "Премиальные", "Premium buyers"
+    elif z.get("age", 0) <= -0.8:
+        ru, en = "Молодёжь", "Young buyers"
+    elif z.get("orders", 0) >= 0.8:
+        ru, en = "Постоянные", "Frequent buyers"
+    elif z.get("recency_days", 0) >= 0.8:
+        ru, en = "Угасающие", "Fading"
+    else:
+        ru = en = ""  # nothing stands out in behaviour: the category is the name
+    tail_ru, tail_en = "", ""
+    if z.get("orders", 0) >= 0.5 and en != "Frequent buyers":
+        tail_ru, tail_en = ", частые покупки", ", frequent"
+    elif z.get("orders", 0) <= -0.5:
+        tail_ru, tail_en = ", редкие покупки", ", infrequent"
+    if not ru:
+        return f"{top_category}{tail_ru}", f"{top_category}{tail_en}"
+    return f"{ru}: {top_category.lower()}{tail_ru}", f"{en}: {top_category.lower()}{tail_en}"
+
+
+def _portrait(cid: int, members: pd.DataFrame, base: pd.DataFrame, total_revenue: float,
+              features: CustomerFeatures) -> tuple[ClusterPortrait, dict[str, float]]:
+    def top(prefix: str) -> tuple[tuple[str, float], ...]:
+        cols = [c for c in members.columns if c.startswith(prefix)]
+        spend = (members[cols].multiply(members["monetary"], axis=0)).sum()
+        shares = spend / max(members["monetary"].sum(), 1e-12)
+        return tuple((c[len(prefix):], float(v)) for c, v in shares.sort_values(ascending=False).head(3).items()
+                     if v > 0)
+
+    compare_cols = [c for c in (*PORTRAIT_FEATURES, *[c for c in base.columns if c.startswith(CAT_PREFIX)])
+                    if c in base and base[c].notna().any()]
+    z: dict[str, float] = {}
+    distinctions = []
+    for col in compare_cols:
+        sd = float(base[col].std())
+        if sd > 0:
+            z[col] = (float(members[col].mean()) - float(base[col].mean())) / sd
+            distinctions.append(Distinction(col, float(members[col].mean()), float(base[col].mean()), z[col]))
+    distinctions.sort(key=lambda d: -abs(d.std_diff))
+    cats = top(CAT_PREFIX)
+    name_ru, name_en = _name(z, cats[0][0] if cats else "—")
+    gender = members["gender"] if "gender" in members else None
+    known = gender.notna() if gender is not None else None
+    return ClusterPortrait(
+        id=cid, name_ru=name_ru, name_en=name_en, size=len(members), share=len(members) / len(base),
+        revenue_share=float(members["monetary"].sum() / total_revenue) if total_revenue else 0.0,
+        mean_age=float(members["age"].mean()) if "age" in members and members["age"].notna().any() else None,
+        female_share=float((gender[known] == "Ж").mean()) if gender is not None and known is not None
+        and known.any() else None,
+        gender_known_share=float(known.mean()) if known is not None else None,
+        top_categories=cats, top_brands=top(BRAND_PREFIX),
+        average_check=float(members["monetary"].sum() / max(members["orders"].sum(), 1)),
+        orders_mean=float(members["orders"].mean()),
+        promo_share=float(members["promo_share"].mean()) if features.has_promo else None,
+        recency_mean=float(members["recency_days"].mean()), distinctions=tuple(distinctions[:4])), z
+
+
+def assign_clusters(model: ClusterModel, features: CustomerFeatures, customers: pd.DataFrame | None,
+                    ) -> pd.Series:
+    """Cluster of each customer under a fitted model (e.g. from features before a campaign started)."""
+    matrix = clustering_matrix(features, customers).reindex(columns=list(model.columns), fill_value=0.0)
+    raw = model.kmeans.predict(model.scaler.transform(matrix.to_numpy(dtype=float)))
+    return pd.Series([model.relabel[v] for v in raw], index=features.frame["id"].to_numpy(), name="cluster")
+
+
+def spend_stratified_sample(monetary: np.ndarray, size: int) -> np.ndarray:
+    """Indices of `size` customers spread evenly over the spend ranking: every spend level keeps its
+    share, so the few large customers that shape the premium cluster are not lost to chance."""
+    if size >= len(monetary):
+        return np.arange(len(monetary))
+    order = np.argsort(monetary, kind="stable")
+    return np.sort(order[np.linspace(0, len(order) - 1, size).round().astype(int)])
+
+
+def analyze_segments(features: CustomerFeatures, customers: pd.DataFrame | None, settings: SegmentsConfig,
+                     sample_size: int | None = None) -> tuple[SegmentsResult, pd.Series, ClusterModel]:
+    """Cluster customers and describe each cluster; returns the result, the label per id and the model.
+
+    With more customers than `sample_size`, the scaler and KMeans are fitted on a spend-stratified
+    sample and every customer is then placed in the nearest cluster.
+    """
+    matrix_frame = clustering_matrix(features, customers)
+    columns = tuple(matrix_frame.columns)
+    matrix = matrix_frame.to_numpy(dtype=float)
+    fit_rows = spend_stratified_sample(features.frame["monetary"].to_numpy(dtype=float),
+                                       sample_size or len(matrix))
+    scaler = StandardScaler().fit(matrix[fit_rows])
+    x = scaler.transform(matrix)
+    x_fit = x[fit_rows]
+    minibatch = len(x_fit) > settings.minibatch_above
+    if settings.k == "auto":
+        k, scores = choose_k(x_fit, settings, minibatch)
+        reason = "auto_silhouette"
+    else:
+        k, scores, reason = int(settings.k), (), "configured"
+    kmeans = _model(k, 0, minibatch).fit(x_fit)
+    labels = kmeans.labels_ if len(x_fit) == len(x) else kmeans.predict(x)
+    rng = np.random.default_rng(0)
+    sample = rng.choice(len(x), size=min(SILHOUETTE_SAMPLE, len(x)), replace=False)
+    silhouette = float(silhouette_score(x[sample], labels[sample]))
+    base = features.frame.copy()
+    if customers is not None:
+        extra = [c for c in ("age", "gender") if c in customers]
+        base = base.merge(customers[["id", *extra]], on="id", how="left")
+    # Order clusters by size so that ids are stable and readable (0 = largest).
+    order = pd.Series(labels).value_counts().index.tolist()
+    relabel = {old: new for new, old in enumerate(order)}
+    labels = np.array([relabel[v] for v in labels])
+    total_revenue = float(base["monetary"].sum())
+    portraits = []
+    for cid in range(k):
+        portrait, _ = _portrait(cid, base[labels == cid], base, total_revenue, features)
+        portraits.append(portrait)
+    portraits = _unique_names(portraits)
+    result = SegmentsResult(method="minibatch_kmeans" if minibatch else "kmeans", k=k, k_reason=reason,
+                            silhouette=silhouette, k_scores=scores, features=columns,
+                            clusters=tuple(portraits), n_customers=len(base), n_fitted=len(fit_rows))
+    model = ClusterModel(scaler=scaler, kmeans=kmeans, columns=columns, relabel=relabel)
+    return result, pd.Series(labels, index=features.frame["id"].to_numpy(), name="cluster"), model
+
+
+def _unique_names(portraits: list[ClusterPortrait]) -> list[ClusterPortrait]:
+    """Two clusters with the same generated name get their second category appended."""
+    seen: dict[str, int] = {}
+    for p in portraits:
+        seen[p.name_ru] = seen.get(p.name_ru, 0) + 1
+    out = []
+    for p in portraits:
+        if seen[p.name_ru] > 1 and len(p.top_categories) > 1:
+            second = p.top_categories[1][0].lower()
+            p = replace(p, name_ru=f"{p.name_ru} и {second}", name_en=f"{p.name_en} and {second}")
+        out.append(p)
+    return out

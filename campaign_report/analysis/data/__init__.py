@@ -1,0 +1,1 @@
+"""Data in: reading files and queries, detecting their dialect, cleaning and typing, customer features."""

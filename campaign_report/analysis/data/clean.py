@@ -1,0 +1,361 @@
+"""Type and clean the raw tables, recording every fix.
+
+Rules (each counted and listed in the data-quality appendix):
+- a value that cannot be parsed in a typed role column is an error naming file, column, row, value;
+- rows missing a required role (ids, dates, amounts, groups) are dropped;
+- exact duplicate rows are dropped;
+- purchase lines with amount <= 0 (returns, corrections) and dates after today are dropped;
+- ages outside 0-110 become missing;
+- a rare categorical value one edit away from a value at least 10x as common is merged into it
+  ("стандартт" -> "стандарт"); values further away are kept;
+- customers assigned to more than one experiment group are excluded from the experiment.
+Purchase lines are cleaned inside the engine; the customer and experiment tables are small and go to pandas.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import pandas as pd
+
+from campaign_report.analysis.config import TableSource
+from campaign_report.analysis.data.dialect import detect_date_format
+from campaign_report.analysis.data.load import RawTable, normalise_name
+from campaign_report.analysis.engines.base import Engine, sql_ident, sql_literal
+from campaign_report.analysis.errors import InputError
+
+
+@dataclass(frozen=True)
+class QualityIssue:
+    kind: str
+    column: str | None
+    count: int
+    action: str  # a code: dropped, kept_first, set_missing, merged, imputed, kept, excluded, ...
+    detail: str = ""  # the data behind it, e.g. "стандартт → стандарт"
+
+
+@dataclass(frozen=True)
+class TableQuality:
+    name: str
+    rows_in: int
+    rows_out: int
+    issues: tuple[QualityIssue, ...]
+
+
+def one_edit_apart(a: str, b: str) -> bool:
+    """True when a and b differ by exactly one insertion, deletion or substitution."""
+    if a == b or abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) > len(b):
+        a, b = b, a
+    i = 0
+    while i < len(a) and a[i] == b[i]:
+        i += 1
+    return a[i + (len(a) == len(b)):] == b[i + 1:]
+
+
+MAX_CATEGORY_VALUES = 1000  # more distinct values than this is free text (names, products), not a category
+
+
+def find_near_duplicates(counts: Mapping[str, int], max_share: float = 0.05,
+                         min_ratio: float = 10.0) -> dict[str, str]:
+    """Map each rare value to the common value one edit away from it (typos of category labels).
+
+    Columns with more than MAX_CATEGORY_VALUES distinct values are left alone: the pairwise search is
+    quadratic, and in free text a one-letter difference is usually a different thing.
+    """
+    if len(counts) > MAX_CATEGORY_VALUES:
+        return {}
+    total = sum(counts.values())
+    merges: dict[str, str] = {}
+    by_count = sorted(counts.items(), key=lambda kv: -kv[1])
+    for value, count in by_count:
+        if count > max_share * total:
+            continue
+        for common, common_count in by_count:
+            if common_count < min_ratio * count:
+                break
+            if one_edit_apart(value.lower(), common.lower()) or (
+                    value != common and value.lower() == common.lower()):
+                merges[value] = common
+                break
+    return merges
+
+
+def _number_sql(engine: Engine, col: str, decimal: str, thousands: str | None) -> str:
+    expr = f"replace(trim({col}), chr(160), '')"
+    if thousands:
+        expr = f"replace({expr}, {sql_literal(thousands)}, '')"
+    if decimal == ",":
+        expr = f"replace(replace({expr}, ' ', ''), ',', '.')"
+    return engine.try_double(expr)
+
+
+_TRUE = "('1','1.0','true','t','yes','y','да','д','истина')"
+_FALSE = "('0','0.0','false','f','no','n','нет','н','ложь')"
+
+
+def _flag_sql(col: str) -> str:
+    low = f"lower(trim({col}))"
+    return f"CASE WHEN {low} IN {_TRUE} THEN 1 WHEN {low} IN {_FALSE} THEN 0 END"
+
+
+class Typer:
+    """Builds typed SQL expressions for one raw table and fails loudly on the first bad value."""
+
+    def __init__(self, engine: Engine, raw: RawTable, source: TableSource) -> None:
+        self.engine, self.raw, self.source = engine, raw, source
+        dialect = raw.dialect
+        self.decimal = source.decimal or (dialect.decimal if dialect else ".")
+        self.thousands = source.thousands or (dialect.thousands if dialect else None)
+
+    def column(self, role: str) -> str | None:
+        """The normalised raw column for a role, or an error naming the configured column."""
+        name = self.source.column(role)
+        if name is None:
+            return None
+        norm = normalise_name(name)
+        if norm not in self.raw.columns:
+            shown = ", ".join(self.raw.columns[:12])
+            raise InputError(self.raw.label, f"column not found (columns are: {shown})", column=name)
+        return sql_ident(norm)
+
+    def _check(self, role: str, col: str, expr: str, what: str) -> None:
+        bad = self.engine.rows(
+            f"SELECT _line, {col} FROM {self.raw.table} WHERE {col} IS NOT NULL AND trim({col}) <> '' "
+            f"AND ({expr}) IS NULL ORDER BY _line LIMIT 1")
+        if bad:
+            line = self.engine.line_number(self.raw.table, bad[0][0]) if self.raw.ordinal_lines else bad[0][0]
+            raise InputError(self.raw.label, f"cannot parse as {what}", column=self.source.column(role),
+                             row=int(line), value=bad[0][1])
+
+    def _native(self, role: str) -> str | None:
+        """The DuckDB type of a role's column when it is not text (Parquet, SQL sources)."""
+        name = self.source.column(role)
+        norm = normalise_name(name) if name else None
+        return None if norm is None or self.raw.is_text(norm) else self.raw.types[norm]
+
+    def number(self, role: str) -> str | None:
+        col = self.column(role)
+        if col is None:
+            return None
+        if self._native(role):
+            return f"CAST({col} AS DOUBLE)"
+        expr = _number_sql(self.engine, col, self.decimal, self.thousands)
+        self._check(role, col, expr, "a number")
+        return expr
+
+    def flag(self, role: str) -> str | None:
+        col = self.column(role)
+        if col is None:
+            return None
+        if self._native(role):
+            value = f"CAST({col} AS DOUBLE)"
+            return f"CAST(CASE WHEN {value} > 0 THEN 1 WHEN {value} <= 0 THEN 0 END AS DOUBLE)"
+        num = _number_sql(self.engine, col, self.decimal, self.thousands)
+        expr = f"CAST(COALESCE({_flag_sql(col)}, CASE WHEN {num} > 0 THEN 1 WHEN {num} <= 0 THEN 0 END) AS DOUBLE)"
+        self._check(role, col, expr, "a yes/no flag")
+        return expr
+
+    def text(self, role: str) -> str | None:
+        col = self.column(role)
+        if col is None:
+            return None
+        return f"CAST({col} AS VARCHAR)" if self._native(role) else f"NULLIF(trim({col}), '')"
+
+    def date(self, role: str) -> str | None:
+        col = self.column(role)
+        if col is None:
+            return None
+        native = self._native(role)
+        if native and (native.startswith(("DATE", "TIMESTAMP"))):
+            return f"CAST({col} AS DATE)"
+        if native:
+            col = f"CAST({col} AS VARCHAR)"  # e.g. 2018100100 as an integer, parsed with its format
+        fmt = self.source.date_format
+        if fmt is None:
+            sample = [r[0] for r in self.engine.rows(
+                f"SELECT {col} FROM {self.raw.table} WHERE {col} IS NOT NULL AND trim({col}) <> '' LIMIT 2000")]
+            fmt = detect_date_format(sample)
+            if fmt is None:
+                raise InputError(self.raw.label, "cannot recognise the date format (set date_format)",
+                                 column=self.source.column(role), value=sample[0] if sample else None)
+        expr = self.engine.parse_date(f"trim({col})", fmt)
+        self._check(role, col, expr, f"a date in format {fmt}")
+        return expr
+
+
+def _merge_typos(frame: pd.DataFrame, column: str, issues: list[QualityIssue]) -> None:
+    counts = frame[column].value_counts()
+    merges = find_near_duplicates({str(k): int(v) for k, v in counts.items()})
+    for rare, common in merges.items():
+        n = int(counts[rare])
+        frame.loc[frame[column] == rare, column] = common
+        issues.append(QualityIssue("near_duplicate_value", column, n, "merged", f"{rare} → {common}"))
+
+
+def clean_customers(engine: Engine, raw: RawTable, source: TableSource,
+                    ) -> tuple[pd.DataFrame, TableQuality]:
+    """Typed customers frame: id, age, gender, city, label, profit and feature columns."""
+    typer = Typer(engine, raw, source)
+    roles = {"id": typer.text("id"), "age": typer.number("age"), "gender": typer.text("gender"),
+             "city": typer.text("city"), "label": typer.text("label"), "profit": typer.number("profit")}
+    used = {normalise_name(source.roles[r]) for r in source.roles if r != "positive"}
+    select = [f"{expr} AS {r}" for r, expr in roles.items() if expr is not None]
+    for col in raw.columns:
+        if col in used:
+            continue
+        q = sql_ident(col)
+        if not raw.is_text(col):
+            kind = raw.types[col]
+            numeric = kind in ("DOUBLE", "FLOAT", "BIGINT", "INTEGER", "SMALLINT", "TINYINT", "HUGEINT",
+                               "UBIGINT", "UINTEGER") or kind.startswith("DECIMAL")
+            select.append(f"CAST({q} AS {'DOUBLE' if numeric else 'VARCHAR'}) AS {q}")
+            continue
+        num = _number_sql(engine, q, typer.decimal, typer.thousands)
+        unparsed = engine.scalar(f"SELECT count(*) FROM {raw.table} WHERE {q} IS NOT NULL AND trim({q}) <> '' "
+                                 f"AND {num} IS NULL")
+        text_expr = f"NULLIF(trim({q}), '')"
+        select.append(f"{num if unparsed == 0 else text_expr} AS {sql_ident(col)}")
+    frame = engine.frame(f"SELECT {', '.join(select)} FROM {raw.table} ORDER BY _line")
+    rows_in = len(frame)
+    issues: list[QualityIssue] = []
+    missing = frame["id"].isna()
+    if missing.any():
+        issues.append(QualityIssue("missing_id", source.column("id"), int(missing.sum()), "dropped"))
+        frame = frame[~missing]
+    dup = frame.duplicated()
+    if dup.any():
+        issues.append(QualityIssue("duplicate_rows", None, int(dup.sum()), "dropped"))
+        frame = frame[~dup]
+    dup_id = frame["id"].duplicated()
+    if dup_id.any():
+        issues.append(QualityIssue("duplicate_id", source.column("id"), int(dup_id.sum()),
+                                   "kept_first"))
+        frame = frame[~dup_id]
+    frame = frame.copy()
+    if "age" in frame:
+        bad_age = frame["age"].notna() & ~frame["age"].between(0, 110)
+        if bad_age.any():
+            issues.append(QualityIssue("impossible_value", source.column("age"), int(bad_age.sum()),
+                                       "set_missing", "0–110"))
+            frame.loc[bad_age, "age"] = None
+    for col in frame.columns:
+        if col != "id" and (frame[col].dtype == object or pd.api.types.is_string_dtype(frame[col])):
+            _merge_typos(frame, col, issues)
+    for col in ("gender", "age"):
+        if col in frame and frame[col].isna().any():
+            issues.append(QualityIssue("missing_value", source.column(col), int(frame[col].isna().sum()),
+                                       "imputed" if col == "gender" else "kept"))
+    frame = frame.reset_index(drop=True)
+    return frame, TableQuality("customers", rows_in, len(frame), tuple(issues))
+
+
+def clean_experiment(engine: Engine, raw: RawTable, source: TableSource,
+                     ) -> tuple[pd.DataFrame, TableQuality]:
+    """Typed assignment frame: customer_id, group and optional outcome columns."""
+    typer = Typer(engine, raw, source)
+    roles = {"customer_id": typer.text("customer_id"), "grp": typer.text("group"),
+             "converted": typer.flag("converted"), "revenue": typer.number("revenue"),
+             "orders": typer.number("orders"), "pre_revenue": typer.number("pre_revenue")}
+    select = ", ".join(f"{e} AS {r}" for r, e in roles.items() if e is not None)
+    frame = engine.frame(f"SELECT {select} FROM {raw.table} ORDER BY _line")
+    rows_in = len(frame)
+    issues: list[QualityIssue] = []
+    missing = frame["customer_id"].isna() | frame["grp"].isna()
+    if missing.any():
+        issues.append(QualityIssue("missing_value", source.column("group"), int(missing.sum()),
+                                   "dropped"))
+        frame = frame[~missing]
+    dup = frame.duplicated()
+    if dup.any():
+        issues.append(QualityIssue("duplicate_rows", None, int(dup.sum()), "dropped"))
+        frame = frame[~dup].copy()
+    frame = frame.copy()
+    _merge_typos(frame, "grp", issues)
+    groups_per_id = frame.groupby("customer_id")["grp"].nunique()
+    multi = groups_per_id[groups_per_id > 1].index
+    if len(multi):
+        issues.append(QualityIssue("customer_in_several_groups", source.column("customer_id"), len(multi),
+                                   "excluded"))
+        frame = frame[~frame["customer_id"].isin(multi)]
+    dup_id = frame["customer_id"].duplicated()
+    if dup_id.any():
+        issues.append(QualityIssue("duplicate_id", source.column("customer_id"), int(dup_id.sum()),
+                                   "kept_first"))
+        frame = frame[~dup_id]
+    frame = frame.reset_index(drop=True)
+    return frame, TableQuality("experiment", rows_in, len(frame), tuple(issues))
+
+
+def clean_transactions(engine: Engine, raw: RawTable, source: TableSource,
+                       today: pd.Timestamp) -> TableQuality:
+    """Create the engine table `tx` with canonical columns; the rows never leave the engine."""
+    typer = Typer(engine, raw, source)
+    amount = typer.number("amount")
+    if amount is None:
+        price, quantity = typer.number("price"), typer.number("quantity")
+        amount = f"({price}) * ({quantity})"
+    cols = {
+        "customer_id": typer.text("customer_id"), "date": typer.date("date"), "amount": amount,
+        "order_id": typer.text("order_id"), "category": typer.text("category"),
+        "brand": typer.text("brand"), "product": typer.text("product"),
+        "quantity": typer.number("quantity"), "promo": typer.flag("promo"),
+    }
+    missing_role = {role for role, expr in cols.items() if expr is None}
+    for role in ("promo", "quantity"):
+        cols[role] = cols[role] or "CAST(NULL AS DOUBLE)"
+    for role in ("category", "brand", "product"):
+        cols[role] = cols[role] or "CAST(NULL AS VARCHAR)"
+    select = ", ".join(f"{e} AS {r}" for r, e in cols.items() if e is not None)
+    engine.view("_tx_typed", f"SELECT {select} FROM {raw.table}")
+    rows_in = raw.input_file.rows
+    issues: list[QualityIssue] = []
+    today_sql = f"DATE {sql_literal(today.strftime('%Y-%m-%d'))}"
+    valid = f"customer_id IS NOT NULL AND date IS NOT NULL AND amount > 0 AND date <= {today_sql}"
+    # One pass for every count: on 50M lines each extra scan costs seconds.
+    missing, non_positive, future, before = (int(v) for v in engine.rows(f"""
+        SELECT count(*) FILTER (WHERE customer_id IS NULL OR date IS NULL OR amount IS NULL),
+               count(*) FILTER (WHERE amount <= 0), count(*) FILTER (WHERE date > {today_sql}),
+               count(*) FILTER (WHERE {valid})
+        FROM _tx_typed""")[0])
+    if missing:
+        issues.append(QualityIssue("missing_value", None, missing, "dropped"))
+    if non_positive:
+        issues.append(QualityIssue("impossible_value", source.column("amount") or source.column("price"),
+                                   non_positive, "dropped", "≤ 0"))
+    if future:
+        issues.append(QualityIssue("impossible_value", source.column("date"), future,
+                                   "dropped", "> today"))
+    order_id = "order_id" if "order_id" not in missing_role else \
+        "customer_id || '|' || CAST(date AS VARCHAR) AS order_id"  # one order per customer and day
+    engine.table("_tx_distinct", f"SELECT customer_id, date, amount, {order_id}, category, brand, product, "
+                                 f"quantity, promo FROM (SELECT DISTINCT * FROM _tx_typed WHERE {valid}) AS d")
+    after = int(engine.scalar("SELECT count(*) FROM _tx_distinct"))
+    if before > after:
+        issues.append(QualityIssue("duplicate_rows", None, before - after, "dropped"))
+    if "order_id" in missing_role:
+        issues.append(QualityIssue("derived_column", "order_id", after, "one_order_per_customer_day"))
+    merged = {}
+    for role in ("category", "brand"):
+        if role in missing_role:
+            continue
+        counts = dict(engine.rows(f"SELECT {role}, count(*) FROM _tx_distinct WHERE {role} IS NOT NULL GROUP BY 1"))
+        merges = find_near_duplicates(counts)
+        for rare, common in merges.items():
+            issues.append(QualityIssue("near_duplicate_value", source.column(role), counts[rare],
+                                       "merged", f"{rare} → {common}"))
+        if merges:
+            cases = " ".join(f"WHEN {sql_literal(rare)} THEN {sql_literal(common)}" for rare, common in merges.items())
+            merged[role] = f"CASE {role} {cases} ELSE {role} END AS {role}"
+    if merged:
+        select = ", ".join(merged.get(c, c) for c in ("customer_id", "date", "amount", "order_id", "category",
+                                                      "brand", "product", "quantity", "promo"))
+        engine.table("tx", f"SELECT {select} FROM _tx_distinct")
+        engine.drop("_tx_distinct")
+    else:
+        engine.view("tx", "SELECT * FROM _tx_distinct")
+    if after == 0:
+        raise InputError(raw.label, "no valid purchase lines remain after cleaning")
+    return TableQuality("transactions", rows_in, after, tuple(issues))

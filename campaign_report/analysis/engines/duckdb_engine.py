@@ -1,0 +1,134 @@
+"""The default engine: embedded DuckDB, running the analysis SQL as written."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from campaign_report.analysis.engines.base import (
+    SCORE_BATCH_ROWS,
+    Engine,
+    EngineError,
+    first_line,
+    sql_literal,
+    transcode,
+)
+from campaign_report.analysis.errors import ConfigError
+
+
+class DuckDBEngine(Engine):
+    kind = "duckdb"
+
+    @property
+    def description(self) -> str:
+        return f"DuckDB {duckdb.__version__}"
+
+    def __init__(self, search_path: Path | None = None, memory_limit: str | None = None) -> None:
+        self.con = duckdb.connect()
+        self._spill: Path | None = None
+        if search_path is not None:
+            self.execute(f"SET file_search_path = {sql_literal(str(search_path))}")
+        if memory_limit is not None:
+            try:
+                self.con.execute(f"SET memory_limit = {sql_literal(memory_limit)}").fetchall()
+            except duckdb.Error as exc:
+                raise ConfigError(f"config.toml: [engine] memory_limit: {first_line(exc)}") from None
+            # An in-memory database spills to a temporary folder once the limit is reached.
+            self._spill = Path(tempfile.mkdtemp(prefix="campaign-report-spill-"))
+            self.execute(f"SET temp_directory = {sql_literal(str(self._spill))}")
+
+    def _run(self, query: str) -> duckdb.DuckDBPyConnection:
+        try:
+            return self.con.execute(query)
+        except duckdb.Error as exc:
+            raise EngineError(first_line(exc)) from None
+
+    def execute(self, query: str) -> None:
+        # Always read to the end: a half-read DuckDB result blocks register().
+        self._run(query).fetchall()
+
+    def rows(self, query: str) -> list[tuple]:
+        return self._run(query).fetchall()
+
+    def frame(self, query: str) -> pd.DataFrame:
+        return self._run(query).df()
+
+    def schema(self, query: str) -> dict[str, str]:
+        try:
+            rel = self.con.sql(query)
+        except duckdb.Error as exc:
+            raise EngineError(first_line(exc)) from None
+        return {name: str(kind) for name, kind in zip(rel.columns, rel.types, strict=True)}
+
+    def register(self, name: str, frame: pd.DataFrame) -> None:
+        self.con.register(name, frame)
+
+    def table(self, name: str, query: str) -> None:
+        self.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {query}")
+
+    def drop(self, name: str) -> None:
+        kind = self.rows(f"SELECT table_type FROM information_schema.tables WHERE table_name = {sql_literal(name)}")
+        if not kind:
+            return
+        if kind[0][0] == "VIEW":
+            try:
+                self.con.unregister(name)
+                return
+            except duckdb.Error:
+                pass
+            self.execute(f"DROP VIEW IF EXISTS {name}")
+        else:
+            self.execute(f"DROP TABLE IF EXISTS {name}")
+
+    def parse_date(self, text_expr: str, strftime_format: str) -> str:
+        return f"CAST(TRY_STRPTIME({text_expr}, {sql_literal(strftime_format)}) AS DATE)"
+
+    def read_csv(self, name: str, path: Path, sep: str, encoding: str, workdir: Path) -> bool:
+        readable = path if encoding == "utf-8" else transcode(path, encoding, workdir)
+        self.view(name, f"SELECT *, row_number() OVER () + 1 AS _line FROM read_csv({sql_literal(str(readable))}, "
+                        f"delim={sql_literal(sep)}, header=true, all_varchar=true, quote='\"', escape='\"', "
+                        f"strict_mode=false, null_padding=true)")
+        return False
+
+    def read_parquet(self, name: str, path: Path) -> bool:
+        self.view(name, f"SELECT * EXCLUDE (file_row_number), file_row_number + 2 AS _line "
+                        f"FROM read_parquet({sql_literal(str(path))}, file_row_number = true)")
+        return False
+
+    def read_sql(self, name: str, query: str) -> bool:
+        try:
+            rel = self.con.sql(query)
+        except duckdb.Error as exc:
+            raise EngineError(first_line(exc)) from None
+        self.table(name, f"SELECT *, row_number() OVER () + 1 AS _line FROM ({rel.sql_query()})")
+        return False
+
+    def line_number(self, table: str, ordinal: int) -> int:
+        return int(ordinal)
+
+    def batches(self, query: str) -> Iterator[pd.DataFrame]:
+        """The query's rows as frames of about SCORE_BATCH_ROWS (no pyarrow needed)."""
+        result = self._run(query)
+        vectors = max(1, SCORE_BATCH_ROWS // 2048)  # DuckDB hands out rows in vectors of 2,048
+        while True:
+            chunk = result.fetch_df_chunk(vectors)
+            if chunk.empty:
+                return
+            yield chunk
+
+    def score(self, query: str, id_column: str, predict: Callable[[pd.DataFrame], np.ndarray]) -> pd.DataFrame:
+        parts = []
+        for chunk in self.batches(query):
+            parts.append(pd.DataFrame({"id": chunk[id_column].to_numpy(), "score": predict(chunk)}))
+        return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame({"id": [], "score": []})
+
+    def close(self) -> None:
+        self.con.close()
+        if self._spill is not None:
+            shutil.rmtree(self._spill, ignore_errors=True)

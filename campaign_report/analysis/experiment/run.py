@@ -1,0 +1,114 @@
+"""The experiment stage: checks on the groups, outcomes in the window, pre-campaign segments, engine sums
+-> the readout. Called by analysis.analyze; everything here reads the engine's tables, not files."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import date
+
+import pandas as pd
+
+from campaign_report.analysis.config import Config
+from campaign_report.analysis.customers.rfm import analyze_rfm
+from campaign_report.analysis.customers.segments import ClusterModel, assign_clusters
+from campaign_report.analysis.data.clean import QualityIssue, TableQuality
+from campaign_report.analysis.data.features import build_customer_features, experiment_outcomes
+from campaign_report.analysis.engines.base import Engine
+from campaign_report.analysis.errors import ConfigError, InputError
+from campaign_report.analysis.experiment.observational import daily_series, estimate_promo_days
+from campaign_report.analysis.experiment.readout import (
+    ExperimentResult,
+    ObservationalEffect,
+    analyze_experiment,
+    pick_control,
+)
+from campaign_report.analysis.experiment.sums import experiment_sums, segment_labels
+
+
+def add_issue(quality: list[TableQuality], table: str, issue: QualityIssue) -> None:
+    """Add a finding made after validation to that table's record (one record per table)."""
+    for i, q in enumerate(quality):
+        if q.name == table:
+            quality[i] = dataclasses.replace(q, issues=(*q.issues, issue))
+            return
+
+
+def pre_campaign_segments(engine: Engine, customers: pd.DataFrame | None, start: date,
+                          cluster_model: ClusterModel | None, with_rfm: bool,
+                          ) -> tuple[pd.Series | None, pd.Series | None]:
+    """Clusters and RFM from purchases before the campaign: segmenting the readout by anything the
+    campaign itself changed (October purchases move RFM scores) would bias the per-segment effects."""
+    engine.view("tx_pre", f"SELECT * FROM tx WHERE date < DATE '{start:%Y-%m-%d}'")
+    if engine.scalar("SELECT count(*) FROM tx_pre") == 0:
+        return None, None
+    ids = customers["id"] if customers is not None else None
+    pre = build_customer_features(engine, ids, table="tx_pre", as_of=pd.Timestamp(start))
+    clusters = assign_clusters(cluster_model, pre, customers) if cluster_model is not None else None
+    rfm = analyze_rfm(pre.frame)[1] if with_rfm else None
+    return clusters, rfm
+
+
+def run_experiment(config: Config, engine: Engine, assignment: pd.DataFrame, customers: pd.DataFrame | None,
+                   cluster_model: ClusterModel | None, cluster_names: dict[int, str], with_rfm: bool,
+                   quality: list[TableQuality], has_tx: bool) -> ExperimentResult:
+    """The A/B readout of the configured experiment (quality records of late findings are amended)."""
+    settings = config.experiment
+    assert settings is not None
+    source = config.tables["experiment"]
+    groups = sorted(assignment["grp"].unique())
+    control = pick_control(groups, source.column("control"))
+    if control not in groups:
+        raise InputError(source.path.name if source.path else "experiment", "control group value not found",
+                         column=source.column("group"), value=control)
+    if len(groups) < 2:
+        raise InputError(source.path.name if source.path else "experiment",
+                         "the experiment has a single group; nothing to compare", column=source.column("group"),
+                         value=groups[0])
+    outcome_cols = [c for c in ("converted", "revenue", "orders", "pre_revenue")
+                    if c in assignment and assignment[c].notna().any()]
+    if not has_tx and not {"converted", "revenue"} & set(outcome_cols):
+        raise ConfigError("config.toml: [data.experiment] needs outcome columns (converted, revenue) "
+                          "or a [data.transactions] table")
+    if has_tx and (settings.start is None or settings.end is None):
+        raise ConfigError("config.toml: [experiment] needs start and end dates")
+    start = pd.Timestamp(settings.start).date() if settings.start else None
+    end = pd.Timestamp(settings.end).date() if settings.end else None
+    for col in outcome_cols:
+        missing = int(assignment[col].isna().sum())
+        if missing:
+            # A missing outcome is read as "no purchase": said in the data-quality appendix.
+            add_issue(quality, "experiment", QualityIssue("missing_value", source.column(col), missing, "set_zero"))
+    if customers is not None:
+        unknown = int((~assignment["customer_id"].isin(customers["id"])).sum())
+        if unknown:
+            add_issue(quality, "experiment", QualityIssue("unknown_customer", source.column("customer_id"),
+                                                          unknown, "kept"))
+    engine.register("exp_assigned", assignment[["customer_id", "grp", *outcome_cols]])
+    window = (start, end) if has_tx and start and end else None
+    pre_period_days = experiment_outcomes(engine, "exp_assigned", window)
+    clusters, rfm_labels = pre_campaign_segments(engine, customers, start, cluster_model, with_rfm) \
+        if has_tx and start else (None, None)
+    segment_map = {}
+    for dim in settings.segment_by:
+        if dim == "cluster" and clusters is not None:
+            segment_map["cluster"] = clusters.map(cluster_names)
+        elif dim == "rfm" and rfm_labels is not None:
+            segment_map["rfm"] = rfm_labels
+        elif customers is not None and dim in customers:
+            segment_map[dim] = customers.set_index("id")[dim]
+    labels = segment_labels(segment_map)
+    if labels is not None:
+        engine.register("exp_labels", labels)
+    sums = experiment_sums(engine, "exp_units", "exp_labels" if labels is not None else None)
+    observational: tuple[ObservationalEffect, ...] = ()
+    if settings.observational is not None and has_tx:
+        daily = daily_series(engine, settings.observational.city)
+        observational = estimate_promo_days(daily, settings.observational, settings.confidence)
+    excluded = sum(i.count for q in quality if q.name == "experiment" for i in q.issues
+                   if i.kind == "customer_in_several_groups")
+    window_has_data = True
+    if window is not None:
+        window_has_data = engine.scalar(f"SELECT count(*) FROM tx WHERE date BETWEEN DATE '{start:%Y-%m-%d}' "
+                                        f"AND DATE '{end:%Y-%m-%d}'") > 0
+    return analyze_experiment(sums, settings, control, excluded, observational,
+                              pre_period_days=pre_period_days, window_has_data=window_has_data)

@@ -1,0 +1,131 @@
+"""The model stage: gender recovered where missing, the propensity / activity-decline model fitted on a
+stratified sample and scored for every customer by the engine, and the target list assembled."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pandas as pd
+
+from campaign_report.analysis.config import Config
+from campaign_report.analysis.data.features import CustomerFeatures, build_customer_features
+from campaign_report.analysis.engines.base import Engine, ProbabilityScorer
+from campaign_report.analysis.errors import ConfigError, InputError
+from campaign_report.analysis.model.propensity import (
+    Imputation,
+    PropensityResult,
+    TargetListSummary,
+    fit_propensity,
+    impute_attribute,
+    out_of_fold_probability,
+    outcome_stratified_sample,
+)
+from campaign_report.analysis.model.targeting import model_table, target_list
+from campaign_report.analysis.offers.recommend import OffersResult, SegmentOffers
+
+
+def impute_gender(config: Config, customers: pd.DataFrame, features: CustomerFeatures | None,
+                  ) -> tuple[pd.DataFrame, Imputation | None]:
+    """Missing gender filled by a classifier on behaviour (and age); `gender_imputed` marks the guesses."""
+    if config.propensity is None or "gender" not in config.propensity.impute or "gender" not in customers:
+        return customers, None
+    base = features.frame if features is not None else customers.drop(columns=["gender"])
+    numeric = [c for c in base.columns if c not in ("id", "label", "age")
+               and pd.api.types.is_numeric_dtype(base[c])]
+    joined = customers[["id", "gender"]].merge(base[["id", *numeric]], on="id", how="left")
+    if "age" in customers:
+        joined["age"] = customers["age"].fillna(customers["age"].median()).to_numpy()
+        numeric.append("age")
+    recovered = impute_attribute(joined.fillna({c: 0.0 for c in numeric}), "gender", numeric,
+                                 config.propensity.seed, config.engine.sample_size)
+    if recovered is None:
+        return customers, None
+    filled, was_missing, imputation = recovered
+    return customers.assign(gender=filled.to_numpy(), gender_imputed=was_missing.to_numpy()), imputation
+
+
+def _scores(engine: Engine, table: pd.DataFrame, model, columns: tuple[str, ...]) -> np.ndarray:
+    """Probabilities for every row of the model table, computed by the engine in batches."""
+    scored = engine.score("SELECT * FROM model_base", "id", ProbabilityScorer(model, columns))
+    by_id = pd.Series(scored["score"].to_numpy(dtype=float), index=scored["id"].astype(str).to_numpy())
+    return by_id.reindex(table["id"].astype(str).to_numpy()).to_numpy()
+
+
+def run_propensity(config: Config, engine: Engine, table: pd.DataFrame, customers: pd.DataFrame | None,
+                   features: CustomerFeatures | None, selected: np.ndarray) -> tuple[PropensityResult, np.ndarray]:
+    """Fit on the label (or on a derived 'no purchase in the horizon' target) and score everyone.
+
+    `table` must be registered in the engine as `model_base`.
+    """
+    settings = config.propensity
+    assert settings is not None
+    sample_size = config.engine.sample_size
+    source = config.tables.get("customers")
+    exclude = {"id", "profit", "gender_imputed", *settings.exclude}
+    if customers is not None and source is not None and "label" in customers and customers["label"].notna().any():
+        positive = source.column("positive")
+        labels = customers.set_index("id")["label"].reindex(table["id"])
+        values = sorted(labels.dropna().unique().astype(str))
+        if positive is None:
+            raise ConfigError("config.toml: [data.customers] needs 'positive' (the label value that counts)")
+        if positive not in values:
+            raise InputError(source.path.name if source.path else "customers", "label value not found "
+                             f"(values: {', '.join(values[:5])})", column=source.column("label"), value=positive)
+        known = labels.notna().to_numpy()
+        y = (labels[known].astype(str) == positive).to_numpy()
+        train = table[known]
+        if settings.score_filter and (known & ~selected).sum() >= 200:
+            # Score the chosen population out of sample: it is left out of fitting.
+            keep = ~selected[known]
+            train, y = train[keep], y[keep]
+        population = len(train)
+        train, y = outcome_stratified_sample(train.reset_index(drop=True), y, sample_size, settings.seed)
+        result, model = fit_propensity(train, y, settings, target=f"{source.column('label')} = {positive}",
+                                       target_source="label", exclude=exclude)
+        result = dataclasses.replace(result, n_population=population)
+        cols = list(result.features)
+        probability = pd.Series(_scores(engine, table, model, result.features), index=table["id"].to_numpy())
+        oof = out_of_fold_probability(model, train[cols], y, settings.cv_folds, settings.seed)
+        probability[train["id"].to_numpy()] = oof
+        return result, probability.to_numpy()
+    # Derived target: no purchase in the last `horizon_days`, from features computed before that.
+    if features is None:
+        raise ConfigError("config.toml: [propensity] without a label column needs [data.transactions]")
+    cutoff = pd.Timestamp(features.as_of) - pd.Timedelta(days=settings.horizon_days)
+    engine.view("tx_before", f"SELECT * FROM tx WHERE date < DATE '{cutoff:%Y-%m-%d}'")
+    buyers = engine.frame("SELECT DISTINCT customer_id FROM tx_before ORDER BY customer_id")["customer_id"]
+    if len(buyers) < 200:
+        raise ConfigError("config.toml: [propensity] too little history before the horizon to derive a target")
+    past = build_customer_features(engine, buyers, table="tx_before", as_of=cutoff)
+    past_table = model_table(past, customers[customers["id"].isin(buyers)] if customers is not None else None)
+    active = {r[0] for r in engine.rows(f"SELECT DISTINCT customer_id FROM tx WHERE date >= DATE '{cutoff:%Y-%m-%d}'")}
+    y = (~past_table["id"].isin(active)).to_numpy()
+    population = len(past_table)
+    past_table, y = outcome_stratified_sample(past_table, y, sample_size, settings.seed)
+    result, model = fit_propensity(past_table, y, settings,
+                                   target=f"no_purchase_{settings.horizon_days}d", target_source="derived",
+                                   exclude=exclude)
+    result = dataclasses.replace(result, n_population=population)
+    # Scores use the features as of today: the probability of no purchase in the next horizon.
+    return result, _scores(engine, table, model, result.features)
+
+
+def assemble_target_list(config: Config, table: pd.DataFrame, probability: np.ndarray, selected: np.ndarray,
+                         clusters: pd.Series | None, cluster_names: dict[int, str], offers: OffersResult | None,
+                         action_mask: pd.Series | None, action_offers: SegmentOffers | None,
+                         ) -> tuple[pd.DataFrame, TargetListSummary]:
+    """The scored population with each customer's offer, and the summary the documents quote."""
+    assert config.propensity is not None
+    cluster_offer = {s.key: s.offers[0] for s in offers.segments if s.kind == "cluster" and s.offers} \
+        if offers is not None else {}
+    action_offer = action_offers.offers[0] if action_offers and action_offers.offers else None
+    full_list = target_list(table, probability, selected, clusters, cluster_names, cluster_offer,
+                            action_mask, action_offer, config.report.language)
+    threshold = config.propensity.threshold
+    summary = TargetListSummary(
+        path="target_list.csv", size=len(full_list),
+        above_threshold=int((full_list["probability"] >= threshold).sum()), threshold=threshold,
+        score_filter=config.propensity.score_filter,
+        top=tuple((str(r.customer_id), float(r.probability)) for r in full_list.head(5).itertuples()))
+    return full_list, summary

@@ -1,0 +1,1 @@
+"""What to offer whom: evidence per segment, offer rules, co-purchases."""

@@ -1,0 +1,82 @@
+"""The one typed, frozen Results object that renderers read. Raw numbers and data strings only."""
+
+from __future__ import annotations
+
+import dataclasses
+import html
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from campaign_report.analysis.customers.rfm import RfmResult
+from campaign_report.analysis.customers.segments import SegmentsResult
+from campaign_report.analysis.data.clean import TableQuality
+from campaign_report.analysis.data.load import InputFile
+from campaign_report.analysis.experiment.readout import ExperimentResult
+from campaign_report.analysis.model.propensity import PropensityResult
+from campaign_report.analysis.offers.recommend import OffersResult
+from campaign_report.analysis.tables import Tabular, records_frame
+
+SECTIONS = ("experiment", "segments", "rfm", "propensity", "offers")
+
+
+@dataclass(frozen=True)
+class Meta:
+    title: str
+    language: str
+    currency: str
+    created: str
+    config_hash: str
+    inputs: tuple[InputFile, ...]
+    versions: dict[str, str]
+    as_of: str | None
+    n_customers: int
+    engine: str = "duckdb"  # where the purchase lines were aggregated: "duckdb" or "spark local[2]"
+
+
+@dataclass(frozen=True)
+class Results:
+    meta: Meta
+    data_quality: tuple[TableQuality, ...]
+    experiment: ExperimentResult | None
+    segments: SegmentsResult | None
+    rfm: RfmResult | None
+    propensity: PropensityResult | None
+    offers: OffersResult | None
+    # The scored population (target_list.csv); not part of results.json, which has its summary.
+    target_list: pd.DataFrame | None = field(default=None, repr=False, compare=False,
+                                             metadata={"json": False})
+
+    def sections(self) -> dict[str, Tabular]:
+        """The analyses that ran, by name."""
+        return {name: getattr(self, name) for name in SECTIONS if getattr(self, name) is not None}
+
+    def frames(self) -> dict[str, pd.DataFrame]:
+        """Every table of every section as `section.table` (e.g. `experiment.metrics`)."""
+        out = {f"{name}.{table}": frame for name, section in self.sections().items()
+               for table, frame in section.frames().items()}
+        out["data_quality.tables"] = pd.DataFrame([{k: v for k, v in dataclasses.asdict(q).items() if k != "issues"}
+                                                   for q in self.data_quality])
+        out["data_quality.issues"] = pd.DataFrame([{"table": q.name, **dataclasses.asdict(i)}
+                                                   for q in self.data_quality for i in q.issues])
+        out["meta.inputs"] = records_frame(self.meta.inputs)
+        if self.target_list is not None:
+            out["target_list"] = self.target_list
+        return out
+
+    def to_frame(self, name: str) -> pd.DataFrame:
+        """One table by its `section.table` name (see `frames()`), or `target_list`."""
+        frames = self.frames()
+        if name in frames:
+            return frames[name]
+        if name in self.sections():
+            return self.sections()[name].to_frame()
+        raise KeyError(f"no table {name!r}; tables: {', '.join(frames)}")
+
+    def _repr_html_(self) -> str:
+        ran = ", ".join(self.sections()) or "data quality only"
+        parts = [f"<h3>{html.escape(self.meta.title)}</h3>",
+                 f"<p>{self.meta.n_customers:,} customers · as of {html.escape(str(self.meta.as_of or '—'))} · "
+                 f"analyses: {html.escape(ran)}</p>"]
+        parts += [section._repr_html_() for section in self.sections().values()]
+        return "\n".join(parts)

@@ -1,0 +1,132 @@
+"""campaign-report command line: run, demo-data, send, watch.
+
+User errors (bad config, bad data) print one line and exit 2; bugs print one line and exit 1, with the
+traceback under --debug. Each stage prints a line when it finishes, with or without a terminal.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+import warnings
+from importlib import metadata
+from pathlib import Path
+
+from rich.console import Console
+from rich.markup import escape
+
+from campaign_report.analysis.errors import UserError
+from campaign_report.pipeline.messages import say
+
+
+def _version() -> str:
+    try:
+        return metadata.version("campaign-report")
+    except metadata.PackageNotFoundError:  # run from a checkout that is not installed
+        return "unknown"
+
+
+def _parser() -> argparse.ArgumentParser:
+    # --debug and --quiet are accepted before and after the subcommand: a parent parser on both levels,
+    # with SUPPRESS defaults so that the subcommand's absence does not reset the top level's value.
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help="show tracebacks")
+    common.add_argument("--quiet", action="store_true", default=argparse.SUPPRESS,
+                        help="print only errors and the list of files")
+    parser = argparse.ArgumentParser(prog="campaign-report", parents=[common],
+                                     description="After-campaign report for marketing.")
+    parser.add_argument("--version", action="version", version=f"campaign-report {_version()}")
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", parents=[common], help="analyse the campaign and write the documents")
+    run.add_argument("--config", required=True, type=Path)
+    run.add_argument("--out", type=Path, default=None, help="output folder (default: [report] output_dir)")
+    run.add_argument("--send", action="store_true", help="e-mail the documents after a successful run")
+    run.add_argument("--force", action="store_true", help="send even if these inputs were already sent")
+    demo = sub.add_parser("demo-data", parents=[common], help="generate the demo data set with planted truths")
+    demo.add_argument("--out", required=True, type=Path)
+    demo.add_argument("--customers", type=int, default=20_000)
+    demo.add_argument("--seed", type=int, default=2026)
+    send = sub.add_parser("send", parents=[common], help="e-mail the documents of the last good run")
+    send.add_argument("--config", required=True, type=Path)
+    send.add_argument("--out", type=Path, default=None)
+    send.add_argument("--force", action="store_true")
+    watch = sub.add_parser("watch", parents=[common], help="run and send once per change of the inputs")
+    watch.add_argument("--config", required=True, type=Path)
+    watch.add_argument("--interval", type=float, default=300.0, help="seconds between checks")
+    watch.add_argument("--once", action="store_true", help="check once and exit (for cron)")
+    return parser
+
+
+def _run(args: argparse.Namespace, console: Console, quiet: bool) -> int:
+    from campaign_report.analysis.config import load_config
+    from campaign_report.pipeline.report import run_report
+
+    lang = load_config(args.config).report.language
+    started = time.perf_counter()
+
+    def progress(stage: str, seconds: float | None) -> None:
+        if seconds is not None and not quiet:
+            console.print(f"  {say(lang, 'stage.' + stage):<26} {seconds:6.1f} s", highlight=False)
+
+    outcome = run_report(args.config, args.out, progress=progress)
+    if not quiet:
+        console.print(f"[green]{say(lang, 'done', seconds=f'{time.perf_counter() - started:.1f}', folder='')}"
+                      f"[/green]{escape(str(outcome.output_dir))}", highlight=False)
+        console.print(say(lang, "files"))
+    for path in outcome.files.values():
+        console.print(f"  {escape(str(path))}", highlight=False, soft_wrap=True)
+    if args.send:
+        from campaign_report.pipeline.delivery import deliver
+
+        return deliver(args.config, outcome.output_dir, force=args.force, console=console)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the campaign-report command."""
+    args = _parser().parse_args(argv)
+    debug, quiet = getattr(args, "debug", False), getattr(args, "quiet", False)
+    if not debug:
+        warnings.filterwarnings("ignore", category=FutureWarning)
+        warnings.filterwarnings("ignore", category=UserWarning)
+    console = Console(stderr=False)
+    err = Console(stderr=True)
+    lang = "en"
+    try:
+        if getattr(args, "config", None) is not None:
+            from campaign_report.analysis.config import load_config
+
+            lang = load_config(args.config).report.language
+        if args.command == "run":
+            return _run(args, console, quiet)
+        if args.command == "demo-data":
+            from campaign_report.analysis.demo import generate_demo
+
+            truth = generate_demo(args.out, args.customers, args.seed)
+            console.print(say("en", "demo", customers=truth.n_customers, lines=truth.n_lines, out=args.out))
+            return 0
+        if args.command == "send":
+            from campaign_report.pipeline.delivery import deliver
+
+            return deliver(args.config, args.out, force=args.force, console=console)
+        if args.command == "watch":
+            from campaign_report.pipeline.delivery import watch
+
+            return watch(args.config, args.interval, args.once, console=console)
+    except UserError as exc:
+        err.print(f"[red]{say(lang, 'error')}:[/red] {escape(str(exc))}", highlight=False, soft_wrap=True)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # a bug: one line unless --debug
+        if debug:
+            raise
+        err.print(f"[red]{say(lang, 'internal')}:[/red] {type(exc).__name__}: {escape(str(exc))} "
+                  f"{say(lang, 'rerun_debug')}", highlight=False, soft_wrap=True)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

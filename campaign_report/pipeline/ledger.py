@@ -1,0 +1,73 @@
+"""A small SQLite ledger in the output folder: every run and every delivery attempt.
+
+It is what makes delivery exactly-once per change of the inputs: a delivery is "sent" for an inputs key
+(the hash of the config and of every input file) and a recipient list, and never sent again for them
+unless forced.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import sqlite3
+from datetime import datetime
+from pathlib import Path
+
+from campaign_report.analysis.config import Config
+from campaign_report.analysis.data.load import file_sha256
+
+LEDGER = "ledger.sqlite"
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS runs (id INTEGER PRIMARY KEY, started TEXT, finished TEXT, status TEXT,
+                                 inputs_key TEXT, detail TEXT);
+CREATE TABLE IF NOT EXISTS deliveries (id INTEGER PRIMARY KEY, inputs_key TEXT, recipients TEXT, time TEXT,
+                                       status TEXT, attempt INTEGER, detail TEXT);
+"""
+_FILE_IN_SQL = re.compile(r"'([^']+\.(?:csv|tsv|txt|parquet|pq|xlsx|json))'", re.IGNORECASE)
+
+
+def _now() -> str:
+    return datetime.now().astimezone().isoformat(timespec="seconds")
+
+
+def inputs_key(config: Config) -> str:
+    """Hash of the config file and every input file (files named inside SQL sources included)."""
+    digest = hashlib.sha256(config.digest.encode())
+    for name in sorted(config.tables):
+        source = config.tables[name]
+        paths = [source.path] if source.path else [
+            (config.path.parent / p).resolve() for p in _FILE_IN_SQL.findall(source.sql or "")]
+        for path in paths:
+            digest.update(str(path).encode())
+            digest.update(file_sha256(path).encode() if path and path.is_file() else b"missing")
+    return digest.hexdigest()
+
+
+class Ledger:
+    def __init__(self, out_dir: Path) -> None:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        self.path = out_dir / LEDGER
+        self.db = sqlite3.connect(self.path)
+        self.db.executescript(SCHEMA)
+
+    def close(self) -> None:
+        self.db.close()
+
+    def record_run(self, started: str, status: str, key: str, detail: str = "") -> None:
+        with self.db:
+            self.db.execute("INSERT INTO runs (started, finished, status, inputs_key, detail) VALUES (?,?,?,?,?)",
+                            (started, _now(), status, key, detail[:500]))
+
+    def last_good_key(self) -> str | None:
+        row = self.db.execute("SELECT inputs_key FROM runs WHERE status = 'ok' ORDER BY id DESC LIMIT 1").fetchone()
+        return row[0] if row else None
+
+    def was_sent(self, key: str, recipients: str) -> bool:
+        row = self.db.execute("SELECT 1 FROM deliveries WHERE inputs_key = ? AND recipients = ? AND status = 'sent'",
+                              (key, recipients)).fetchone()
+        return row is not None
+
+    def record_delivery(self, key: str, recipients: str, status: str, attempt: int, detail: str = "") -> None:
+        with self.db:
+            self.db.execute("INSERT INTO deliveries (inputs_key, recipients, time, status, attempt, detail) "
+                            "VALUES (?,?,?,?,?,?)", (key, recipients, _now(), status, attempt, detail[:500]))

@@ -1,0 +1,38 @@
+"""What the command line says, in the report's language (the documents' wording lives in templates/locale)."""
+
+from __future__ import annotations
+
+TEXT = {
+    "ru": {
+        "stage.load": "Загрузка данных", "stage.validate": "Проверка и очистка", "stage.features": "Признаки клиентов",
+        "stage.segments": "Сегменты", "stage.experiment": "A/B-тест", "stage.propensity": "Модель склонности",
+        "stage.offers": "Предложения", "stage.render": "Документы",
+        "done": "Готово за {seconds} с → {folder}", "files": "Записаны файлы:",
+        "already_sent": "Уже отправлено для этих данных; отправлять нечего (--force отправит ещё раз).",
+        "attempt_failed": "попытка отправки {attempt} не удалась:", "sent": "Отправлено: {to}.",
+        "not_sent": "письмо не отправлено; документы сохранены, следующий запуск или `campaign-report send` "
+                    "отправит их.",
+        "inputs_changed": "Данные изменились: строю отчёт.", "error": "ошибка", "internal": "внутренняя ошибка",
+        "rerun_debug": "(запустите с --debug)",
+        "demo": "Демо-данные: {customers} клиентов, {lines} строк покупок → {out}",
+    },
+    "en": {
+        "stage.load": "Loading data", "stage.validate": "Validation and cleaning",
+        "stage.features": "Customer features",
+        "stage.segments": "Segments", "stage.experiment": "A/B test", "stage.propensity": "Propensity model",
+        "stage.offers": "Offers", "stage.render": "Documents",
+        "done": "Done in {seconds} s → {folder}", "files": "Files written:",
+        "already_sent": "Already sent for these inputs; nothing to do (use --force to send again).",
+        "attempt_failed": "send attempt {attempt} failed:", "sent": "Sent to {to}.",
+        "not_sent": "e-mail not sent; the documents are kept and the next run or `campaign-report send` will "
+                    "deliver them.",
+        "inputs_changed": "Inputs changed: running the report.", "error": "error", "internal": "internal error",
+        "rerun_debug": "(rerun with --debug)",
+        "demo": "Demo data: {customers} customers, {lines} purchase lines → {out}",
+    },
+}
+
+
+def say(language: str, key: str, **values: object) -> str:
+    """A console message in `language` (English when the language has no catalogue)."""
+    return TEXT.get(language, TEXT["en"])[key].format(**values)

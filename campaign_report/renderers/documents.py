@@ -1,0 +1,28 @@
+"""Which files a Results becomes: results.json, brief.pdf, deck.pptx, email.json, target_list.csv."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from campaign_report.analysis.results import Results
+from campaign_report.renderers.email import write_email
+from campaign_report.renderers.exports import write_results_json, write_target_list
+from campaign_report.renderers.pdf import render_pdf
+from campaign_report.renderers.pptx import render_pptx
+from campaign_report.renderers.view import build_view
+
+
+def document_writers(results: Results) -> dict[str, Callable[[Path], Path]]:
+    """File name -> a function that writes that file to the path it is given."""
+    view = build_view(results)
+    writers: dict[str, Callable[[Path], Path]] = {
+        "results.json": lambda p: write_results_json(results, view, p),
+        "brief.pdf": lambda p: render_pdf(view, p),
+        "deck.pptx": lambda p: render_pptx(view, p),
+        "email.json": lambda p: write_email(view, p),
+    }
+    full_list = results.target_list
+    if full_list is not None:
+        writers["target_list.csv"] = lambda p: write_target_list(full_list, p)
+    return writers

@@ -1,0 +1,37 @@
+"""Results -> view model: display strings, tables and chart specs for the brief, the deck and the e-mail.
+
+No statistics here: every number comes from Results and is only formatted and arranged.
+"""
+
+from __future__ import annotations
+
+from campaign_report.analysis.results import Results
+from campaign_report.renderers import sections as vs
+from campaign_report.renderers.format import Formatter
+from campaign_report.renderers.view_model import Section, Summary, View
+
+
+def build_view(results: Results) -> View:
+    """Everything the documents show, formatted for the report's language."""
+    meta = results.meta
+    f = Formatter(meta.language, meta.currency)
+    source = f.t("doc.source", title=meta.title, as_of=f.date(meta.as_of)) if meta.as_of else \
+        f.t("doc.source_plain", title=meta.title)
+    sections: list[Section] = []
+    summary = Summary()
+    if results.experiment is not None:
+        sections.append(vs.experiment_section(f, results, source, summary))
+    if results.segments is not None or results.rfm is not None:
+        sections.append(vs.segments_section(f, results, source, summary))
+    if results.propensity is not None:
+        sections.append(vs.propensity_section(f, results, source, summary))
+    if results.offers is not None:
+        sections.append(vs.offers_section(f, results, source, summary))
+    sections.append(vs.quality_section(f, results))
+    sections.append(vs.methods_section(f, results))
+    subject_bits = [meta.title]
+    if summary.verdicts:
+        subject_bits.append(summary.verdicts[0].label)
+    return View(language=meta.language, title=meta.title, created=f.date(meta.created[:10]),
+                as_of=f.date(meta.as_of), fmt=f, summary=summary, sections=sections,
+                email_subject=" — ".join(subject_bits))

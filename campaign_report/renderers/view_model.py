@@ -1,0 +1,91 @@
+"""The view model: display strings arranged for the documents. Typed, so that a renderer's typo is a
+type error rather than an empty cell; filled by renderers.sections, read by pdf, pptx, email and exports."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from campaign_report.renderers.charts import ChartSpec
+from campaign_report.renderers.format import Formatter
+
+
+@dataclass(frozen=True)
+class Table:
+    title: str
+    header: list[str]
+    rows: list[list[str]]
+    numeric: list[int] = field(default_factory=list)  # column indices set right-aligned
+    note: str = ""
+    headline: str = ""  # the deck's action title for this table, where it states a finding
+
+
+@dataclass(frozen=True)
+class Card:
+    title: str
+    lines: list[str]
+    kind: str = ""  # "cluster" | "action" | "rfm" | "" — decides whether the deck charts it
+
+
+@dataclass(frozen=True)
+class Verdict:
+    code: str  # "win" | "loss" | "no_detectable_effect" | "invalid"
+    label: str
+    sentence: str
+    headline: str
+    treatment: str
+
+
+@dataclass(frozen=True)
+class KeyNumber:
+    label: str
+    value: str
+    detail: str
+    significant: bool
+
+
+@dataclass(frozen=True)
+class ActOn:
+    title: str
+    text: str
+
+
+@dataclass(frozen=True)
+class OfferLine:
+    segment: str
+    offer: str
+
+
+@dataclass
+class Summary:
+    """Page 1 and the summary slide."""
+
+    verdicts: list[Verdict] = field(default_factory=list)
+    key_numbers: list[KeyNumber] = field(default_factory=list)
+    act_on: list[ActOn] = field(default_factory=list)
+    offers: list[OfferLine] = field(default_factory=list)
+
+
+@dataclass
+class Section:
+    key: str
+    title: str
+    paragraphs: list[str] = field(default_factory=list)
+    tables: list[Table] = field(default_factory=list)
+    charts: list[ChartSpec] = field(default_factory=list)
+    cards: list[Card] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    headline: str = ""
+    headlines: dict[str, str] = field(default_factory=dict)  # chart key -> deck headline stating the finding
+    notes: str = ""
+
+
+@dataclass
+class View:
+    language: str
+    title: str
+    created: str
+    as_of: str
+    fmt: Formatter
+    summary: Summary
+    sections: list[Section]
+    email_subject: str

@@ -1,0 +1,44 @@
+"""Sentences shared by several sections: a feature in plain words, a verdict in one sentence."""
+
+from __future__ import annotations
+
+import math
+
+from campaign_report.analysis.data.features import BRAND_PREFIX, CAT_PREFIX
+from campaign_report.analysis.experiment.readout import MetricResult
+from campaign_report.analysis.results import Results
+from campaign_report.renderers.format import Formatter
+
+
+def feature_label(f: Formatter, name: str) -> str:
+    """A model or portrait feature in plain words."""
+    if name.startswith(CAT_PREFIX):
+        return f.t("feature.cat_share", name=name[len(CAT_PREFIX):])
+    if name.startswith(BRAND_PREFIX):
+        return f.t("feature.brand_share", name=name[len(BRAND_PREFIX):])
+    try:
+        return f.t(f"feature.{name}")
+    except KeyError:
+        return name.replace("_", " ")
+
+
+def _lift_text(f: Formatter, m: MetricResult) -> str:
+    return f.percent(m.rel_lift, 1, sign=True)
+
+
+def verdict_sentence(f: Formatter, results: Results, treatment: str) -> tuple[str, str, str]:
+    """(verdict code, one plain sentence, deck headline) for one treatment."""
+    exp = results.experiment
+    assert exp is not None
+    decision = next(d for d in exp.decisions if d.treatment == treatment)
+    m = next(x for x in exp.metrics if x.treatment == treatment and x.metric == decision.metric)
+    conf = f.percent(exp.confidence, 0)
+    values = dict(treatment=treatment, metric=f.t(f"metric.{m.metric}"), metric_acc=f.t(f"metric_acc.{m.metric}"),
+                  lift=_lift_text(f, m), conf=conf, ci_low=f.percent(m.rel_ci_low, 1, sign=True),
+                  ci_high=f.percent(m.rel_ci_high, 1, sign=True), p=f.p_text(m.p_adjusted),
+                  mde=f.percent(m.mde, 1))
+    if decision.verdict == "invalid":
+        values["reasons"] = "; ".join(f.t(f"reason.{r}") for r in decision.reasons)
+    lift_abs = f.percent(abs(m.rel_lift), 1) if math.isfinite(m.rel_lift) else "—"
+    headline = f.t(f"verdict.headline_{decision.verdict}", **{**values, "lift": lift_abs})
+    return decision.verdict, f.t(f"verdict.{decision.verdict}", **values), headline

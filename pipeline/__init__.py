@@ -1,1 +1,0 @@
-"""The thin layer that runs analyses, renders and delivers: cli, run, delivery."""
