@@ -94,17 +94,20 @@ def _analyze(config: Config, engine: Engine, workdir: Path, progress: StageCallb
             quality.append(clean_transactions(engine, raws["transactions"], config.tables["transactions"],
                                               pd.Timestamp(date.today())))
     has_tx = "transactions" in raws
+    notes: list[tuple[str, str]] = [(code, "") for code in config.defaults_applied]
     if not has_tx and config.segments is not None:
         raise ConfigError("config.toml: [segments] needs [data.transactions] (segments come from purchases)")
-    if not has_tx and customers is None:
-        raise ConfigError("config.toml: needs [data.transactions] or [data.customers]")
+    if not has_tx and customers is None and assignment is None:
+        raise ConfigError("config.toml: needs [data.transactions], [data.customers] or [data.experiment]")
     with _stage("features", timings, progress):
         features = build_customer_features(engine, customers["id"] if customers is not None else None) \
             if has_tx else None
         imputation = None
         if customers is not None:
             customers, imputation = impute_gender(config, customers, features)
-    table = model_table(features, customers)
+    table = model_table(features, customers) if features is not None or customers is not None else \
+        pd.DataFrame({"id": assignment["customer_id"].drop_duplicates().to_numpy()}) if assignment is not None \
+        else pd.DataFrame({"id": []})
 
     segments_result = rfm_result = None
     clusters = rfm_labels = cluster_model = None
@@ -122,7 +125,7 @@ def _analyze(config: Config, engine: Engine, workdir: Path, progress: StageCallb
     if config.experiment is not None and assignment is not None:
         with _stage("experiment", timings, progress):
             experiment_result = run_experiment(config, engine, assignment, customers, cluster_model, cluster_names,
-                                               rfm_labels is not None, quality, has_tx)
+                                               rfm_labels is not None, quality, has_tx, notes)
 
     propensity_result = probability = selected = None
     if config.propensity is not None:
@@ -136,7 +139,8 @@ def _analyze(config: Config, engine: Engine, workdir: Path, progress: StageCallb
     if has_tx or probability is not None:
         with _stage("offers", timings, progress):
             offers_result, action_mask, action_offers, action = run_offers(
-                config, engine, table, probability, clusters, cluster_names, rfm_labels, experiment_result, has_tx)
+                config, engine, table, probability, clusters, cluster_names, rfm_labels, experiment_result, has_tx,
+                selected)
             if propensity_result is not None:
                 propensity_result = dataclasses.replace(propensity_result, action_segment=action)
     full_list = None
@@ -149,7 +153,7 @@ def _analyze(config: Config, engine: Engine, workdir: Path, progress: StageCallb
                 created=datetime.now().astimezone().isoformat(timespec="seconds"), config_hash=config.digest,
                 inputs=tuple(inputs), versions=_versions(),
                 as_of=features.as_of.isoformat() if features is not None else None, n_customers=len(table),
-                engine=engine.description)
+                engine=engine.description, names=dict(config.report.names), run_notes=tuple(notes))
     return Results(meta=meta, data_quality=tuple(quality), experiment=experiment_result,
                    segments=segments_result, rfm=rfm_result, propensity=propensity_result,
                    offers=offers_result, target_list=full_list)

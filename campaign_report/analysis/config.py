@@ -61,6 +61,8 @@ class ReportConfig:
     currency: str = "₽"
     output_dir: str = "output"
     keep_history: int = 5
+    # Business names for what the data calls otherwise: group values, columns, dimensions ([report.names]).
+    names: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -114,6 +116,7 @@ class SegmentsConfig:
 @dataclass(frozen=True)
 class PropensityConfig:
     score_filter: str | None = None
+    score_filter_name: str | None = None  # how the documents call the scored population ("клиенты Новосибирска")
     threshold: float = 0.9
     horizon_days: int = 90
     models: tuple[str, ...] = ("logreg", "knn", "tree", "svc", "forest", "boosting")
@@ -183,6 +186,7 @@ class Config:
     engine: EngineConfig
     email: EmailConfig | None
     digest: str = field(default="", compare=False)
+    defaults_applied: tuple[str, ...] = ()  # codes of sections run with defaults although not configured
 
     @property
     def output_dir(self) -> Path:
@@ -315,11 +319,14 @@ def _parse(raw: dict[str, Any], path: Path, digest: str) -> Config:
     if "report" not in raw:
         raise ConfigError("config.toml: missing section [report]")
     report = _build(ReportConfig, raw["report"], "report")
+    if not isinstance(report.names, dict) or not all(isinstance(v, str) for v in report.names.values()):
+        raise ConfigError("config.toml: [report.names] must map names in the data to display names (strings)")
     _choice(report.language, ("ru", "en"), "[report] language")
     base = path.parent
     tables = {name: _table_source(name, t, base) for name, t in raw.get("data", {}).items()}
 
     experiment = None
+    defaults_applied: tuple[str, ...] = ()
     if "experiment" in raw:
         exp_raw = dict(raw["experiment"])
         obs_raw = exp_raw.pop("observational", None)
@@ -335,6 +342,12 @@ def _parse(raw: dict[str, Any], path: Path, digest: str) -> Config:
             raise ConfigError("config.toml: [experiment] confidence must be between 0.5 and 1")
         if "experiment" not in tables:
             raise ConfigError("config.toml: [experiment] needs a [data.experiment] table")
+    if experiment is None and "experiment" in tables:
+        # An experiment table says there was a test: read it out with defaults rather than ignore it.
+        has_tx = "transactions" in tables
+        experiment = ExperimentConfig(metrics=ExperimentConfig.metrics if has_tx else ("conversion", "arpu"),
+                                      segment_by=ExperimentConfig.segment_by if "segments" in raw else ())
+        defaults_applied += ("experiment_defaults",)
     segments = None
     if "segments" in raw:
         seg_raw = dict(raw["segments"])
@@ -345,6 +358,10 @@ def _parse(raw: dict[str, Any], path: Path, digest: str) -> Config:
         if not (segments.k == "auto" or (isinstance(segments.k, int) and segments.k >= 2)):
             raise ConfigError("config.toml: [segments] k must be \"auto\" or an integer >= 2")
     propensity = _build(PropensityConfig, raw["propensity"], "propensity") if "propensity" in raw else None
+    if propensity is None and "customers" in tables and "label" in tables["customers"].roles:
+        # A label says what the user wants predicted: run the model with defaults rather than ignore it.
+        propensity = PropensityConfig()
+        defaults_applied += ("propensity_defaults",)
     offers_raw = dict(raw.get("offers", {}))
     catalogue = tuple(
         _build(OfferRule, {**o, "when": tuple(tuple(c) for c in o.get("when", []))}, "offers.catalogue")
@@ -376,4 +393,4 @@ def _parse(raw: dict[str, Any], path: Path, digest: str) -> Config:
         _choice(email.security, ("starttls", "ssl", "none"), "[email] security")
     return Config(path=path, report=report, tables=tables, experiment=experiment, segments=segments,
                   propensity=propensity, offers=offers, engine=engine, email=email,
-                  digest=digest)
+                  digest=digest, defaults_applied=defaults_applied)

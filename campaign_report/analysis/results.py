@@ -32,6 +32,9 @@ class Meta:
     as_of: str | None
     n_customers: int
     engine: str = "duckdb"  # where the purchase lines were aggregated: "duckdb" or "spark local[2]"
+    names: dict[str, str] = field(default_factory=dict)  # [report.names]: display names of data values/columns
+    # What the run did other than configured, as (code, detail): defaults applied, configured parts skipped.
+    run_notes: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)

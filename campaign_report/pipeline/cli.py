@@ -70,6 +70,13 @@ def _run(args: argparse.Namespace, console: Console, quiet: bool) -> int:
             console.print(f"  {say(lang, 'stage.' + stage):<26} {seconds:6.1f} s", highlight=False)
 
     outcome = run_report(args.config, args.out, progress=progress)
+    if outcome.results.meta.run_notes:
+        from campaign_report.renderers.format import Formatter
+        from campaign_report.renderers.sections import run_note_text
+
+        f = Formatter(lang, outcome.results.meta.currency)
+        for code, detail in outcome.results.meta.run_notes:
+            console.print(f"[yellow]{escape(run_note_text(f, code, detail))}[/yellow]", highlight=False)
     if not quiet:
         console.print(f"[green]{say(lang, 'done', seconds=f'{time.perf_counter() - started:.1f}', folder='')}"
                       f"[/green]{escape(str(outcome.output_dir))}", highlight=False)

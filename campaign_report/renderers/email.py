@@ -17,7 +17,7 @@ def email_parts(view: View) -> dict[str, str]:
     f = view.fmt
     s = view.summary
     lines = [view.title, ""]
-    lines += [v.sentence for v in s.verdicts]
+    lines += [v.sentence for v in s.verdicts] + [x.sentence for x in s.findings]
     if s.key_numbers:
         lines += ["", f.t("doc.key_numbers") + ":"]
         lines += [f"- {k.label}: {k.value} ({k.detail})" for k in s.key_numbers[:5]]
@@ -28,7 +28,9 @@ def email_parts(view: View) -> dict[str, str]:
     text = "\n".join(lines) + "\n"
     verdicts = "".join(
         f'<p style="border-left:4px solid {_colour(v.code)};padding:6px 10px;background:#f6f6f6">'
-        f"<b>{escape(v.label)}</b><br>{escape(v.sentence)}</p>" for v in s.verdicts)
+        f"<b>{escape(v.label)}</b><br>{escape(v.sentence)}</p>" for v in s.verdicts) + "".join(
+        f'<p style="border-left:4px solid #1F4E79;padding:6px 10px;background:#f6f6f6">'
+        f"<b>{escape(x.label)}</b><br>{escape(x.sentence)}</p>" for x in s.findings)
     kpis = "".join(f"<tr><td style='padding:4px 10px 4px 0'>{escape(k.label)}</td>"
                    f"<td style='padding:4px 10px;font-weight:bold;color:#1F4E79'>{escape(k.value)}</td>"
                    f"<td style='padding:4px 0;color:#555;font-size:12px'>{escape(k.detail)}</td></tr>"

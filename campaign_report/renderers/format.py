@@ -1,6 +1,7 @@
 """One number formatter per locale, with an explicit format per kind of KPI.
 
-ru: "20 222 ₽", "1,68 %", "+4,4 п.п.", dates dd.mm.yyyy; en: "₽20,222", "1.68%", "+4.4 pp".
+ru: "20 222 ₽", "1,68 %", "+4,4 п.п.", "3,1 млн ₽", dates dd.mm.yyyy; en: "₽20,222", "+$0.60", "1.68%",
+"+4.4 pp", "$3.1M". Money below 10 units keeps its cents; counts take the right plural form.
 Missing or non-finite numbers print as an em dash, never as NaN.
 """
 
@@ -44,6 +45,7 @@ class Formatter:
         fmt = self.strings["fmt"]
         self.decimal, self.thousands = fmt["decimal"], fmt["thousands"].replace(" ", NBSP)
         self._percent, self._pp, self._date, self._money = fmt["percent"], fmt["pp"], fmt["date"], fmt["money"]
+        self._money_scaled = fmt["money_scaled"]
 
     def t(self, key: str, **values: Any) -> str:
         """A locale string by dotted key, filled with values."""
@@ -64,10 +66,63 @@ class Formatter:
     def integer(self, x: float | None) -> str:
         return self.number(x, 0)
 
-    def money(self, x: float | None, digits: int = 0, sign: bool = False) -> str:
+    def quote(self, text: str) -> str:
+        """Text in the language's quotation marks: «…» or “…”."""
+        return self.strings["fmt"]["quote"].format(text)
+
+    def money_digits(self, *values: float | None) -> int:
+        """Decimals for money shown together: cents when the smallest non-zero amount is below 10 units."""
+        sizes = [abs(v) for v in values if _finite(v) and v != 0]
+        return 2 if sizes and min(sizes) < 10 else 0
+
+    def money(self, x: float | None, digits: int | None = None, sign: bool = False) -> str:
+        """An amount with its currency; the sign stands before the symbol ("+$0.60", "−1 200 ₽").
+
+        Without `digits` the precision follows the magnitude (money_digits).
+        """
         if not _finite(x):
             return DASH
-        return self._money.format(self.number(x, digits, sign), currency=self.currency).replace(" ", NBSP)
+        digits = self.money_digits(x) if digits is None else digits
+        body = self._money.format(self.number(abs(x), digits), currency=self.currency).replace(" ", NBSP)
+        shown_zero = not self.number(abs(x), digits).strip("0" + self.decimal + self.thousands)
+        if x < 0 and not shown_zero:
+            return "−" + body
+        return ("+" + body) if sign and x > 0 and not shown_zero else body
+
+    def money_range(self, low: float | None, high: float | None, sign: bool = True) -> str:
+        """An interval of amounts at one precision: "+$0.35 … +$0.85"."""
+        digits = self.money_digits(low, high)
+        return f"{self.money(low, digits, sign)} … {self.money(high, digits, sign)}"
+
+    def money_short(self, x: float | None, sign: bool = False) -> str:
+        """Large amounts for headlines: "3,1 млн ₽", "$310K"; below ten thousand as money()."""
+        if not _finite(x):
+            return DASH
+        for scale, key in ((1e9, "billion"), (1e6, "million"), (1e4, "thousand")):
+            if abs(x) >= scale:
+                value = abs(x) / (scale if key != "thousand" else 1e3)
+                digits = 1 if value < 100 else 0
+                text = self._money_scaled.format(self.number(value, digits), unit=self.strings["fmt"][key],
+                                                 currency=self.currency).replace(" ", NBSP)
+                return ("−" if x < 0 else "+" if sign and x > 0 else "") + text
+        return self.money(x, sign=sign)
+
+    def plural(self, n: float | None, noun: str) -> str:
+        """A count with its noun in the right form: "1 клиент", "2 353 клиента", "5 клиентов", "1 customer"."""
+        forms = self.strings["plural"][noun]
+        if not _finite(n):
+            return f"{DASH} {forms[-1]}"
+        k = abs(int(n))
+        if self.language == "ru":
+            if k % 10 == 1 and k % 100 != 11:
+                form = forms[0]
+            elif 2 <= k % 10 <= 4 and not 12 <= k % 100 <= 14:
+                form = forms[1]
+            else:
+                form = forms[2]
+        else:
+            form = forms[0] if k == 1 else forms[1]
+        return f"{self.integer(n)}{NBSP}{form}"
 
     def percent(self, share: float | None, digits: int = 1, sign: bool = False) -> str:
         """A share (0.0168) as a percentage ("1,7 %")."""
@@ -104,12 +159,22 @@ class Formatter:
         if metric == "conversion":
             return self.percent(x, 1)
         if metric in ("average_check", "arpu"):
-            return self.money(x, 0)
+            return self.money(x)
         return self.number(x, 2)
 
     def metric_diff(self, metric: str, x: float | None) -> str:
         if metric == "conversion":
             return self.pp(x)
         if metric in ("average_check", "arpu"):
-            return self.money(x, 0, sign=True)
+            return self.money(x, sign=True)
         return self.number(x, 3, sign=True)
+
+    def metric_range(self, metric: str, low: float | None, high: float | None) -> str:
+        """An interval of a difference in the metric's unit, one precision for both ends."""
+        if metric in ("average_check", "arpu"):
+            return self.money_range(low, high)
+        return f"{self.metric_diff(metric, low)} … {self.metric_diff(metric, high)}"
+
+    def percent_range(self, low: float | None, high: float | None, digits: int = 1) -> str:
+        """An interval of relative changes: "+3,8 % … +61,5 %"."""
+        return f"{self.percent(low, digits, sign=True)} … {self.percent(high, digits, sign=True)}"

@@ -324,6 +324,8 @@ def _section_slides(prs, section: Section, source: str) -> None:
         for card in section.cards:
             if card.kind in ("cluster", "action"):
                 _offer_slide(prs, card, notes)
+            elif card.kind == "catch_all":
+                _cards_slides(prs, card.title, [replace(card, title="")], notes, per_slide=1)
 
 
 def render_pptx(view: View, out_path: Path) -> Path:
@@ -335,7 +337,7 @@ def render_pptx(view: View, out_path: Path) -> Path:
     slide = prs.slides.add_slide(_layout(prs, "Title Slide"))
     _title(slide, view.title, size=36)
     subtitle = slide.placeholders[1]
-    subtitle.text = f"{f.t('doc.deck')} · {view.created}"
+    subtitle.text = f"{view.kicker} · {view.created}"
     _style_runs(subtitle.text_frame.paragraphs[0], 18, GREY)
 
     slide = prs.slides.add_slide(_layout(prs, "Title Only"))
@@ -351,7 +353,7 @@ def render_pptx(view: View, out_path: Path) -> Path:
                       bold_first=True, color=NAVY)
             _text_box(slide, [k.label, k.detail], left, Inches(2.25), tile_w, Inches(1.35), max_pt=12,
                       min_pt=8, color=GREY)
-    lines = [v.sentence for v in view.summary.verdicts]
+    lines = [v.sentence for v in view.summary.verdicts] + [x.sentence for x in view.summary.findings]
     lines += [f"{a.title}: {a.text}" for a in view.summary.act_on]
     lines += [f"{o.segment}: {o.offer}" for o in view.summary.offers[:3]]
     top = Inches(3.8) if kpis else Inches(1.5)

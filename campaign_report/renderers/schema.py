@@ -90,7 +90,7 @@ def results_schema() -> dict[str, Any]:
                "required": list(profile_keys), "additionalProperties": False}
     segments["properties"]["clusters"] = {"type": "array", "items": _with(portrait, name=text, profile=profile)}
     optional_number = {"anyOf": [NUMBER, {"type": "null"}]}
-    offer = {"type": "object", "additionalProperties": False, "properties": {
+    offer: dict[str, Any] = {"type": "object", "additionalProperties": False, "properties": {
         "segment": text, "offer": text, "type": text, "text_ru": text, "text_en": text, "rank": {"type": "integer"},
         "rationale": {"type": "array", "items": text},
         "evidence": {"type": "object", "properties": {

@@ -5,11 +5,29 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from campaign_report.analysis.data.features import BRAND_PREFIX, CAT_PREFIX
 from campaign_report.analysis.results import Results
 from campaign_report.renderers.charts import ChartSpec, Series
 from campaign_report.renderers.format import Formatter
-from campaign_report.renderers.view_model import ActOn, Card, KeyNumber, OfferLine, Section, Summary, Table, Verdict
-from campaign_report.renderers.wording import feature_label, verdict_sentence
+from campaign_report.renderers.view_model import (
+    ActOn,
+    Card,
+    Finding,
+    KeyNumber,
+    OfferLine,
+    Section,
+    Summary,
+    Table,
+    Verdict,
+)
+from campaign_report.renderers.wording import (
+    column_name,
+    dimension_name,
+    feature_label,
+    group_name,
+    target_name,
+    verdict_sentence,
+)
 
 MAX_SEGMENT_ROWS = 10
 
@@ -22,65 +40,89 @@ def experiment_section(f: Formatter, results: Results, source: str, summary: Sum
     """The readout: verdicts, groups, SRM, CUPED, metrics, segments, observational promo."""
     exp = results.experiment
     assert exp is not None
+    names = results.meta.names
     sec = Section("experiment", f.t("experiment.title"))
     treatments = [d.treatment for d in exp.decisions]
+    multi = len(treatments) > 1
     for t in treatments:
         code, sentence, headline = verdict_sentence(f, results, t)
         summary.verdicts.append(Verdict(code=code, label=f.t(f"verdict.label_{code}"), sentence=sentence,
-                                    headline=headline, treatment=t))
+                                        headline=headline, treatment=t))
         sec.warnings.append(sentence) if code == "invalid" else sec.paragraphs.append(sentence)
     sec.headline = summary.verdicts[0].headline if summary.verdicts else sec.title
-    sec.paragraphs.append(f.t("experiment.window", start=f.date(exp.start), end=f.date(exp.end), control=exp.control))
+    control = group_name(f, names, exp.control)
+    if exp.start and exp.end:
+        sec.paragraphs.append(f.t("experiment.window", start=f.date(exp.start), end=f.date(exp.end),
+                                  control=control))
+    else:
+        sec.paragraphs.append(f.t("experiment.outcomes_given", control=control))
     srm_line = f.t("experiment.srm_ok" if exp.srm.ok else "experiment.srm_bad", p=f.p_text(exp.srm.p_value))
     (sec.paragraphs if exp.srm.ok else sec.warnings).append(srm_line)
     if exp.excluded_customers:
-        sec.paragraphs.append(f.t("experiment.excluded", n=f.integer(exp.excluded_customers)))
-    arpu = next((m for m in exp.metrics if m.metric == "arpu" and m.variance_reduction is not None), None)
-    if exp.cuped and arpu is not None:
-        sec.paragraphs.append(f.t("experiment.cuped", days=exp.pre_period_days,
-                                  reduction=f.percent(arpu.variance_reduction, 1)))
+        sec.paragraphs.append(f.t("experiment.excluded", customers=f.plural(exp.excluded_customers, "customer")))
+    primary = next((m for m in exp.metrics if m.metric == exp.primary and m.variance_reduction is not None), None)
+    if exp.cuped and primary is not None and primary.variance_reduction is not None:
+        vr = primary.variance_reduction
+        reduction = f.percent(vr, 1 if vr >= 0.01 else 2)
+        metric = f.t(f"metric_short.{primary.metric}")
+        if exp.covariate and exp.covariate != "pre_period":
+            sec.paragraphs.append(f.t("experiment.cuped_column", column=column_name(f, names, exp.covariate),
+                                      reduction=reduction, metric=metric))
+        else:
+            sec.paragraphs.append(f.t("experiment.cuped", days=f.plural(exp.pre_period_days, "day"),
+                                      reduction=reduction, metric=metric))
+        if vr < 0.01:
+            sec.paragraphs.append(f.t("experiment.cuped_weak"))
     sec.paragraphs.append(f.t(f"experiment.correction_{exp.correction}"))
     sec.paragraphs.insert(2, f.t("experiment.groups") + ": " + "; ".join(
-        f"«{g.name}» {f.integer(g.n)} ({f.percent(g.actual_share, 1)}, {f.t('experiment.planned_short')} "
-        f"{f.percent(g.expected_share, 1)})" for g in exp.groups) + ".")
-    multi = len(treatments) > 1
+        f"{f.quote(group_name(f, names, g.name))} {f.integer(g.n)} ({f.percent(g.actual_share, 1)}, "
+        f"{f.t('experiment.planned_short')} {f.percent(g.expected_share, 1)})" for g in exp.groups) + ".")
     header = [f.t("experiment.col_metric")] + ([f.t("experiment.group")] if multi else []) + [
         f.t("experiment.col_control"), f.t("experiment.col_treatment"), f.t("experiment.col_diff"),
         f.t("experiment.col_lift"), f.t("experiment.col_p"), f.t("experiment.col_mde")]
     rows = []
     for m in exp.metrics:
-        lift = (f"{f.percent(m.rel_lift, 1, sign=True)} ({f.percent(m.rel_ci_low, 1, sign=True)} … "
-                f"{f.percent(m.rel_ci_high, 1, sign=True)})")
+        lift = f"{f.percent(m.rel_lift, 1, sign=True)} ({f.percent_range(m.rel_ci_low, m.rel_ci_high)})"
         mark = "✓ " if m.significant else ""
-        rows.append([f.t(f"metric.{m.metric}")] + ([m.treatment] if multi else []) + [
-            f.metric_value(m.metric, m.control_value), f.metric_value(m.metric, m.treatment_value),
-            f.metric_diff(m.metric, m.abs_diff), mark + lift, f.p_value(m.p_adjusted), f"±{f.percent(m.mde, 1)}"])
-    first_rows = [m for m in exp.metrics if m.treatment == (treatments[0] if treatments else None)]
-    sec.tables.append(Table(title=f.t("experiment.metrics"), header=header, rows=rows,
-                       numeric=list(range(1 + multi, len(header))),
-                       note="✓ — " + f.t("experiment.significant"),
-                       headline=", ".join(f"{f.t('metric_short.' + m.metric)} {f.percent(m.rel_lift, 1, sign=True)}"
-                                             + ("" if m.significant else f" ({f.t('experiment.not_significant')})")
-                                             for m in first_rows)))
+        digits = f.money_digits(m.control_value, m.treatment_value)
+        values = [f.money(m.control_value, digits), f.money(m.treatment_value, digits)] \
+            if m.metric in ("average_check", "arpu") else \
+            [f.metric_value(m.metric, m.control_value), f.metric_value(m.metric, m.treatment_value)]
+        rows.append([f.t(f"metric.{m.metric}")] + ([group_name(f, names, m.treatment)] if multi else []) + [
+            *values, f.metric_diff(m.metric, m.abs_diff), mark + lift, f.p_value(m.p_adjusted),
+            f"±{f.percent(m.mde, 1)}"])
     first = treatments[0] if treatments else None
+    sec.tables.append(Table(title=f.t("experiment.metrics"), header=header, rows=rows,
+                            numeric=list(range(1 + multi, len(header))),
+                            note="✓ — " + f.t("experiment.significant"),
+                            headline="; ".join(
+                                (f"{group_name(f, names, t)}: " if multi else "") + ", ".join(
+                                    f"{f.t('metric_short.' + m.metric)} {f.percent(m.rel_lift, 1, sign=True)}"
+                                    + ("" if m.significant else f" ({f.t('experiment.not_significant')})")
+                                    for m in exp.metrics if m.treatment == t) for t in treatments)))
     conf = f.percent(exp.confidence, 0)
     shown = [m for m in exp.metrics if m.treatment == first]
     if shown:
-        for m in shown:
-            if m.metric in ("conversion", "average_check", "arpu"):
+        for t in treatments:
+            for m in (m for m in exp.metrics if m.treatment == t):
+                if m.metric not in ("conversion", "average_check", "arpu"):
+                    continue
+                digits = f.money_digits(m.control_value, m.treatment_value)
+                before_after = (f"{f.money(m.control_value, digits)} → {f.money(m.treatment_value, digits)}"
+                                if m.metric != "conversion" else
+                                f"{f.metric_value(m.metric, m.control_value)} → "
+                                f"{f.metric_value(m.metric, m.treatment_value)}")
                 summary.key_numbers.append(KeyNumber(
-                    label=f.t(f"metric.{m.metric}"),
+                    label=f.t(f"metric.{m.metric}") + (f" — {group_name(f, names, t)}" if multi else ""),
                     value=f.percent(m.rel_lift, 1, sign=True),
-                    detail=f"{f.metric_value(m.metric, m.control_value)} → "
-                              f"{f.metric_value(m.metric, m.treatment_value)}; {conf} {f.t('doc.ci')} "
-                              f"{f.percent(m.rel_ci_low, 1, sign=True)} … {f.percent(m.rel_ci_high, 1, sign=True)}; "
-                              f"p {f.p_text(m.p_adjusted)}",
-                    significant=m.significant))
+                    detail=f"{before_after}; {conf} {f.t('doc.ci')} {f.percent_range(m.rel_ci_low, m.rel_ci_high)}; "
+                           f"p {f.p_text(m.p_adjusted)}",
+                    significant=m.significant, source="experiment"))
         series = []
         for t in treatments:
             ms = [m for m in exp.metrics if m.treatment == t]
             vals = [m.rel_lift for m in ms]
-            series.append(Series(t, _pct_chart_values(vals),
+            series.append(Series(group_name(f, names, t), _pct_chart_values(vals),
                                  _pct_chart_values([m.rel_lift - m.rel_ci_low for m in ms]),
                                  _pct_chart_values([m.rel_ci_high - m.rel_lift for m in ms])))
         chart = ChartSpec("lift", "column", f.t("experiment.lift_chart", conf=conf), f.t("experiment.lift_unit"),
@@ -91,17 +133,20 @@ def experiment_section(f: Formatter, results: Results, source: str, summary: Sum
     seg_rows = [e for e in exp.by_segment if e.metric == exp.primary]
     if seg_rows:
         order = {"cluster": 0, "rfm": 1}
-        seg_rows = sorted(seg_rows, key=lambda e: (order.get(e.dimension, 2), e.dimension, -e.n_control))
+        seg_rows = sorted(seg_rows, key=lambda e: (order.get(e.dimension, 2), e.dimension, -e.n_control,
+                                                   e.segment, e.treatment))
         seg_rows = seg_rows[:MAX_SEGMENT_ROWS]
         sec.tables.append(Table(title=f.t("experiment.by_segment"), header=[
-            f.t("experiment.col_dimension"), f.t("experiment.col_segment"), f.t("experiment.col_n"),
+            f.t("experiment.col_dimension"), f.t("experiment.col_segment")]
+            + ([f.t("experiment.group")] if multi else []) + [f.t("experiment.col_n"),
             f.t("experiment.col_diff"), f.t("experiment.col_lift"), f.t("experiment.col_p")],
-            rows=[[e.dimension, _segment_name(f, e.dimension, e.segment),
+            rows=[[dimension_name(f, names, e.dimension), _segment_name(f, e.dimension, e.segment)]
+                  + ([group_name(f, names, e.treatment)] if multi else []) + [
                       f"{f.integer(e.n_control)} / {f.integer(e.n_treatment)}",
                       f.metric_diff(e.metric, e.abs_diff),
-                      f"{f.percent(e.rel_lift, 1, sign=True)} ({f.metric_diff(e.metric, e.ci_low)} … "
-                      f"{f.metric_diff(e.metric, e.ci_high)})", f.p_value(e.p_adjusted)] for e in seg_rows],
-            numeric=[2, 3, 4, 5], note=f.t("experiment.by_segment_note")))
+                      f"{f.percent(e.rel_lift, 1, sign=True)} ({f.percent_range(e.rel_ci_low, e.rel_ci_high)})",
+                      f.p_value(e.p_adjusted)] for e in seg_rows],
+            numeric=[i + multi for i in (2, 3, 4, 5)], note=f.t("experiment.by_segment_note")))
         clusters = [e for e in seg_rows if e.dimension == "cluster" and e.treatment == first]
         if clusters:
             chart = ChartSpec("segment_lift", "bar", f.t("experiment.segment_chart", conf=conf),
@@ -125,8 +170,8 @@ def experiment_section(f: Formatter, results: Results, source: str, summary: Sum
             f.t("experiment.col_outcome"), f.t("experiment.col_promo_days"), f.t("experiment.col_other_days"),
             f.t("experiment.col_effect"), "p"], rows=[[
                 f.t("experiment.obs_orders" if e.outcome == "orders" else "experiment.obs_revenue"),
-                f.number(e.promo_daily_mean, 0) if e.outcome == "orders" else f.money(e.promo_daily_mean),
-                f.number(e.other_daily_mean, 0) if e.outcome == "orders" else f.money(e.other_daily_mean),
+                f.number(e.promo_daily_mean, 0) if e.outcome == "orders" else f.money_short(e.promo_daily_mean),
+                f.number(e.other_daily_mean, 0) if e.outcome == "orders" else f.money_short(e.other_daily_mean),
                 f"{f.percent(e.rel_effect, 1, sign=True)} ({f.percent(e.ci_low, 1, sign=True)} … "
                 f"{f.percent(e.ci_high, 1, sign=True)})", f.p_value(e.p_value)] for e in exp.observational],
             numeric=[1, 2, 3, 4], note=f.t("experiment.observational_note")))
@@ -158,8 +203,17 @@ def segments_section(f: Formatter, results: Results, source: str, summary: Summa
     seg, rfm = results.segments, results.rfm
     sec = Section("segments", f.t("segments.title"))
     if seg is not None:
-        key = "segments.k_auto" if seg.k_reason == "auto_silhouette" else "segments.k_fixed"
-        sec.paragraphs.append(f.t(key, k=seg.k, silhouette=f.number(seg.silhouette, 2)))
+        key = {"auto_silhouette": "segments.k_auto", "auto_silhouette_at_limit": "segments.k_at_limit"}.get(
+            seg.k_reason, "segments.k_fixed")
+        sec.paragraphs.append(f.t(key, k=seg.k, silhouette=f.number(seg.silhouette, 2), cap=seg.k_searched))
+        small = [c for c in seg.clusters if c.share < seg.min_share]
+        if small:
+            sec.warnings.append(f.t("segments.small_clusters", min=f.percent(seg.min_share, 0), items=", ".join(
+                f"{f.quote(cluster_name(f, c))} ({f.plural(c.size, 'customer')})" for c in small)))
+        free_text = [i for q in results.data_quality for i in q.issues if i.kind == "free_text_category"]
+        for issue in free_text:
+            sec.warnings.append(f.t("segments.free_text", column=issue.column or "category",
+                                    n=f.integer(issue.count)))
         if seg.n_fitted < seg.n_customers:
             sec.paragraphs.append(f.t("segments.fitted_on", fitted=f.integer(seg.n_fitted),
                                       total=f.integer(seg.n_customers)))
@@ -175,6 +229,12 @@ def segments_section(f: Formatter, results: Results, source: str, summary: Summa
                                                _pct_chart_values([c.revenue_share for c in seg.clusters]))),
                                     source, decimals=0, decimal_mark=f.decimal))
         sec.headlines["cluster_sizes"] = sec.headline
+        summary.findings.append(Finding(label=f.t("doc.finding_segments"), sentence=sec.headline + "."))
+        summary.key_numbers.append(KeyNumber(
+            label=f.t("segments.kpi_k"), value=f.integer(seg.k),
+            detail=f.t("segments.kpi_k_detail", name=cluster_name(f, biggest), share=f.percent(biggest.share, 0),
+                       revenue=f.percent(biggest.revenue_share, 0)),
+            significant=True, source="segments"))
         if seg.k_scores:
             sec.charts.append(ChartSpec("silhouette", "line", f.t("segments.silhouette_chart"),
                                         f.t("segments.silhouette_unit"), tuple(str(s.k) for s in seg.k_scores),
@@ -185,7 +245,7 @@ def segments_section(f: Formatter, results: Results, source: str, summary: Summa
                 "segments.k_auto", k=seg.k, silhouette=f.number(seg.silhouette, 2)).split(" (")[0]
         base_promo = None
         for c in seg.clusters:
-            lines = [f.t("segments.size", n=f.integer(c.size), share=f.percent(c.share, 1),
+            lines = [f.t("segments.size", customers=f.plural(c.size, "customer"), share=f.percent(c.share, 1),
                          revenue=f.percent(c.revenue_share, 1))]
             if c.mean_age is not None:
                 lines.append(f.t("segments.age", age=f.number(c.mean_age, 0)))
@@ -206,7 +266,8 @@ def segments_section(f: Formatter, results: Results, source: str, summary: Summa
                         f"({f.t('segments.more' if d.std_diff > 0 else 'segments.less')}, "
                         f"{f.number(d.std_diff, 1, sign=True)} σ)" for d in c.distinctions[:3]]
             lines.append(f.t("segments.distinct", items="; ".join(distinct)))
-            sec.cards.append(Card(title=f"{f.t('segments.cluster', id=c.id)} — «{cluster_name(f, c)}»", lines=lines))
+            sec.cards.append(Card(title=f"{f.t('segments.cluster', id=c.id)} — {f.quote(cluster_name(f, c))}",
+                                  lines=lines))
     if rfm is not None:
         names = [f.t(f"rfm.{s.name}") if s.name in f.strings["rfm"] else s.name for s in rfm.segments]
         sec.tables.append(Table(title=f.t("segments.rfm_title"), header=[
@@ -222,6 +283,13 @@ def segments_section(f: Formatter, results: Results, source: str, summary: Summa
             source, decimals=0, decimal_mark=f.decimal))
         risky = sum(s.share for s in rfm.segments if s.name in ("at_risk", "cant_lose", "lost"))
         sec.headlines["rfm"] = f.t("segments.headline_rfm", share=f.percent(risky, 0))
+        risky_revenue = sum(s.revenue_share for s in rfm.segments if s.name in ("at_risk", "cant_lose", "lost"))
+        summary.key_numbers.append(KeyNumber(label=f.t("segments.kpi_risk"), value=f.percent(risky, 0),
+                                             detail=f.t("segments.kpi_risk_detail",
+                                                        revenue=f.percent(risky_revenue, 0)),
+                                             significant=True, source="segments"))
+        if seg is None:
+            summary.findings.append(Finding(label=f.t("doc.finding_segments"), sentence=sec.headlines["rfm"] + "."))
     sec.notes = f.t("methods.segments") + " " + f.t("segments.rfm_note")
     return sec
 
@@ -234,7 +302,8 @@ def propensity_section(f: Formatter, results: Results, source: str, summary: Sum
     if p.target_source == "derived":
         sec.paragraphs.append(f.t("propensity.target_derived", days=p.target.split("_")[2].rstrip("d")))
     else:
-        sec.paragraphs.append(f.t("propensity.target", target=p.target, rate=f.percent(p.positive_rate, 1)))
+        sec.paragraphs.append(f.t("propensity.target", target=target_name(f, results.meta.names, p.target),
+                                  rate=f.percent(p.positive_rate, 1)))
     sec.paragraphs.append(f.t("propensity.sample", search=f.integer(p.n_search), total=f.integer(p.n_total),
                               train=f.integer(p.n_train), holdout=f.integer(p.n_holdout)))
     if p.n_population > p.n_total:
@@ -247,11 +316,16 @@ def propensity_section(f: Formatter, results: Results, source: str, summary: Sum
         threshold=f.number(h.threshold, 2), precision=f.percent(h.precision, 0), recall=f.percent(h.recall, 0),
         f1=f.number(h.f1, 2), brier=f.number(h.brier, 3)))
     sec.headline = f.t("propensity.headline", model=model_name, auc=f.number(h.roc_auc, 2))
+    finding = f.t("propensity.finding", target=target_name(f, results.meta.names, p.target) if
+                  p.target_source != "derived" else f.t("propensity.finding_derived"),
+                  auc=f.number(h.roc_auc, 2), drivers=", ".join(feature_label(f, i.feature) for i in p.importance[:3]
+                                                              if i.importance > 0) or "—")
+    summary.findings.append(Finding(label=f.t("doc.finding_model"), sentence=finding))
     summary.key_numbers.append(KeyNumber(label=f.t("propensity.kpi_auc", model=model_name),
                                    value=f.number(h.roc_auc, 2),
                                    detail=f.t("propensity.kpi_auc_detail", pr=f.number(h.pr_auc, 2),
                                                  precision=f.percent(h.precision, 0), recall=f.percent(h.recall, 0)),
-                                   significant=True))
+                                   significant=True, source="propensity"))
     if "holdout_auc_too_high" in p.warnings:
         sec.warnings.append(f.t("propensity.leak_model", auc=f.number(h.roc_auc, 4)))
     for feature, auc in p.leak_features:
@@ -294,21 +368,19 @@ def propensity_section(f: Formatter, results: Results, source: str, summary: Sum
         line = f.t("propensity.imputation", n=f.integer(im.n_imputed), f1=f.number(im.f1, 2),
                    accuracy=f.percent(im.accuracy, 0))
         sec.paragraphs.append(line)
-    if p.target_list is not None:
-        tl = p.target_list
-        line = f.t("propensity.target_list", size=f.integer(tl.size), filter=tl.score_filter or f.t(
-            "propensity.all_customers"), above=f.integer(tl.above_threshold), threshold=f.number(tl.threshold, 2))
-        sec.paragraphs.append(line)
-        summary.key_numbers.append(KeyNumber(label=f.t("propensity.list_label", threshold=f.number(tl.threshold, 2)),
-                                       value=f.integer(tl.above_threshold),
-                                       detail=line, significant=True))
     a = p.action_segment
+    tl = p.target_list
+    population = (tl.score_filter_name or f.t("propensity.filtered_population")) if tl and tl.score_filter else \
+        f.t("propensity.all_customers")
+    if tl is not None:
+        line = f.t("propensity.target_list", customers=f.plural(tl.size, "customer"), filter=population,
+                   above=f.plural(tl.above_threshold, "customer"), threshold=f.number(tl.threshold, 2))
+        sec.paragraphs.append(line)
     if a is not None and a.size:
-        lines = [f.t("propensity.action", size=f.integer(a.size), share=f.percent(a.share, 1),
-                     pcut=f.number(a.probability_cut, 2), profit_cut=f.number(a.profit_cut, 2),
-                     prob=f.number(a.probability_mean, 2), profit=f.number(a.profit_mean, 2),
-                     base_profit=f.number(a.base_profit_mean, 2)),
-                 ]
+        lines = [f.t("propensity.action", customers=f.plural(a.size, "customer"), share=f.percent(a.share, 1),
+                     pcut=f.number(a.probability_cut, 2), profit_cut=f.money(a.profit_cut),
+                     prob=f.number(a.probability_mean, 2), profit=f.money(a.profit_mean),
+                     base_profit=f.money(a.base_profit_mean))]
         profile = []
         if a.promo_share is not None:
             profile.append(f.t("propensity.action_promo", promo=f.percent(a.promo_share, 0),
@@ -321,7 +393,19 @@ def propensity_section(f: Formatter, results: Results, source: str, summary: Sum
         if profile:
             lines.append("; ".join(profile) + ".")
         sec.cards.append(Card(title=f.t("propensity.action_title"), lines=lines))
-        summary.act_on.append(ActOn(title=f.t("propensity.action_title"), text=lines[0]))
+        # One "who to act on" number on page 1: the action segment, with the list it comes from explained.
+        explained = f.t("propensity.act_on_explained", customers=f.plural(a.size, "customer"),
+                        pcut=f.number(a.probability_cut, 2), profit_cut=f.money(a.profit_cut),
+                        scored=f.plural(tl.size if tl else a.size, "customer"), filter=population)
+        summary.key_numbers.append(KeyNumber(label=f.t("propensity.act_on_label"), value=f.integer(a.size),
+                                             detail=f.t("propensity.act_on_short", pcut=f.number(a.probability_cut, 2),
+                                                        profit_cut=f.money(a.profit_cut)),
+                                             significant=True, source="propensity"))
+        summary.act_on.append(ActOn(title=f.t("propensity.action_title"), text=explained))
+    elif tl is not None:
+        summary.key_numbers.append(KeyNumber(label=f.t("propensity.list_label", threshold=f.number(tl.threshold, 2)),
+                                             value=f.integer(tl.above_threshold), detail=line, significant=True,
+                                             source="propensity"))
     sec.notes = f.t("methods.propensity")
     return sec
 
@@ -331,7 +415,8 @@ def offers_section(f: Formatter, results: Results, source: str, summary: Summary
     o = results.offers
     assert o is not None
     sec = Section("offers", f.t("offers.title"))
-    sec.paragraphs.append(f.t("offers.note"))
+    note = f.t("offers.note") if results.experiment is not None else f.t("offers.note_plain")
+    sec.paragraphs.append(note)
     names = {}
     if results.segments is not None:
         names = {str(c.id): cluster_name(f, c) for c in results.segments.clusters}
@@ -341,6 +426,7 @@ def offers_section(f: Formatter, results: Results, source: str, summary: Summary
             rows=[[p.category, p.related, f.number(p.lift, 2), f.percent(p.support, 1)] for p in o.pairs[:8]],
             numeric=[2, 3]))
     rfm_rows: list[list[str]] = []
+    rest: list[str] = []
     for s in o.segments:
         if s.kind == "cluster":
             title = f.t("offers.cluster", name=names.get(s.key, s.key))
@@ -351,41 +437,56 @@ def offers_section(f: Formatter, results: Results, source: str, summary: Summary
         ev = s.evidence
         facts = [f.t(f"evidence.{k}", v=f.number(v, 2)) for k, v in ev.values.items()
                  if k in f.strings["evidence"]]
-        lines = [f.t("offers.facts", n=f.integer(s.size), items=", ".join(facts[:5]))]
+        lines = [f.t("offers.facts", customers=f.plural(s.size, "customer"), items=", ".join(facts[:5]))]
         if ev.ab is not None:
             lines.append(f"A/B ({f.t('metric.' + ev.ab.metric)}): {f.percent(ev.ab.rel_lift, 1, sign=True)} "
-                         f"({f.metric_diff(ev.ab.metric, ev.ab.ci_low)} … "
-                         f"{f.metric_diff(ev.ab.metric, ev.ab.ci_high)})")
+                         f"({f.percent_range(ev.ab.rel_ci_low, ev.ab.rel_ci_high)})")
         for offer in s.offers:
             text = offer_text(f, offer)
             lines.append(f"{offer.rank}. {text}")
             if offer.expected_effect is not None:
-                lines.append("   " + f.t("offers.expected", effect=f.money(offer.expected_effect, sign=True),
-                                         low=f.money(offer.expected_low, sign=True),
-                                         high=f.money(offer.expected_high, sign=True)))
+                lines.append("   " + f.t("offers.expected", effect=f.money_short(offer.expected_effect, sign=True),
+                                         low=f.money_short(offer.expected_low, sign=True),
+                                         high=f.money_short(offer.expected_high, sign=True)))
+        if s.offers and all(o.expected_effect is None for o in s.offers):
+            lines.append(f.t("offers.untested"))
+        if not s.offers:
+            # Folded into one catch-all card below rather than a card (and a slide) per empty segment.
+            reason = f.t("offers.reason_too_few", min=f.integer(o.min_customers)) \
+                if any(r == "too_few_customers" for _, r in s.blocked) else \
+                f.t("offers.reason_campaign") if s.blocked else f.t("offers.reason_no_rule")
+            rest.append(f"{title} ({f.plural(s.size, 'customer')}): {reason}")
+            continue
         for _, reason in s.blocked:
             lines.append(f.t("offers.too_few" if reason == "too_few_customers" else "offers.blocked_campaign"))
-        if not s.offers and not s.blocked:
-            lines.append(f.t("offers.none"))
         if s.kind == "rfm":
             rfm_rows.append([title.split(": ", 1)[-1], f.integer(s.size), ", ".join(facts[:2]),
-                             "; ".join(offer_text(f, o) for o in s.offers[:1])
-                             or (lines[-1] if len(lines) > 1 else "—")])
+                             "; ".join(offer_text(f, o) for o in s.offers[:1])])
             continue
         sec.cards.append(Card(title=title, lines=lines, kind=s.kind))
-        if s.offers and s.kind in ("cluster", "action"):
+        if s.kind in ("cluster", "action"):
             summary.offers.append(OfferLine(segment=title, offer=offer_text(f, s.offers[0])))
+    if rest:
+        sec.cards.append(Card(title=f.t("offers.catch_all"), lines=[f.t("offers.catch_all_text"), *rest],
+                              kind="catch_all"))
     if rfm_rows:
         sec.tables.append(Table(title=f.t("offers.rfm_table"), header=[
             f.t("segments.col_rfm"), f.t("segments.col_size"), f.t("offers.evidence"), f.t("offers.col_offer")],
             rows=rfm_rows, numeric=[1]))
-    sec.notes = f.t("offers.note")
+    sec.notes = note
     return sec
+
+
+def run_note_text(f: Formatter, code: str, detail: str) -> str:
+    """One 'ran differently from the config' note in words."""
+    return f.t(f"run_note.{code}", detail=detail)
 
 
 def quality_section(f: Formatter, results: Results) -> Section:
     """Data-quality appendix: rows in and out, every finding and what was done."""
     sec = Section("quality", f.t("quality.title"))
+    for code, detail in results.meta.run_notes:
+        sec.warnings.append(run_note_text(f, code, detail))
     sec.paragraphs.append(f.t("quality.rows") + ": " + "; ".join(
         f"{q.name} {f.integer(q.rows_in)} → {f.integer(q.rows_out)}" for q in results.data_quality) + ".")
     rows = [[q.name, f.t(f"issue.{i.kind}") if i.kind in f.strings["issue"] else i.kind, i.column or "—",
@@ -405,6 +506,15 @@ def methods_section(f: Formatter, results: Results) -> Section:
     sec = Section("methods", f.t("methods.title"))
     ran = {"experiment": results.experiment, "cuped": results.experiment and results.experiment.cuped,
            "segments": results.segments, "propensity": results.propensity}
-    sec.paragraphs = [f.t(f"methods.{k}") for k, present in ran.items() if present]
+    def family(name: str) -> str:  # category and brand shares are named once, as a group
+        if name.startswith(CAT_PREFIX):
+            return f.t("feature.cat_shares")
+        if name.startswith(BRAND_PREFIX):
+            return f.t("feature.brand_shares")
+        return feature_label(f, name)
+
+    features = ", ".join(dict.fromkeys(family(x) for x in results.segments.features)) if results.segments else ""
+    sec.paragraphs = [f.t(f"methods.{k}", features=features) if k == "segments" else f.t(f"methods.{k}")
+                      for k, present in ran.items() if present]
     sec.paragraphs.append(f.t("methods.engine", engine=results.meta.engine))
     return sec

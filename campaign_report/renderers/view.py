@@ -27,11 +27,15 @@ def build_view(results: Results) -> View:
         sections.append(vs.propensity_section(f, results, source, summary))
     if results.offers is not None:
         sections.append(vs.offers_section(f, results, source, summary))
+    order = {"experiment": 0, "propensity": 1, "segments": 2}
+    summary.key_numbers.sort(key=lambda k: order.get(k.source, 3))
     sections.append(vs.quality_section(f, results))
     sections.append(vs.methods_section(f, results))
     subject_bits = [meta.title]
     if summary.verdicts:
         subject_bits.append(summary.verdicts[0].label)
+    kind = "campaign" if results.experiment is not None else "model" if results.propensity is not None \
+        else "profile"
     return View(language=meta.language, title=meta.title, created=f.date(meta.created[:10]),
                 as_of=f.date(meta.as_of), fmt=f, summary=summary, sections=sections,
-                email_subject=" — ".join(subject_bits))
+                email_subject=" — ".join(subject_bits), kicker=f.t(f"doc.kind_{kind}"))

@@ -36,11 +36,18 @@ class Verdict:
 
 
 @dataclass(frozen=True)
+class Finding:
+    label: str  # what the finding is about: "Segments", "Model"
+    sentence: str
+
+
+@dataclass(frozen=True)
 class KeyNumber:
     label: str
     value: str
     detail: str
     significant: bool
+    source: str = ""  # the analysis it comes from: page 1 orders experiment, model, segments
 
 
 @dataclass(frozen=True)
@@ -60,6 +67,7 @@ class Summary:
     """Page 1 and the summary slide."""
 
     verdicts: list[Verdict] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)  # the main finding of every other analysis that ran
     key_numbers: list[KeyNumber] = field(default_factory=list)
     act_on: list[ActOn] = field(default_factory=list)
     offers: list[OfferLine] = field(default_factory=list)
@@ -89,3 +97,4 @@ class View:
     summary: Summary
     sections: list[Section]
     email_subject: str
+    kicker: str = ""  # the report's kind above the title: campaign report, customer profile, activity forecast

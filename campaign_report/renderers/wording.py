@@ -22,6 +22,41 @@ def feature_label(f: Formatter, name: str) -> str:
         return name.replace("_", " ")
 
 
+def humanize(identifier: str) -> str:
+    """A column or key as words: "zip_code" -> "Zip code", "history_segment" -> "History segment"."""
+    text = str(identifier).replace("_", " ").strip()
+    return text[:1].upper() + text[1:] if text else text
+
+
+def group_name(f: Formatter, names: dict[str, str], group: str) -> str:
+    """A test group as managers call it: [report.names], else a readable default for control/treatment."""
+    if group in names:
+        return names[group]
+    defaults = f.strings.get("group_names", {})
+    return defaults.get(str(group).lower(), str(group))
+
+
+def column_name(f: Formatter, names: dict[str, str], column: str) -> str:
+    """A data column in words: [report.names], the locale's word for a known role, else humanized."""
+    if column in names:
+        return names[column]
+    known = f.strings.get("dimension", {})
+    return known.get(column, humanize(column))
+
+
+def dimension_name(f: Formatter, names: dict[str, str], dimension: str) -> str:
+    """A cut of the readout (cluster, rfm, or a customer column) in words."""
+    return column_name(f, names, dimension)
+
+
+def target_name(f: Formatter, names: dict[str, str], target: str) -> str:
+    """The model's target "column = value" as words: «Снизилась» (Покупательская активность)."""
+    column, sep, value = target.partition(" = ")
+    if not sep:
+        return column_name(f, names, target)
+    return f"{f.quote(names.get(value, value))} ({column_name(f, names, column)})"
+
+
 def _lift_text(f: Formatter, m: MetricResult) -> str:
     return f.percent(m.rel_lift, 1, sign=True)
 
@@ -33,7 +68,8 @@ def verdict_sentence(f: Formatter, results: Results, treatment: str) -> tuple[st
     decision = next(d for d in exp.decisions if d.treatment == treatment)
     m = next(x for x in exp.metrics if x.treatment == treatment and x.metric == decision.metric)
     conf = f.percent(exp.confidence, 0)
-    values = dict(treatment=treatment, metric=f.t(f"metric.{m.metric}"), metric_acc=f.t(f"metric_acc.{m.metric}"),
+    values = dict(treatment=group_name(f, results.meta.names, treatment), metric=f.t(f"metric.{m.metric}"),
+                  metric_acc=f.t(f"metric_acc.{m.metric}"),
                   lift=_lift_text(f, m), conf=conf, ci_low=f.percent(m.rel_ci_low, 1, sign=True),
                   ci_high=f.percent(m.rel_ci_high, 1, sign=True), p=f.p_text(m.p_adjusted),
                   mde=f.percent(m.mde, 1))

@@ -22,6 +22,8 @@ from campaign_report.analysis.data.features import BRAND_PREFIX, CAT_PREFIX, Cus
 from campaign_report.analysis.tables import Tabular
 
 SILHOUETTE_SAMPLE = 4000
+K_SEARCH_CAP = 12  # widen an automatic search at most to this k: more segments stop being actionable
+MIN_CLUSTER_SHARE = 0.02
 MIN_STABILITY = 0.8
 PORTRAIT_FEATURES = ("age", "orders", "average_check", "monetary", "recency_days", "promo_share")
 
@@ -67,13 +69,15 @@ class SegmentsResult(Tabular):
 
     method: str
     k: int
-    k_reason: str  # "auto_silhouette" | "configured"
+    k_reason: str  # "auto_silhouette" | "auto_silhouette_at_limit" (no peak up to the cap) | "configured"
     silhouette: float
     k_scores: tuple[KScore, ...]
     features: tuple[str, ...]
     clusters: tuple[ClusterPortrait, ...]
     n_customers: int
     n_fitted: int  # customers the scaler and KMeans were fitted on (a spend-stratified sample when fewer)
+    k_searched: int = 0  # the largest k tried (the configured k_max, or more when the search was widened)
+    min_share: float = MIN_CLUSTER_SHARE  # clusters below this share of customers are flagged as too small to act on
 
 
 @dataclass(frozen=True)
@@ -111,19 +115,33 @@ def _fit(x: np.ndarray, k: int, seed: int, minibatch: bool) -> np.ndarray:
     return _model(k, seed, minibatch).fit_predict(x)
 
 
-def choose_k(x: np.ndarray, settings: SegmentsConfig, minibatch: bool) -> tuple[int, tuple[KScore, ...]]:
-    """Silhouette (on a fixed sample) and stability (mean ARI between seeds) for each k in range."""
+def _score_k(x: np.ndarray, sample: np.ndarray, k: int, settings: SegmentsConfig, minibatch: bool) -> KScore:
+    labelings = [_fit(x, k, seed, minibatch) for seed in range(max(settings.seeds, 1))]
+    sil = float(silhouette_score(x[sample], labelings[0][sample]))
+    pairs = list(itertools.combinations(labelings, 2))
+    stability = float(np.mean([adjusted_rand_score(a, b) for a, b in pairs])) if pairs else 1.0
+    return KScore(k, sil, stability)
+
+
+def choose_k(x: np.ndarray, settings: SegmentsConfig, minibatch: bool) -> tuple[int, tuple[KScore, ...], bool]:
+    """Silhouette (on a fixed sample) and stability (mean ARI between seeds) for each k in range.
+
+    When the best k is the top of the configured range the search is widened (up to K_SEARCH_CAP), since a
+    criterion still rising at its limit has not found a peak. Returns (k, scores, still at the limit).
+    """
     rng = np.random.default_rng(0)
     sample = rng.choice(len(x), size=min(SILHOUETTE_SAMPLE, len(x)), replace=False)
-    scores = []
-    for k in range(settings.k_min, min(settings.k_max, len(x) - 1) + 1):
-        labelings = [_fit(x, k, seed, minibatch) for seed in range(max(settings.seeds, 1))]
-        sil = float(silhouette_score(x[sample], labelings[0][sample]))
-        pairs = list(itertools.combinations(labelings, 2))
-        stability = float(np.mean([adjusted_rand_score(a, b) for a, b in pairs])) if pairs else 1.0
-        scores.append(KScore(k, sil, stability))
-    stable = [s for s in scores if s.stability >= MIN_STABILITY] or scores
-    return max(stable, key=lambda s: s.silhouette).k, tuple(scores)
+    top = min(settings.k_max, len(x) - 1)
+    scores = [_score_k(x, sample, k, settings, minibatch) for k in range(settings.k_min, top + 1)]
+
+    def best() -> int:
+        stable = [s for s in scores if s.stability >= MIN_STABILITY] or scores
+        return max(stable, key=lambda s: s.silhouette).k
+
+    while best() == top and top < min(K_SEARCH_CAP, len(x) - 1):
+        top += 1
+        scores.append(_score_k(x, sample, top, settings, minibatch))
+    return best(), tuple(scores), best() == top
 
 
 def _name(z: dict[str, float], top_category: str) -> tuple[str, str]:
@@ -146,7 +164,8 @@ def _name(z: dict[str, float], top_category: str) -> tuple[str, str]:
         tail_ru, tail_en = ", редкие покупки", ", infrequent"
     if not ru:
         return f"{top_category}{tail_ru}", f"{top_category}{tail_en}"
-    return f"{ru}: {top_category.lower()}{tail_ru}", f"{en}: {top_category.lower()}{tail_en}"
+    # The category is data (often Russian in an English report): quoted as it is, not lower-cased into the name.
+    return f"{ru}: {top_category.lower()}{tail_ru}", f"{en}: “{top_category}”{tail_en}"
 
 
 def _portrait(cid: int, members: pd.DataFrame, base: pd.DataFrame, total_revenue: float,
@@ -220,8 +239,8 @@ def analyze_segments(features: CustomerFeatures, customers: pd.DataFrame | None,
     x_fit = x[fit_rows]
     minibatch = len(x_fit) > settings.minibatch_above
     if settings.k == "auto":
-        k, scores = choose_k(x_fit, settings, minibatch)
-        reason = "auto_silhouette"
+        k, scores, at_limit = choose_k(x_fit, settings, minibatch)
+        reason = "auto_silhouette_at_limit" if at_limit else "auto_silhouette"
     else:
         k, scores, reason = int(settings.k), (), "configured"
     kmeans = _model(k, 0, minibatch).fit(x_fit)
@@ -245,7 +264,8 @@ def analyze_segments(features: CustomerFeatures, customers: pd.DataFrame | None,
     portraits = _unique_names(portraits)
     result = SegmentsResult(method="minibatch_kmeans" if minibatch else "kmeans", k=k, k_reason=reason,
                             silhouette=silhouette, k_scores=scores, features=columns,
-                            clusters=tuple(portraits), n_customers=len(base), n_fitted=len(fit_rows))
+                            clusters=tuple(portraits), n_customers=len(base), n_fitted=len(fit_rows),
+                            k_searched=max((s.k for s in scores), default=k))
     model = ClusterModel(scaler=scaler, kmeans=kmeans, columns=columns, relabel=relabel)
     return result, pd.Series(labels, index=features.frame["id"].to_numpy(), name="cluster"), model
 

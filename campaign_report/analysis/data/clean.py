@@ -43,6 +43,9 @@ class TableQuality:
     issues: tuple[QualityIssue, ...]
 
 
+MAX_CATEGORY_VALUES = 200  # more distinct values than this: a free-text column, not a category
+
+
 def one_edit_apart(a: str, b: str) -> bool:
     """True when a and b differ by exactly one insertion, deletion or substitution."""
     if a == b or abs(len(a) - len(b)) > 1:
@@ -342,6 +345,12 @@ def clean_transactions(engine: Engine, raw: RawTable, source: TableSource,
         if role in missing_role:
             continue
         counts = dict(engine.rows(f"SELECT {role}, count(*) FROM _tx_distinct WHERE {role} IS NOT NULL GROUP BY 1"))
+        if len(counts) > MAX_CATEGORY_VALUES:
+            # Thousands of values are product names, not categories: portraits and offers named after single
+            # products say nothing. Typo merging is skipped too (product names differ by one letter legitimately).
+            issues.append(QualityIssue("free_text_category", source.column(role), len(counts), "warned",
+                                       f"{len(counts)} > {MAX_CATEGORY_VALUES}"))
+            continue
         merges = find_near_duplicates(counts)
         for rare, common in merges.items():
             issues.append(QualityIssue("near_duplicate_value", source.column(role), counts[rare],

@@ -120,8 +120,8 @@ class ObservationalEffect:
 class ExperimentResult(Tabular):
     PRIMARY: ClassVar[str] = "metrics"
 
-    start: str
-    end: str
+    start: str | None  # the campaign window; None when the outcomes came as columns of the experiment file
+    end: str | None
     control: str
     groups: tuple[GroupSize, ...]
     excluded_customers: int
@@ -136,6 +136,7 @@ class ExperimentResult(Tabular):
     correction: str
     cuped: bool
     pre_period_days: int
+    covariate: str = ""  # CUPED's covariate: "" (none), "pre_period" (same metric before), or the column named
 
 
 def _moments(cell: CellSums, metric: str) -> GroupMoments:
@@ -212,7 +213,8 @@ def _segment_effects(sums: ExperimentSums, control: str, treatments: list[str], 
 
 def analyze_experiment(sums: ExperimentSums, settings: ExperimentConfig, control: str, excluded: int,
                        observational: tuple[ObservationalEffect, ...] = (),
-                       pre_period_days: int = 0, window_has_data: bool = True) -> ExperimentResult:
+                       pre_period_days: int = 0, window_has_data: bool = True,
+                       covariate: str = "") -> ExperimentResult:
     """Readout of every treatment group against control on every configured metric.
 
     `sums` holds the engine's aggregates per group (and per group × segment for the segment cuts).
@@ -252,11 +254,12 @@ def analyze_experiment(sums: ExperimentSums, settings: ExperimentConfig, control
     decision = min(decisions, key=lambda d: priority[d.verdict])
     by_segment = _segment_effects(sums, control, treatments, settings)
     return ExperimentResult(
-        start=str(settings.start), end=str(settings.end), control=control, groups=groups,
+        start=str(settings.start) if settings.start else None, end=str(settings.end) if settings.end else None,
+        control=control, groups=groups,
         excluded_customers=excluded, srm=srm, metrics=tuple(metrics), decisions=decisions,
         decision=decision, by_segment=by_segment, observational=observational, primary=settings.primary,
         confidence=settings.confidence, correction=settings.correction, cuped=cuped,
-        pre_period_days=pre_period_days)
+        pre_period_days=pre_period_days, covariate=covariate if cuped else "")
 
 
 def pick_control(groups: list[str], configured: str | None) -> str:

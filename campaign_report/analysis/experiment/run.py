@@ -50,8 +50,9 @@ def pre_campaign_segments(engine: Engine, customers: pd.DataFrame | None, start:
 
 def run_experiment(config: Config, engine: Engine, assignment: pd.DataFrame, customers: pd.DataFrame | None,
                    cluster_model: ClusterModel | None, cluster_names: dict[int, str], with_rfm: bool,
-                   quality: list[TableQuality], has_tx: bool) -> ExperimentResult:
-    """The A/B readout of the configured experiment (quality records of late findings are amended)."""
+                   quality: list[TableQuality], has_tx: bool, notes: list[tuple[str, str]]) -> ExperimentResult:
+    """The A/B readout of the configured experiment (quality records of late findings are amended; what
+    was configured but could not run is added to `notes`)."""
     settings = config.experiment
     assert settings is not None
     source = config.tables["experiment"]
@@ -96,6 +97,8 @@ def run_experiment(config: Config, engine: Engine, assignment: pd.DataFrame, cus
             segment_map["rfm"] = rfm_labels
         elif customers is not None and dim in customers:
             segment_map[dim] = customers.set_index("id")[dim]
+        else:
+            notes.append(("segment_by_unavailable", dim))
     labels = segment_labels(segment_map)
     if labels is not None:
         engine.register("exp_labels", labels)
@@ -104,11 +107,16 @@ def run_experiment(config: Config, engine: Engine, assignment: pd.DataFrame, cus
     if settings.observational is not None and has_tx:
         daily = daily_series(engine, settings.observational.city)
         observational = estimate_promo_days(daily, settings.observational, settings.confidence)
+    elif settings.observational is not None:
+        notes.append(("observational_needs_transactions", settings.observational.name))
     excluded = sum(i.count for q in quality if q.name == "experiment" for i in q.issues
                    if i.kind == "customer_in_several_groups")
     window_has_data = True
     if window is not None:
         window_has_data = engine.scalar(f"SELECT count(*) FROM tx WHERE date BETWEEN DATE '{start:%Y-%m-%d}' "
                                         f"AND DATE '{end:%Y-%m-%d}'") > 0
+    covariate = source.column("pre_revenue") if "pre_revenue" in outcome_cols else \
+        ("pre_period" if pre_period_days else "")
     return analyze_experiment(sums, settings, control, excluded, observational,
-                              pre_period_days=pre_period_days, window_has_data=window_has_data)
+                              pre_period_days=pre_period_days, window_has_data=window_has_data,
+                              covariate=covariate or "")

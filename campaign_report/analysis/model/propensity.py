@@ -122,6 +122,7 @@ class TargetListSummary:
     threshold: float
     score_filter: str | None
     top: tuple[tuple[str, float], ...]
+    score_filter_name: str | None = None
 
 
 @dataclass(frozen=True)

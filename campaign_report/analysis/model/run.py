@@ -126,6 +126,6 @@ def assemble_target_list(config: Config, table: pd.DataFrame, probability: np.nd
     summary = TargetListSummary(
         path="target_list.csv", size=len(full_list),
         above_threshold=int((full_list["probability"] >= threshold).sum()), threshold=threshold,
-        score_filter=config.propensity.score_filter,
+        score_filter=config.propensity.score_filter, score_filter_name=config.propensity.score_filter_name,
         top=tuple((str(r.customer_id), float(r.probability)) for r in full_list.head(5).itertuples()))
     return full_list, summary

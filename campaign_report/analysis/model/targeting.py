@@ -12,6 +12,9 @@ from campaign_report.analysis.errors import ConfigError
 from campaign_report.analysis.model.propensity import ActionSegment
 from campaign_report.analysis.offers.recommend import Offer
 
+BASE_OFFER = {"ru": "Базовая коммуникация: общая рассылка без персонального предложения",
+              "en": "Base communication: the general mailing, no personal offer"}
+
 
 def model_table(features: CustomerFeatures | None, customers: pd.DataFrame | None) -> pd.DataFrame:
     """One row per customer: customer attributes (not the label) joined with behaviour features."""
@@ -94,8 +97,15 @@ def target_list(table: pd.DataFrame, probability: np.ndarray, selected: np.ndarr
     chosen = by_cluster.to_numpy(dtype=object).copy()
     if in_action is not None and action_offer is not None:
         chosen[in_action.reindex(ids).fillna(False).to_numpy(dtype=bool)] = action_offer
-    frame["offer"] = [text(o) if o is not None else "" for o in chosen]
-    frame["reason_code"] = [f"{o.segment_kind}:{o.offer_id}" if o is not None else "" for o in chosen]
+    # Nobody is left without a word: a customer with no segment offer gets the base communication and a
+    # reason code saying why (outside the action segment, or their cluster has no matching offer).
+    base_text = BASE_OFFER["ru" if language == "ru" else "en"]
+    why = np.full(len(ids), "none:no_segment_offer", dtype=object)
+    if in_action is not None:
+        why[~in_action.reindex(ids).fillna(False).to_numpy(dtype=bool)] = "none:outside_action_segment"
+    frame["offer"] = [text(o) if o is not None else base_text for o in chosen]
+    frame["reason_code"] = [f"{o.segment_kind}:{o.offer_id}" if o is not None else w for o, w in zip(chosen, why,
+                                                                                                   strict=True)]
     if "gender_imputed" in table:
         # Recovered attributes stay marked wherever they travel.
         frame["gender"] = table["gender"].to_numpy()[selected]

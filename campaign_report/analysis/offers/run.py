@@ -21,9 +21,13 @@ from campaign_report.analysis.offers.recommend import (
 
 def run_offers(config: Config, engine: Engine, table: pd.DataFrame, probability: np.ndarray | None,
                clusters: pd.Series | None, cluster_names: dict[int, str], rfm_labels: pd.Series | None,
-               experiment_result: ExperimentResult | None, has_tx: bool,
+               experiment_result: ExperimentResult | None, has_tx: bool, selected: np.ndarray | None = None,
                ) -> tuple[OffersResult, pd.Series | None, SegmentOffers | None, ActionSegment | None]:
-    """Offers per segment; with a model also the action segment's mask, offers and description."""
+    """Offers per segment; with a model also the action segment's mask, offers and description.
+
+    The action segment is drawn from the scored population (`selected`, the score_filter's customers), so
+    that "whom to act on" and the target list speak of the same people.
+    """
     settings = config.offers
     pairs = co_purchase_pairs(engine, settings.min_support) if has_tx else ()
     base = table.copy()
@@ -51,7 +55,10 @@ def run_offers(config: Config, engine: Engine, table: pd.DataFrame, probability:
     action_mask = action_offers = action = None
     if probability is not None:
         assert config.propensity is not None
-        action, action_mask = action_segment(base, probability, config.propensity.high_risk_quantile)
+        scored = np.ones(len(base), dtype=bool) if selected is None else selected
+        action, in_scored = action_segment(base[scored].reset_index(drop=True), probability[scored],
+                                           config.propensity.high_risk_quantile)
+        action_mask = in_scored.reindex(base["id"].to_numpy(), fill_value=False)
         ev = segment_evidence("action", "high_risk_high_profit", base[action_mask.to_numpy()], base, pairs, None)
         action_offers = recommend(ev, settings, campaign_type)
         results.append(action_offers)
