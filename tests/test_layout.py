@@ -58,6 +58,12 @@ def test_pipeline_stays_thin():
     assert max(sizes.values()) <= 200, sizes
 
 
+def test_no_module_over_400_lines():
+    sizes = {str(p.relative_to(PACKAGE)): len(p.read_text(encoding="utf-8").splitlines())
+             for p in PACKAGE.rglob("*.py")}
+    assert {name: n for name, n in sizes.items() if n > 400} == {}
+
+
 def test_templates_are_inside_the_package():
     for name in ("brief.html.j2", "brief.css", "deck.pptx", "locale/ru.toml", "locale/en.toml"):
         assert (PACKAGE / "templates" / name).is_file(), name

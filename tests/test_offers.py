@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pandas as pd
 import pytest
 
@@ -80,3 +82,44 @@ def test_guardrail_loss_blocks_more_of_the_same():
     assert ("discount_related", "campaign_no_effect_in_segment") in lost.blocked
     flat = recommend(segment_evidence("cluster", "0", members, base, (), _effect(-1, False)), settings, "discount")
     assert "discount" not in {o.offer_type for o in flat.offers}
+
+
+def _category_segment(top_share: float, base_share: float, promo: bool) -> tuple[pd.DataFrame, pd.DataFrame]:
+    # Spend split between two categories; the segment (first 200 rows) buys more of "garden".
+    base = pd.DataFrame({"cat_share::garden": base_share, "cat_share::kitchen": 1 - base_share,
+                         "average_check": 1000.0, "orders": 2.0, "monetary": 2000.0, "recency_days": 30.0},
+                        index=range(1000))
+    if promo:
+        base["promo_share"] = 0.3
+    members = base.head(200).assign(**{"cat_share::garden": top_share, "cat_share::kitchen": 1 - top_share})
+    return members, base
+
+
+def test_category_focus_needs_the_segment_to_buy_more_of_its_category_than_the_base():
+    members, base = _category_segment(0.9, 0.3, promo=False)
+    ev = segment_evidence("cluster", "0", members, base, (), None)
+    assert ev.top_category == "garden"
+    assert ev.values["top_category_index"] == pytest.approx(0.9 / 0.3)
+    offers = recommend(ev, OffersConfig(), "discount").offers
+    focus = next(o for o in offers if o.offer_id == "category_focus")
+    assert "garden" in focus.text_en and focus.reasons == (("top_category_index", ">=", 1.5, pytest.approx(3.0)),)
+    members, base = _category_segment(0.4, 0.3, promo=False)  # index 1.33: not a category specialist
+    ev = segment_evidence("cluster", "0", members, base, (), None)
+    assert "category_focus" not in {o.offer_id for o in recommend(ev, OffersConfig(), "discount").offers}
+
+
+def test_a_guard_on_evidence_the_data_lack_is_not_held_against_the_offer():
+    # cashback: orders_index >= 1.2 unless promo_index >= 1.3. Without a promo column the guard cannot be checked.
+    members, base = _category_segment(0.3, 0.3, promo=False)
+    members = members.assign(orders=4.0)
+    ev = segment_evidence("cluster", "0", members, base, (), None)
+    cashback = next(o for o in recommend(ev, OffersConfig(), "discount").offers if o.offer_id == "cashback")
+    promo_reason = next(r for r in cashback.reasons if r[0] == "promo_index")
+    assert promo_reason[1] == "<" and math.isnan(promo_reason[3])
+    # With promo data the guard is checked: promo-hungry frequent buyers get no cashback.
+    members, base = _category_segment(0.3, 0.3, promo=True)
+    members = members.assign(orders=4.0, promo_share=0.9)
+    ev = segment_evidence("cluster", "0", members, base, (), None)
+    assert "cashback" not in {o.offer_id for o in recommend(ev, OffersConfig(), "discount").offers}
+    # A `when` condition on missing evidence fails: no age column, no "young customers" offer.
+    assert "limited_edition" not in {o.offer_id for o in recommend(ev, OffersConfig(), "discount").offers}

@@ -120,3 +120,23 @@ def test_documents_say_when_models_were_fitted_on_a_sample():
     assert "агрегированы в duckdb" in text.lower()
     plain = " ".join(p for s in build_view(results).sections for p in s.paragraphs)
     assert "построены на выборке" not in plain
+
+
+def test_target_list_is_safe_to_open_in_a_spreadsheet(tmp_path):
+    import csv
+
+    import pandas as pd
+
+    from campaign_report.renderers.exports import write_target_list
+
+    hostile = ['=HYPERLINK("http://x","y")', "+cmd|' /C calc'!A0", "@SUM(A1)", "-2+3", "\tTAB", "\rCR", "plain",
+               "-12.5", "+7"]
+    frame = pd.DataFrame({"id": hostile, "probability": [0.5, -0.25, 1, 0, 0, 0, 0, 0, 0], "=cmd": "x"})
+    path = write_target_list(frame, tmp_path / "t.csv")
+    with open(path, encoding="utf-8-sig", newline="") as fh:
+        rows = list(csv.reader(fh))
+    assert rows[0] == ["id", "probability", "'=cmd"]
+    ids = [r[0] for r in rows[1:]]
+    assert ids[:6] == ["'" + v for v in hostile[:6]]
+    assert ids[6:] == ["plain", "-12.5", "+7"]  # numbers written as text stay numbers
+    assert [r[1] for r in rows[1:3]] == ["0.5", "-0.25"]  # a numeric column is untouched

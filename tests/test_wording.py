@@ -89,6 +89,18 @@ def test_demo_page_one_states_every_finding(small_run):
     check_document_text(pdf_pages(small_run.output_dir / "brief.pdf"), "ru")
 
 
+def test_demo_page_one_says_what_to_do_next(small_run):
+    page1 = " ".join(pdf_pages(small_run.output_dir / "brief.pdf")[0].split())
+    assert "Что делать дальше" in page1
+    action = small_run.results.propensity.action_segment
+    assert "Передать в CRM" in page1
+    assert f"{action.size:,}".replace(",", " ") in page1.split("Что делать дальше", 1)[1]
+    verdict = small_run.results.experiment.decision.verdict
+    if verdict == "win":
+        assert "Раскатить" in page1  # the planted winning e-mail is rolled out, with a control group kept
+    assert "Проверить на тестовой и контрольной группе" in page1  # the untested offer is a test, not a roll-out
+
+
 def test_demo_one_act_on_number(small_run):
     page1 = pdf_pages(small_run.output_dir / "brief.pdf")[0]
     action = small_run.results.propensity.action_segment
@@ -189,6 +201,9 @@ def test_hillstrom_every_arm_in_words_and_money_in_cents(tmp_path):
     text = "\n".join(pages)
     assert re.search(r"\$0\.\d\d → \$\d\.\d\d", text)
     assert "Campaign window: —" not in text and "over 0 days" not in text
+    # Both e-mails won; which one is better was not tested, and page 1 does not pretend otherwise.
+    assert "compare them head to head" in " ".join(page1.split())
+    assert "Roll" not in page1
 
 
 @pytest.mark.slow
@@ -206,6 +221,10 @@ def test_ecom_profile_report_leads_with_segments(tmp_path):
     pages = pdf_pages(outcome.files["brief.pdf"])
     check_document_text(pages, "ru")
     assert "ПОРТРЕТ КЛИЕНТОВ" in pages[0].upper() and "СЕГМЕНТЫ" in pages[0].upper()
+    # Every cluster of category specialists gets an offer with its evidence, none folds into the catch-all.
+    cluster_offers = [s for s in outcome.results.offers.segments if s.kind == "cluster"]
+    assert all(s.offers or s.size < outcome.results.offers.min_customers for s in cluster_offers)
+    assert "Основание:" in "\n".join(pages) and "Что делать дальше" in pages[0]
     seg = outcome.results.segments
     if seg.k == seg.k_searched:
         assert seg.k_reason == "auto_silhouette_at_limit"

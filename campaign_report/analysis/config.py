@@ -136,7 +136,8 @@ class OfferRule:
     type: str
     ru: str
     en: str
-    when: tuple[tuple[str, str, float], ...] = ()
+    when: tuple[tuple[str, str, float], ...] = ()  # all must hold; evidence the data lack fails the rule
+    unless: tuple[tuple[str, str, float], ...] = ()  # any rules the offer out; evidence the data lack is not held
     weight: float = 1.0  # multiplies the evidence score: a fallback offer ranks below specific ones
 
 
@@ -364,7 +365,8 @@ def _parse(raw: dict[str, Any], path: Path, digest: str) -> Config:
         defaults_applied += ("propensity_defaults",)
     offers_raw = dict(raw.get("offers", {}))
     catalogue = tuple(
-        _build(OfferRule, {**o, "when": tuple(tuple(c) for c in o.get("when", []))}, "offers.catalogue")
+        _build(OfferRule, {**o, "when": tuple(tuple(c) for c in o.get("when", [])),
+                           "unless": tuple(tuple(c) for c in o.get("unless", []))}, "offers.catalogue")
         for o in offers_raw.pop("catalogue", []))
     offers = dataclasses.replace(_build(OffersConfig, offers_raw, "offers"), catalogue=catalogue)
     engine_raw = dict(raw.get("engine", {}))

@@ -12,12 +12,16 @@ import time
 import warnings
 from importlib import metadata
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.markup import escape
 
 from campaign_report.analysis.errors import UserError
 from campaign_report.pipeline.messages import say
+
+if TYPE_CHECKING:
+    from campaign_report.analysis.config import Config
 
 
 def _version() -> str:
@@ -58,28 +62,28 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _run(args: argparse.Namespace, console: Console, quiet: bool) -> int:
-    from campaign_report.analysis.config import load_config
+def _run(args: argparse.Namespace, config: Config, console: Console, quiet: bool) -> int:
     from campaign_report.pipeline.report import run_report
 
-    lang = load_config(args.config).report.language
+    lang = config.report.language
     started = time.perf_counter()
 
     def progress(stage: str, seconds: float | None) -> None:
         if seconds is not None and not quiet:
             console.print(f"  {say(lang, 'stage.' + stage):<26} {seconds:6.1f} s", highlight=False)
 
-    outcome = run_report(args.config, args.out, progress=progress)
+    outcome = run_report(config, args.out, progress=progress)
     if outcome.results.meta.run_notes:
         from campaign_report.renderers.format import Formatter
-        from campaign_report.renderers.sections import run_note_text
+        from campaign_report.renderers.wording import run_note_text
 
         f = Formatter(lang, outcome.results.meta.currency)
         for code, detail in outcome.results.meta.run_notes:
             console.print(f"[yellow]{escape(run_note_text(f, code, detail))}[/yellow]", highlight=False)
     if not quiet:
-        console.print(f"[green]{say(lang, 'done', seconds=f'{time.perf_counter() - started:.1f}', folder='')}"
-                      f"[/green]{escape(str(outcome.output_dir))}", highlight=False)
+        seconds = f"{time.perf_counter() - started:.1f}"
+        console.print(f"[green]{say(lang, 'done', seconds=seconds)}[/green] {escape(str(outcome.output_dir))}",
+                      highlight=False)
         console.print(say(lang, "files"))
     for path in outcome.files.values():
         console.print(f"  {escape(str(path))}", highlight=False, soft_wrap=True)
@@ -104,9 +108,10 @@ def main(argv: list[str] | None = None) -> int:
         if getattr(args, "config", None) is not None:
             from campaign_report.analysis.config import load_config
 
-            lang = load_config(args.config).report.language
+            config = load_config(args.config)
+            lang = config.report.language  # errors from here on are in the report's language
         if args.command == "run":
-            return _run(args, console, quiet)
+            return _run(args, config, console, quiet)
         if args.command == "demo-data":
             from campaign_report.analysis.demo import generate_demo
 

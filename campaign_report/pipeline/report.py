@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
 from campaign_report.analysis.analyze import StageCallback, analyze
-from campaign_report.analysis.config import load_config
+from campaign_report.analysis.config import Config, load_config
 from campaign_report.analysis.results import Results
 from campaign_report.pipeline.ledger import LEDGER, Ledger, inputs_key
 from campaign_report.pipeline.publish import publish
@@ -21,7 +22,7 @@ class RunOutcome:
     stage_seconds: dict[str, float]
 
 
-def run_report(config_path: str | Path, out_dir: str | Path | None = None,
+def run_report(config: Config | str | Path, out_dir: str | Path | None = None,
                progress: StageCallback | None = None) -> RunOutcome:
     """Analyse, render and publish; nothing reaches out_dir unless everything succeeded.
 
@@ -29,7 +30,8 @@ def run_report(config_path: str | Path, out_dir: str | Path | None = None,
     """
     from campaign_report.renderers.documents import document_writers
 
-    config = load_config(config_path)
+    if not isinstance(config, Config):
+        config = load_config(config)
     target = Path(out_dir).resolve() if out_dir else config.output_dir
     started = datetime.now().astimezone().isoformat(timespec="seconds")
     key = inputs_key(config)
@@ -38,9 +40,9 @@ def run_report(config_path: str | Path, out_dir: str | Path | None = None,
         results = analyze(config, progress, timings)
         if progress:
             progress("render", None)
-        t0 = datetime.now()
+        render_started = time.perf_counter()
         published = publish(target, document_writers(results), config.report.keep_history)
-        timings["render"] = (datetime.now() - t0).total_seconds()
+        timings["render"] = time.perf_counter() - render_started
         if progress:
             progress("render", timings["render"])
     except Exception as exc:

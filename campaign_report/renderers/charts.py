@@ -5,6 +5,7 @@ python-pptx charts in renderers/pptx.py. One palette, titles and units on every 
 from __future__ import annotations
 
 import io
+import math
 import textwrap
 from dataclasses import dataclass
 
@@ -110,3 +111,8 @@ def render_svg(spec: ChartSpec, width_in: float = 4.2, height_in: float = 2.5) -
     fig.savefig(buf, format="svg", bbox_inches="tight")
     plt.close(fig)
     return buf.getvalue()
+
+
+def percent_points(values: list[float]) -> tuple[float, ...]:
+    """Shares as chart values in percentage points; a missing value is drawn as zero."""
+    return tuple(v * 100 if math.isfinite(v) else 0.0 for v in values)

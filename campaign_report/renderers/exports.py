@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+import re
 from pathlib import Path
 from typing import Any
 
@@ -67,7 +68,7 @@ def results_to_dict(results: Results, view: View) -> dict[str, Any]:
             for o in s.offers:
                 offers.append({"segment": f"{s.kind}:{s.key}", "offer": o.offer_id, "type": o.offer_type,
                                "text_ru": o.text_ru, "text_en": o.text_en, "rank": o.rank,
-                               "rationale": [f"{k} {op} {thr} (actual {act:.3g})" for k, op, thr, act in o.reasons],
+                               "rationale": [_rationale(*reason) for reason in o.reasons],
                                "evidence": _plain(s.evidence.values) | {
                                    "size": s.size, "top_category": s.evidence.top_category,
                                    "related": list(s.evidence.related),
@@ -87,7 +88,32 @@ def write_results_json(results: Results, view: View, out_path: Path) -> Path:
     return out_path
 
 
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER = re.compile(r"[+-]?(\d+([.,]\d*)?|[.,]\d+)([eE][+-]?\d+)?")
+
+
+def spreadsheet_safe(value: object) -> object:
+    """A text cell a spreadsheet would run as a formula (=, +, -, @, tab, CR first) gets a leading apostrophe.
+
+    Numbers stay numbers, in numeric columns and as text ("-12.5"), so nothing a user sums is changed.
+    """
+    if isinstance(value, str) and value.startswith(FORMULA_START) and not _NUMBER.fullmatch(value):
+        return "'" + value
+    return value
+
+
 def write_target_list(frame: pd.DataFrame, out_path: Path) -> Path:
-    """UTF-8 with BOM so that Excel opens Cyrillic correctly."""
-    frame.to_csv(out_path, index=False, encoding="utf-8-sig")
+    """UTF-8 with BOM so that Excel opens Cyrillic correctly; text cells neutralised against formula injection."""
+    safe = frame.copy()
+    for column in safe.columns:
+        if not pd.api.types.is_numeric_dtype(safe[column]):
+            safe[column] = safe[column].map(spreadsheet_safe)
+    safe.columns = [spreadsheet_safe(str(c)) for c in safe.columns]
+    safe.to_csv(out_path, index=False, encoding="utf-8-sig", lineterminator="\r\n")  # CRLF: a CR in a cell is quoted
     return out_path
+
+
+def _rationale(key: str, op: str, threshold: float, actual: float) -> str:
+    # NaN: an `unless` guard on evidence the data do not have (see analysis/offers/recommend.py).
+    observed = "no data" if math.isnan(actual) else f"actual {actual:.3g}"
+    return f"{key} {op} {threshold} ({observed})"

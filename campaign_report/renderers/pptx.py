@@ -354,8 +354,12 @@ def render_pptx(view: View, out_path: Path) -> Path:
             _text_box(slide, [k.label, k.detail], left, Inches(2.25), tile_w, Inches(1.35), max_pt=12,
                       min_pt=8, color=GREY)
     lines = [v.sentence for v in view.summary.verdicts] + [x.sentence for x in view.summary.findings]
+    # The deck has a slide per offer; its summary ends with what to do rather than repeating them.
     lines += [f"{a.title}: {a.text}" for a in view.summary.act_on]
-    lines += [f"{o.segment}: {o.offer}" for o in view.summary.offers[:3]]
+    steps = view.summary.next_steps
+    if steps:
+        lines.append(f"{f.t('doc.next_steps')}: " + (steps[0] if len(steps) == 1 else
+                                                      " ".join(f"{i}) {s}" for i, s in enumerate(steps, 1))))
     top = Inches(3.8) if kpis else Inches(1.5)
     rest = _text_box(slide, lines, MARGIN, top, width, int(prs.slide_height or 0) - top - Inches(0.4), max_pt=16,
                      min_pt=10)

@@ -8,6 +8,7 @@ from __future__ import annotations
 from campaign_report.analysis.results import Results
 from campaign_report.renderers import sections as vs
 from campaign_report.renderers.format import Formatter
+from campaign_report.renderers.sections.next_steps import next_steps
 from campaign_report.renderers.view_model import Section, Summary, View
 
 
@@ -29,6 +30,7 @@ def build_view(results: Results) -> View:
         sections.append(vs.offers_section(f, results, source, summary))
     order = {"experiment": 0, "propensity": 1, "segments": 2}
     summary.key_numbers.sort(key=lambda k: order.get(k.source, 3))
+    summary.next_steps = next_steps(f, results)
     sections.append(vs.quality_section(f, results))
     sections.append(vs.methods_section(f, results))
     subject_bits = [meta.title]

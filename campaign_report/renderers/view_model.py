@@ -71,6 +71,7 @@ class Summary:
     key_numbers: list[KeyNumber] = field(default_factory=list)
     act_on: list[ActOn] = field(default_factory=list)
     offers: list[OfferLine] = field(default_factory=list)
+    next_steps: list[str] = field(default_factory=list)  # what the results support doing, at most three
 
 
 @dataclass

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 from campaign_report.analysis.data.features import BRAND_PREFIX, CAT_PREFIX
 from campaign_report.analysis.experiment.readout import MetricResult
@@ -78,3 +79,28 @@ def verdict_sentence(f: Formatter, results: Results, treatment: str) -> tuple[st
     lift_abs = f.percent(abs(m.rel_lift), 1) if math.isfinite(m.rel_lift) else "—"
     headline = f.t(f"verdict.headline_{decision.verdict}", **{**values, "lift": lift_abs})
     return decision.verdict, f.t(f"verdict.{decision.verdict}", **values), headline
+
+
+def segment_name(f: Formatter, dimension: str, segment: str) -> str:
+    """A segment value as a manager reads it (RFM codes translated)."""
+    if dimension == "rfm":
+        try:
+            return f.t(f"rfm.{segment}")
+        except KeyError:
+            return segment
+    return segment
+
+
+def cluster_name(f: Formatter, c: Any) -> str:
+    """A cluster's generated name in the report's language."""
+    return c.name_ru if f.language == "ru" else c.name_en
+
+
+def offer_text(f: Formatter, offer: Any) -> str:
+    """An offer's wording in the report's language."""
+    return offer.text_ru if f.language == "ru" else offer.text_en
+
+
+def run_note_text(f: Formatter, code: str, detail: str) -> str:
+    """One 'ran differently from the config' note in words (documents and console)."""
+    return f.t(f"run_note.{code}", detail=detail)

@@ -1,9 +1,12 @@
 """What to offer whom: an offer catalogue with eligibility rules, co-purchase lift, per-segment ranking.
 
 A segment's evidence is a set of indices against the whole base (promo share, average check, orders,
-recency, age, profit: 1.0 = same as the base) plus its decline probability and, when the campaign was
-measured in that segment, the A/B lift with its CI. An offer is eligible when all its conditions hold;
-eligible offers are ranked by how far the evidence clears the thresholds.
+recency, age, profit, the share of spend in its top category: 1.0 = same as the base) plus its decline
+probability and, when the campaign was measured in that segment, the A/B lift with its CI. An offer is
+eligible when all its conditions hold; eligible offers are ranked by how far the evidence clears the
+thresholds. A rule's `unless` conditions are guards (cashback, unless the segment is promo-hungry): one that
+holds rules the offer out; one on evidence the data do not have (no promo column) cannot be checked, so it
+is not held against the offer and the offer's reasons say "no data".
 
 Guardrails: no offer for a segment smaller than `min_customers`; a segment where the campaign measured
 a loss, or no effect with a non-positive estimate, is not offered more of the campaign's offer type.
@@ -36,7 +39,8 @@ DEFAULT_CATALOGUE = (
     OfferRule("limited_edition", "limited_edition", "Ранний доступ к лимитированной серии {top_brand}",
               "Early access to a limited {top_brand} edition", (("age_index", "<=", 0.75),)),
     OfferRule("cashback", "cashback", "Кэшбэк 5 % баллами в категории «{top_category}»",
-              "5% cashback in points in “{top_category}”", (("orders_index", ">=", 1.2), ("promo_index", "<", 1.3))),
+              "5% cashback in points in “{top_category}”", (("orders_index", ">=", 1.2),),
+              unless=(("promo_index", ">=", 1.3),)),
     OfferRule("winback_reminder", "reminder",
               "Письмо-напоминание: подборка из категории «{top_category}» и бонус за возвращение",
               "Reminder: a “{top_category}” selection and a come-back bonus",
@@ -51,10 +55,15 @@ DEFAULT_CATALOGUE = (
               (("monetary_index", ">=", 1.5), ("orders_index", ">=", 1.5))),
     OfferRule("free_delivery", "free_delivery", "Бесплатная доставка при заказе от среднего чека",
               "Free delivery above the average check", (("recency_index", ">=", 1.3),)),
+    OfferRule("category_focus", "category_selection",
+              "Персональная подборка и новинки категории «{top_category}» — рассылка только этому сегменту",
+              "A personal selection and new arrivals in “{top_category}”, sent to this segment only",
+              (("top_category_index", ">=", 1.5),), weight=0.6),
     OfferRule("related_category", "bundle", "Подборка из связанных категорий: {related}",
               "A selection from related categories: {related}", (("related_count", ">=", 1),), weight=0.3),
 )
 OPS = {">=": operator.ge, "<=": operator.le, ">": operator.gt, "<": operator.lt}
+NOT_OPS = {">=": "<", "<=": ">", ">": "<=", "<": ">="}  # a guard that did not hold, stated as the fact that did
 
 
 @dataclass(frozen=True)
@@ -185,6 +194,13 @@ def segment_evidence(kind: str, key: str, members: pd.DataFrame, base: pd.DataFr
         if favourite is not None and members[favourite].notna().any():
             spend = members[favourite].value_counts()
     top_category = str(spend.idxmax()).split("::", 1)[-1] if len(spend) and spend.max() > 0 else "—"
+    if cats and spend.max() > 0:
+        # How much more of its money the segment spends in its top category than the base does.
+        base_spend = base[cats].multiply(base["monetary"], axis=0).sum()
+        top = spend.idxmax()
+        base_share = base_spend[top] / base_spend.sum() if base_spend.sum() > 0 else 0.0
+        if base_share > 0:
+            values["top_category_index"] = float(spend[top] / spend.sum() / base_share)
     brands = [c for c in members.columns if c.startswith("brand_share::")]
     bspend = members[brands].multiply(members["monetary"], axis=0).sum() if brands else pd.Series(dtype=float)
     top_brand = bspend.idxmax().split("::", 1)[1] if len(bspend) and bspend.max() > 0 else "—"
@@ -225,6 +241,14 @@ def recommend(ev: SegmentEvidence, settings: OffersConfig, campaign_type: str) -
                 break
             reasons.append((key, op, float(threshold), float(actual)))
             score += 1 + abs(actual - threshold) / max(abs(threshold), 1e-9)
+        for key, op, threshold in rule.unless:
+            actual = ev.values.get(key)
+            if actual is None:
+                reasons.append((key, NOT_OPS[op], float(threshold), math.nan))
+            elif OPS[op](actual, threshold):
+                ok = False
+            else:
+                reasons.append((key, NOT_OPS[op], float(threshold), float(actual)))
         if not ok:
             continue
         if campaign_failed and rule.type == campaign_type:

@@ -1,0 +1,10 @@
+"""The sections of the view model, one module per analysis. Formatting and arranging only."""
+
+from campaign_report.renderers.sections.appendix import methods_section, quality_section
+from campaign_report.renderers.sections.experiment import experiment_section
+from campaign_report.renderers.sections.offers import offers_section
+from campaign_report.renderers.sections.propensity import propensity_section
+from campaign_report.renderers.sections.segments import segments_section
+
+__all__ = ["experiment_section", "methods_section", "offers_section", "propensity_section", "quality_section",
+           "segments_section"]

@@ -1,0 +1,156 @@
+"""The A/B readout section: verdict per arm, key numbers, metric and segment tables."""
+
+from __future__ import annotations
+
+import math
+
+from campaign_report.analysis.results import Results
+from campaign_report.renderers.charts import ChartSpec, Series, percent_points
+from campaign_report.renderers.format import Formatter
+from campaign_report.renderers.view_model import KeyNumber, Section, Summary, Table, Verdict
+from campaign_report.renderers.wording import column_name, dimension_name, group_name, segment_name, verdict_sentence
+
+MAX_SEGMENT_ROWS = 10
+
+
+def experiment_section(f: Formatter, results: Results, source: str, summary: Summary) -> Section:
+    """The readout: verdicts, groups, SRM, CUPED, metrics, segments, observational promo."""
+    exp = results.experiment
+    assert exp is not None
+    names = results.meta.names
+    sec = Section("experiment", f.t("experiment.title"))
+    treatments = [d.treatment for d in exp.decisions]
+    multi = len(treatments) > 1
+    for t in treatments:
+        code, sentence, headline = verdict_sentence(f, results, t)
+        summary.verdicts.append(Verdict(code=code, label=f.t(f"verdict.label_{code}"), sentence=sentence,
+                                        headline=headline, treatment=t))
+        sec.warnings.append(sentence) if code == "invalid" else sec.paragraphs.append(sentence)
+    sec.headline = summary.verdicts[0].headline if summary.verdicts else sec.title
+    control = group_name(f, names, exp.control)
+    if exp.start and exp.end:
+        sec.paragraphs.append(f.t("experiment.window", start=f.date(exp.start), end=f.date(exp.end),
+                                  control=control))
+    else:
+        sec.paragraphs.append(f.t("experiment.outcomes_given", control=control))
+    srm_line = f.t("experiment.srm_ok" if exp.srm.ok else "experiment.srm_bad", p=f.p_text(exp.srm.p_value))
+    (sec.paragraphs if exp.srm.ok else sec.warnings).append(srm_line)
+    if exp.excluded_customers:
+        sec.paragraphs.append(f.t("experiment.excluded", customers=f.plural(exp.excluded_customers, "customer")))
+    primary = next((m for m in exp.metrics if m.metric == exp.primary and m.variance_reduction is not None), None)
+    if exp.cuped and primary is not None and primary.variance_reduction is not None:
+        vr = primary.variance_reduction
+        reduction = f.percent(vr, 1 if vr >= 0.01 else 2)
+        metric = f.t(f"metric_short.{primary.metric}")
+        if exp.covariate and exp.covariate != "pre_period":
+            sec.paragraphs.append(f.t("experiment.cuped_column", column=column_name(f, names, exp.covariate),
+                                      reduction=reduction, metric=metric))
+        else:
+            sec.paragraphs.append(f.t("experiment.cuped", days=f.plural(exp.pre_period_days, "day"),
+                                      reduction=reduction, metric=metric))
+        if vr < 0.01:
+            sec.paragraphs.append(f.t("experiment.cuped_weak"))
+    sec.paragraphs.append(f.t(f"experiment.correction_{exp.correction}"))
+    sec.paragraphs.insert(2, f.t("experiment.groups") + ": " + "; ".join(
+        f"{f.quote(group_name(f, names, g.name))} {f.integer(g.n)} ({f.percent(g.actual_share, 1)}, "
+        f"{f.t('experiment.planned_short')} {f.percent(g.expected_share, 1)})" for g in exp.groups) + ".")
+    header = [f.t("experiment.col_metric")] + ([f.t("experiment.group")] if multi else []) + [
+        f.t("experiment.col_control"), f.t("experiment.col_treatment"), f.t("experiment.col_diff"),
+        f.t("experiment.col_lift"), f.t("experiment.col_p"), f.t("experiment.col_mde")]
+    rows = []
+    for m in exp.metrics:
+        lift = f"{f.percent(m.rel_lift, 1, sign=True)} ({f.percent_range(m.rel_ci_low, m.rel_ci_high)})"
+        mark = "✓ " if m.significant else ""
+        digits = f.money_digits(m.control_value, m.treatment_value)
+        values = [f.money(m.control_value, digits), f.money(m.treatment_value, digits)] \
+            if m.metric in ("average_check", "arpu") else \
+            [f.metric_value(m.metric, m.control_value), f.metric_value(m.metric, m.treatment_value)]
+        rows.append([f.t(f"metric.{m.metric}")] + ([group_name(f, names, m.treatment)] if multi else []) + [
+            *values, f.metric_diff(m.metric, m.abs_diff), mark + lift, f.p_value(m.p_adjusted),
+            f"±{f.percent(m.mde, 1)}"])
+    first = treatments[0] if treatments else None
+    sec.tables.append(Table(title=f.t("experiment.metrics"), header=header, rows=rows,
+                            numeric=list(range(1 + multi, len(header))),
+                            note="✓ — " + f.t("experiment.significant"),
+                            headline="; ".join(
+                                (f"{group_name(f, names, t)}: " if multi else "") + ", ".join(
+                                    f"{f.t('metric_short.' + m.metric)} {f.percent(m.rel_lift, 1, sign=True)}"
+                                    + ("" if m.significant else f" ({f.t('experiment.not_significant')})")
+                                    for m in exp.metrics if m.treatment == t) for t in treatments)))
+    conf = f.percent(exp.confidence, 0)
+    shown = [m for m in exp.metrics if m.treatment == first]
+    if shown:
+        for t in treatments:
+            for m in (m for m in exp.metrics if m.treatment == t):
+                if m.metric not in ("conversion", "average_check", "arpu"):
+                    continue
+                digits = f.money_digits(m.control_value, m.treatment_value)
+                before_after = (f"{f.money(m.control_value, digits)} → {f.money(m.treatment_value, digits)}"
+                                if m.metric != "conversion" else
+                                f"{f.metric_value(m.metric, m.control_value)} → "
+                                f"{f.metric_value(m.metric, m.treatment_value)}")
+                summary.key_numbers.append(KeyNumber(
+                    label=f.t(f"metric.{m.metric}") + (f" — {group_name(f, names, t)}" if multi else ""),
+                    value=f.percent(m.rel_lift, 1, sign=True),
+                    detail=f"{before_after}; {conf} {f.t('doc.ci')} {f.percent_range(m.rel_ci_low, m.rel_ci_high)}; "
+                           f"p {f.p_text(m.p_adjusted)}",
+                    significant=m.significant, source="experiment"))
+        series = []
+        for t in treatments:
+            ms = [m for m in exp.metrics if m.treatment == t]
+            vals = [m.rel_lift for m in ms]
+            series.append(Series(group_name(f, names, t), percent_points(vals),
+                                 percent_points([m.rel_lift - m.rel_ci_low for m in ms]),
+                                 percent_points([m.rel_ci_high - m.rel_lift for m in ms])))
+        chart = ChartSpec("lift", "column", f.t("experiment.lift_chart", conf=conf), f.t("experiment.lift_unit"),
+                          tuple(f.t(f"metric_short.{m.metric}") for m in shown), tuple(series), source,
+                          decimal_mark=f.decimal)
+        sec.charts.append(chart)
+        sec.headlines["lift"] = sec.headline
+    seg_rows = [e for e in exp.by_segment if e.metric == exp.primary]
+    if seg_rows:
+        order = {"cluster": 0, "rfm": 1}
+        seg_rows = sorted(seg_rows, key=lambda e: (order.get(e.dimension, 2), e.dimension, -e.n_control,
+                                                   e.segment, e.treatment))
+        seg_rows = seg_rows[:MAX_SEGMENT_ROWS]
+        sec.tables.append(Table(title=f.t("experiment.by_segment"), header=[
+            f.t("experiment.col_dimension"), f.t("experiment.col_segment")]
+            + ([f.t("experiment.group")] if multi else []) + [f.t("experiment.col_n"),
+            f.t("experiment.col_diff"), f.t("experiment.col_lift"), f.t("experiment.col_p")],
+            rows=[[dimension_name(f, names, e.dimension), segment_name(f, e.dimension, e.segment)]
+                  + ([group_name(f, names, e.treatment)] if multi else []) + [
+                      f"{f.integer(e.n_control)} / {f.integer(e.n_treatment)}",
+                      f.metric_diff(e.metric, e.abs_diff),
+                      f"{f.percent(e.rel_lift, 1, sign=True)} ({f.percent_range(e.rel_ci_low, e.rel_ci_high)})",
+                      f.p_value(e.p_adjusted)] for e in seg_rows],
+            numeric=[i + multi for i in (2, 3, 4, 5)], note=f.t("experiment.by_segment_note")))
+        clusters = [e for e in seg_rows if e.dimension == "cluster" and e.treatment == first]
+        if clusters:
+            chart = ChartSpec("segment_lift", "bar", f.t("experiment.segment_chart", conf=conf),
+                              f.t("experiment.lift_unit"), tuple(e.segment for e in clusters),
+                              (Series(first or "", percent_points([e.rel_lift for e in clusters]),
+                                      percent_points([e.rel_lift - e.rel_ci_low for e in clusters]),
+                                      percent_points([e.rel_ci_high - e.rel_lift for e in clusters])),),
+                              source, decimal_mark=f.decimal)
+            sec.charts.append(chart)
+            best = max(clusters, key=lambda e: e.rel_lift if math.isfinite(e.rel_lift) else -1)
+            sec.headlines["segment_lift"] = f.t("experiment.headline_segment", name=best.segment,
+                                                lift=f.percent(best.rel_lift, 1, sign=True))
+    for obs in exp.observational:
+        if obs.outcome == "orders":
+            sec.paragraphs.append(f.t("experiment.observational", name=obs.name) + ": " + f.t(
+                "experiment.obs_orders") + f" {f.percent(obs.rel_effect, 1, sign=True)} "
+                f"({f.percent(obs.ci_low, 1, sign=True)} … {f.percent(obs.ci_high, 1, sign=True)}).")
+    if exp.observational:
+        o = exp.observational[0]
+        sec.tables.append(Table(title=f.t("experiment.observational", name=o.name), header=[
+            f.t("experiment.col_outcome"), f.t("experiment.col_promo_days"), f.t("experiment.col_other_days"),
+            f.t("experiment.col_effect"), "p"], rows=[[
+                f.t("experiment.obs_orders" if e.outcome == "orders" else "experiment.obs_revenue"),
+                f.number(e.promo_daily_mean, 0) if e.outcome == "orders" else f.money_short(e.promo_daily_mean),
+                f.number(e.other_daily_mean, 0) if e.outcome == "orders" else f.money_short(e.other_daily_mean),
+                f"{f.percent(e.rel_effect, 1, sign=True)} ({f.percent(e.ci_low, 1, sign=True)} … "
+                f"{f.percent(e.ci_high, 1, sign=True)})", f.p_value(e.p_value)] for e in exp.observational],
+            numeric=[1, 2, 3, 4], note=f.t("experiment.observational_note")))
+    sec.notes = f.t("methods.experiment") + " " + f.t("methods.cuped")
+    return sec

@@ -1,0 +1,58 @@
+"""Page 1's "what to do next": at most three steps, each following from a result that ran.
+
+A step never goes beyond its evidence: a winning arm is rolled out with a control group kept, two winning
+arms are not ranked against each other (that comparison was not tested), an offer without a measured
+effect is proposed as a test, not as a roll-out.
+"""
+
+from __future__ import annotations
+
+from campaign_report.analysis.results import Results
+from campaign_report.renderers.format import Formatter
+from campaign_report.renderers.wording import cluster_name, group_name, offer_text
+
+MAX_STEPS = 3
+
+
+def next_steps(f: Formatter, results: Results) -> list[str]:
+    """The actions the results support, most consequential first."""
+    steps: list[str] = []
+    names = results.meta.names
+    exp = results.experiment
+    if exp is not None:
+        primary = {m.treatment: m for m in exp.metrics if m.metric == exp.primary}
+        metric = f.t(f"metric.{exp.primary}")
+        winners = [d.treatment for d in exp.decisions if d.verdict == "win"]
+        if len(winners) > 1:
+            quoted = [f.quote(group_name(f, names, w)) for w in winners]
+            arms = ", ".join(quoted[:-1]) + f" {f.t('next.and')} " + quoted[-1]
+            steps.append(f.t("next.compare_winners", arms=arms, metric=metric))
+        for d in exp.decisions:
+            arm = f.quote(group_name(f, names, d.treatment))
+            m = primary.get(d.treatment)
+            if d.verdict == "win" and len(winners) == 1:
+                steps.append(f.t("next.roll_out", arm=arm))
+            elif d.verdict == "loss":
+                steps.append(f.t("next.stop", arm=arm, metric=metric))
+            elif d.verdict == "invalid":
+                steps.append(f.t("next.invalid", arm=arm))
+            elif d.verdict == "no_detectable_effect" and m is not None:
+                steps.append(f.t("next.no_effect", arm=arm, metric=metric, mde=f.percent(m.mde, 1)))
+    p = results.propensity
+    if p is not None and p.action_segment is not None:
+        steps.append(f.t("next.contact", customers=f.plural(p.action_segment.size, "customer")))
+    elif p is not None and p.target_list is not None:
+        steps.append(f.t("next.contact", customers=f.plural(p.target_list.above_threshold, "customer")))
+    o = results.offers
+    if o is not None:
+        untested = [s for s in o.segments if s.kind in ("action", "cluster") and s.offers
+                    and all(x.expected_effect is None for x in s.offers)]
+        if untested:
+            # The segment the report asks to act on comes first, else the largest cluster.
+            first = max(untested, key=lambda s: (s.kind == "action", s.size))
+            names_by_id = {str(c.id): cluster_name(f, c) for c in results.segments.clusters} \
+                if results.segments is not None else {}
+            segment = f.quote(f.t("offers.action") if first.kind == "action" else names_by_id.get(first.key, first.key))
+            steps.append(f.t("next.test_offer", offer=offer_text(f, first.offers[0]), segment=segment,
+                             customers=f.plural(first.size, "customer")))
+    return steps[:MAX_STEPS]

@@ -1,0 +1,94 @@
+"""The offers section: one card per segment with the evidence behind the offer."""
+
+from __future__ import annotations
+
+import math
+
+from campaign_report.analysis.results import Results
+from campaign_report.renderers.format import Formatter
+from campaign_report.renderers.view_model import Card, OfferLine, Section, Summary, Table
+from campaign_report.renderers.wording import cluster_name, offer_text
+
+
+def _reason(f: Formatter, reason: tuple[str, str, float, float]) -> str:
+    """One condition an offer met: "recency ×1.74 (rule ≥ 1.3)", or the guard that had no data."""
+    key, op, threshold, actual = reason
+    sign = {">=": "≥", "<=": "≤", ">": ">", "<": "<"}[op]
+    if key not in f.strings["evidence"]:
+        return f"{key} {sign} {_value(f, threshold)}"  # a config rule on the config's own evidence key
+    if math.isnan(actual):
+        return f.t("offers.no_data", what=f.t(f"evidence.{key}", v="").rstrip(" ×"))
+    return f.t("offers.rule", fact=f.t(f"evidence.{key}", v=_value(f, actual)), rule=f"{sign} {_value(f, threshold)}")
+
+
+def _value(f: Formatter, v: float) -> str:
+    return f.integer(v) if float(v).is_integer() else f.number(v, 2)
+
+
+def offers_section(f: Formatter, results: Results, source: str, summary: Summary) -> Section:
+    """Related categories and the offers per segment with their evidence."""
+    o = results.offers
+    assert o is not None
+    sec = Section("offers", f.t("offers.title"))
+    note = f.t("offers.note") if results.experiment is not None else f.t("offers.note_plain")
+    sec.paragraphs.append(note)
+    names = {}
+    if results.segments is not None:
+        names = {str(c.id): cluster_name(f, c) for c in results.segments.clusters}
+    if o.pairs:
+        sec.tables.append(Table(title=f.t("offers.pairs_title"), header=[
+            f.t("offers.col_category"), f.t("offers.col_related"), f.t("offers.col_lift"), f.t("offers.col_support")],
+            rows=[[p.category, p.related, f.number(p.lift, 2), f.percent(p.support, 1)] for p in o.pairs[:8]],
+            numeric=[2, 3]))
+    rfm_rows: list[list[str]] = []
+    rest: list[str] = []
+    for s in o.segments:
+        if s.kind == "cluster":
+            title = f.t("offers.cluster", name=names.get(s.key, s.key))
+        elif s.kind == "rfm":
+            title = f.t("offers.rfm", name=f.t(f"rfm.{s.key}") if s.key in f.strings["rfm"] else s.key)
+        else:
+            title = f.t("offers.action")
+        ev = s.evidence
+        facts = [f.t(f"evidence.{k}", v=_value(f, v)) for k, v in ev.values.items()
+                 if k in f.strings["evidence"] and k != "related_count"]
+        lines = [f.t("offers.facts", customers=f.plural(s.size, "customer"), items=", ".join(facts[:5]))]
+        if ev.ab is not None:
+            lines.append(f"A/B ({f.t('metric.' + ev.ab.metric)}): {f.percent(ev.ab.rel_lift, 1, sign=True)} "
+                         f"({f.percent_range(ev.ab.rel_ci_low, ev.ab.rel_ci_high)})")
+        for offer in s.offers:
+            text = offer_text(f, offer)
+            lines.append(f"{offer.rank}. {text}")
+            lines.append("   " + f.t("offers.why", reasons="; ".join(_reason(f, r) for r in offer.reasons)))
+            if offer.expected_effect is not None:
+                lines.append("   " + f.t("offers.expected", effect=f.money_short(offer.expected_effect, sign=True),
+                                         low=f.money_short(offer.expected_low, sign=True),
+                                         high=f.money_short(offer.expected_high, sign=True)))
+        if s.offers and all(o.expected_effect is None for o in s.offers):
+            lines.append(f.t("offers.untested"))
+        if not s.offers:
+            # Folded into one catch-all card below rather than a card (and a slide) per empty segment.
+            reason = f.t("offers.reason_too_few", min=f.integer(o.min_customers)) \
+                if any(r == "too_few_customers" for _, r in s.blocked) else \
+                f.t("offers.reason_campaign") if s.blocked else f.t("offers.reason_no_rule")
+            rest.append(f"{title} ({f.plural(s.size, 'customer')}): {reason}")
+            continue
+        for _, reason in s.blocked:
+            lines.append(f.t("offers.too_few" if reason == "too_few_customers" else "offers.blocked_campaign"))
+        if s.kind == "rfm":
+            rfm_rows.append([title.split(": ", 1)[-1], f.integer(s.size),
+                             "; ".join(_reason(f, r) for r in s.offers[0].reasons),
+                             "; ".join(offer_text(f, o) for o in s.offers[:1])])
+            continue
+        sec.cards.append(Card(title=title, lines=lines, kind=s.kind))
+        if s.kind in ("cluster", "action"):
+            summary.offers.append(OfferLine(segment=title, offer=offer_text(f, s.offers[0])))
+    if rest:
+        sec.cards.append(Card(title=f.t("offers.catch_all"), lines=[f.t("offers.catch_all_text"), *rest],
+                              kind="catch_all"))
+    if rfm_rows:
+        sec.tables.append(Table(title=f.t("offers.rfm_table"), header=[
+            f.t("segments.col_rfm"), f.t("segments.col_size"), f.t("offers.evidence"), f.t("offers.col_offer")],
+            rows=rfm_rows, numeric=[1]))
+    sec.notes = note
+    return sec

@@ -1,0 +1,127 @@
+"""The propensity section: the chosen model, its honest metrics, the list to act on."""
+
+from __future__ import annotations
+
+import math
+
+from campaign_report.analysis.results import Results
+from campaign_report.renderers.charts import ChartSpec, Series
+from campaign_report.renderers.format import Formatter
+from campaign_report.renderers.view_model import ActOn, Card, Finding, KeyNumber, Section, Summary, Table
+from campaign_report.renderers.wording import feature_label, target_name
+
+
+def propensity_section(f: Formatter, results: Results, source: str, summary: Summary) -> Section:
+    """Model table, holdout metrics, leakage guard, drivers, gains, target list, action segment."""
+    p = results.propensity
+    assert p is not None
+    sec = Section("propensity", f.t("propensity.title"))
+    if p.target_source == "derived":
+        sec.paragraphs.append(f.t("propensity.target_derived", days=p.target.split("_")[2].rstrip("d")))
+    else:
+        sec.paragraphs.append(f.t("propensity.target", target=target_name(f, results.meta.names, p.target),
+                                  rate=f.percent(p.positive_rate, 1)))
+    sec.paragraphs.append(f.t("propensity.sample", search=f.integer(p.n_search), total=f.integer(p.n_total),
+                              train=f.integer(p.n_train), holdout=f.integer(p.n_holdout)))
+    if p.n_population > p.n_total:
+        sec.paragraphs.append(f.t("propensity.fitted_on", fitted=f.integer(p.n_total),
+                                  total=f.integer(p.n_population)))
+    model_name = f.t(f"model.{p.best}")
+    h = p.holdout
+    sec.paragraphs.append(f.t("propensity.best", model=model_name) + " " + f.t(
+        "propensity.holdout", auc=f.number(h.roc_auc, 3), pr=f.number(h.pr_auc, 3), base=f.percent(h.base_rate, 0),
+        threshold=f.number(h.threshold, 2), precision=f.percent(h.precision, 0), recall=f.percent(h.recall, 0),
+        f1=f.number(h.f1, 2), brier=f.number(h.brier, 3)))
+    sec.headline = f.t("propensity.headline", model=model_name, auc=f.number(h.roc_auc, 2))
+    finding = f.t("propensity.finding", target=target_name(f, results.meta.names, p.target) if
+                  p.target_source != "derived" else f.t("propensity.finding_derived"),
+                  auc=f.number(h.roc_auc, 2), drivers=", ".join(feature_label(f, i.feature) for i in p.importance[:3]
+                                                              if i.importance > 0) or "—")
+    summary.findings.append(Finding(label=f.t("doc.finding_model"), sentence=finding))
+    summary.key_numbers.append(KeyNumber(label=f.t("propensity.kpi_auc", model=model_name),
+                                   value=f.number(h.roc_auc, 2),
+                                   detail=f.t("propensity.kpi_auc_detail", pr=f.number(h.pr_auc, 2),
+                                                 precision=f.percent(h.precision, 0), recall=f.percent(h.recall, 0)),
+                                   significant=True, source="propensity"))
+    if "holdout_auc_too_high" in p.warnings:
+        sec.warnings.append(f.t("propensity.leak_model", auc=f.number(h.roc_auc, 4)))
+    for feature, auc in p.leak_features:
+        sec.warnings.append(f.t("propensity.leak_feature", feature=feature_label(f, feature), auc=f.number(auc, 3)))
+    if not p.warnings:
+        sec.paragraphs.append(f.t("propensity.leak_ok"))
+    sec.tables.append(Table(title=f.t("propensity.models_chart"), header=[
+        f.t("propensity.col_model"), f.t("propensity.col_cv"), f.t("propensity.col_std"), f.t("propensity.col_time")],
+        rows=[[("✓ " if c.model == p.best else "") + f.t(f"model.{c.model}"), f.number(c.cv_score, 3),
+                  f.number(c.cv_std, 3), f.number(c.fit_time, 1)] for c in
+                 sorted(p.candidates, key=lambda c: -c.cv_score)], numeric=[1, 2, 3]))
+    ranked = sorted(p.candidates, key=lambda c: -c.cv_score)
+    sec.charts.append(ChartSpec("models", "bar", f.t("propensity.models_chart"), f.t("propensity.auc_unit"),
+                                tuple(f.t(f"model.{c.model}") for c in ranked),
+                                (Series("ROC-AUC", tuple(c.cv_score for c in ranked),
+                                        tuple(c.cv_std for c in ranked), tuple(c.cv_std for c in ranked)),),
+                                source, decimals=2, decimal_mark=f.decimal))
+    sec.headlines["models"] = sec.headline
+    top = [i for i in p.importance[:8]]
+    sec.charts.append(ChartSpec("importance", "bar", f.t("propensity.importance_chart"),
+                                f.t("propensity.importance_unit"), tuple(feature_label(f, i.feature) for i in top),
+                                (Series(f.t("propensity.importance_unit"), tuple(i.importance for i in top),
+                                        tuple(i.std for i in top), tuple(i.std for i in top)),), source, decimals=3,
+                                decimal_mark=f.decimal))
+    drivers = [f.t("propensity.higher" if i.direction > 0 else "propensity.lower", feature=feature_label(f, i.feature))
+               for i in p.importance[:3] if i.importance > 0]
+    if drivers:
+        sec.paragraphs.append(f.t("propensity.drivers") + ": " + "; ".join(drivers) + ".")
+        sec.headlines["importance"] = f.t("propensity.headline_drivers", drivers=", ".join(
+            feature_label(f, i.feature) for i in p.importance[:3]))
+    sec.charts.append(ChartSpec("gains", "line", f.t("propensity.gains_chart"), f.t("propensity.gains_y"),
+                                tuple(f.percent(x, 0) for x, _ in p.gains), (
+                                    Series(f.t("propensity.model_curve"), tuple(y * 100 for _, y in p.gains)),
+                                    Series(f.t("propensity.random_curve"), tuple(x * 100 for x, _ in p.gains))),
+                                source, category_title=f.t("propensity.gains_x"), decimals=0, decimal_mark=f.decimal))
+    top30 = p.gains[2][1] if len(p.gains) > 2 else math.nan
+    sec.headlines["gains"] = f.t("propensity.headline_gains", found=f.percent(top30, 0))
+    if p.imputation is not None:
+        im = p.imputation
+        line = f.t("propensity.imputation", n=f.integer(im.n_imputed), f1=f.number(im.f1, 2),
+                   accuracy=f.percent(im.accuracy, 0))
+        sec.paragraphs.append(line)
+    a = p.action_segment
+    tl = p.target_list
+    population = (tl.score_filter_name or f.t("propensity.filtered_population")) if tl and tl.score_filter else \
+        f.t("propensity.all_customers")
+    if tl is not None:
+        line = f.t("propensity.target_list", customers=f.plural(tl.size, "customer"), filter=population,
+                   above=f.plural(tl.above_threshold, "customer"), threshold=f.number(tl.threshold, 2))
+        sec.paragraphs.append(line)
+    if a is not None and a.size:
+        lines = [f.t("propensity.action", customers=f.plural(a.size, "customer"), share=f.percent(a.share, 1),
+                     pcut=f.number(a.probability_cut, 2), profit_cut=f.money(a.profit_cut),
+                     prob=f.number(a.probability_mean, 2), profit=f.money(a.profit_mean),
+                     base_profit=f.money(a.base_profit_mean))]
+        profile = []
+        if a.promo_share is not None:
+            profile.append(f.t("propensity.action_promo", promo=f.percent(a.promo_share, 0),
+                               base=f.percent(a.base_promo_share, 0)))
+        if a.average_check is not None:
+            profile.append(f.t("propensity.action_check", check=f.money(a.average_check),
+                               base=f.money(a.base_average_check)))
+        if a.top_categories:
+            profile.append(f.t("propensity.action_categories", items=", ".join(n for n, _ in a.top_categories)))
+        if profile:
+            lines.append("; ".join(profile) + ".")
+        sec.cards.append(Card(title=f.t("propensity.action_title"), lines=lines))
+        # One "who to act on" number on page 1: the action segment, with the list it comes from explained.
+        explained = f.t("propensity.act_on_explained", customers=f.plural(a.size, "customer"),
+                        pcut=f.number(a.probability_cut, 2), profit_cut=f.money(a.profit_cut),
+                        scored=f.plural(tl.size if tl else a.size, "customer"), filter=population)
+        summary.key_numbers.append(KeyNumber(label=f.t("propensity.act_on_label"), value=f.integer(a.size),
+                                             detail=f.t("propensity.act_on_short", pcut=f.number(a.probability_cut, 2),
+                                                        profit_cut=f.money(a.profit_cut)),
+                                             significant=True, source="propensity"))
+        summary.act_on.append(ActOn(title=f.t("propensity.action_title"), text=explained))
+    elif tl is not None:
+        summary.key_numbers.append(KeyNumber(label=f.t("propensity.list_label", threshold=f.number(tl.threshold, 2)),
+                                             value=f.integer(tl.above_threshold), detail=line, significant=True,
+                                             source="propensity"))
+    sec.notes = f.t("methods.propensity")
+    return sec

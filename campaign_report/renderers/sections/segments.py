@@ -1,0 +1,105 @@
+"""The customer-segments section: cluster portraits, RFM, the k choice."""
+
+from __future__ import annotations
+
+from campaign_report.analysis.results import Results
+from campaign_report.renderers.charts import ChartSpec, Series, percent_points
+from campaign_report.renderers.format import Formatter
+from campaign_report.renderers.view_model import Card, Finding, KeyNumber, Section, Summary, Table
+from campaign_report.renderers.wording import cluster_name, feature_label
+
+
+def segments_section(f: Formatter, results: Results, source: str, summary: Summary) -> Section:
+    """Cluster portraits, k choice, RFM table and charts."""
+    seg, rfm = results.segments, results.rfm
+    sec = Section("segments", f.t("segments.title"))
+    if seg is not None:
+        key = {"auto_silhouette": "segments.k_auto", "auto_silhouette_at_limit": "segments.k_at_limit"}.get(
+            seg.k_reason, "segments.k_fixed")
+        sec.paragraphs.append(f.t(key, k=seg.k, silhouette=f.number(seg.silhouette, 2), cap=seg.k_searched))
+        small = [c for c in seg.clusters if c.share < seg.min_share]
+        if small:
+            sec.warnings.append(f.t("segments.small_clusters", min=f.percent(seg.min_share, 0), items=", ".join(
+                f"{f.quote(cluster_name(f, c))} ({f.plural(c.size, 'customer')})" for c in small)))
+        free_text = [i for q in results.data_quality for i in q.issues if i.kind == "free_text_category"]
+        for issue in free_text:
+            sec.warnings.append(f.t("segments.free_text", column=issue.column or "category",
+                                    n=f.integer(issue.count)))
+        if seg.n_fitted < seg.n_customers:
+            sec.paragraphs.append(f.t("segments.fitted_on", fitted=f.integer(seg.n_fitted),
+                                      total=f.integer(seg.n_customers)))
+        names = [cluster_name(f, c) for c in seg.clusters]
+        biggest = max(seg.clusters, key=lambda c: c.revenue_share)
+        sec.headline = f.t("segments.headline_few" if seg.k < 5 else "segments.headline_many", k=seg.k,
+                           name=cluster_name(f, biggest), share=f.percent(biggest.revenue_share, 0))
+        sec.charts.append(ChartSpec("cluster_sizes", "bar", f.t("segments.sizes_chart"), f.t("segments.share_unit"),
+                                    tuple(names), (
+                                        Series(f.t("segments.customers_share"),
+                                               percent_points([c.share for c in seg.clusters])),
+                                        Series(f.t("segments.revenue_share"),
+                                               percent_points([c.revenue_share for c in seg.clusters]))),
+                                    source, decimals=0, decimal_mark=f.decimal))
+        sec.headlines["cluster_sizes"] = sec.headline
+        summary.findings.append(Finding(label=f.t("doc.finding_segments"), sentence=sec.headline + "."))
+        summary.key_numbers.append(KeyNumber(
+            label=f.t("segments.kpi_k"), value=f.integer(seg.k),
+            detail=f.t("segments.kpi_k_detail", name=cluster_name(f, biggest), share=f.percent(biggest.share, 0),
+                       revenue=f.percent(biggest.revenue_share, 0)),
+            significant=True, source="segments"))
+        if seg.k_scores:
+            sec.charts.append(ChartSpec("silhouette", "line", f.t("segments.silhouette_chart"),
+                                        f.t("segments.silhouette_unit"), tuple(str(s.k) for s in seg.k_scores),
+                                        (Series(f.t("segments.silhouette_unit"),
+                                                tuple(s.silhouette for s in seg.k_scores)),), source,
+                                        category_title="k", decimals=2, decimal_mark=f.decimal))
+            sec.headlines["silhouette"] = f.t(
+                "segments.k_auto", k=seg.k, silhouette=f.number(seg.silhouette, 2)).split(" (")[0]
+        base_promo = None
+        for c in seg.clusters:
+            lines = [f.t("segments.size", customers=f.plural(c.size, "customer"), share=f.percent(c.share, 1),
+                         revenue=f.percent(c.revenue_share, 1))]
+            if c.mean_age is not None:
+                lines.append(f.t("segments.age", age=f.number(c.mean_age, 0)))
+            if c.female_share is not None:
+                lines.append(f.t("segments.gender", female=f.percent(c.female_share, 0),
+                                 known=f.percent(c.gender_known_share, 0)))
+            lines.append(f.t("segments.check", check=f.money(c.average_check), orders=f.number(c.orders_mean, 1)))
+            if c.promo_share is not None:
+                base_promo = next((d.base_mean for d in c.distinctions if d.feature == "promo_share"), base_promo)
+                lines.append(f.t("segments.promo", promo=f.percent(c.promo_share, 0),
+                                 base=f.percent(base_promo, 0) if base_promo is not None else "—"))
+            lines.append(f.t("segments.top_categories", items=", ".join(
+                f"{name} {f.percent(v, 0)}" for name, v in c.top_categories)))
+            if c.top_brands:
+                lines.append(f.t("segments.top_brands", items=", ".join(
+                    f"{name} {f.percent(v, 0)}" for name, v in c.top_brands)))
+            distinct = [f"{feature_label(f, d.feature)} "
+                        f"({f.t('segments.more' if d.std_diff > 0 else 'segments.less')}, "
+                        f"{f.number(d.std_diff, 1, sign=True)} σ)" for d in c.distinctions[:3]]
+            lines.append(f.t("segments.distinct", items="; ".join(distinct)))
+            sec.cards.append(Card(title=f"{f.t('segments.cluster', id=c.id)} — {f.quote(cluster_name(f, c))}",
+                                  lines=lines))
+    if rfm is not None:
+        names = [f.t(f"rfm.{s.name}") if s.name in f.strings["rfm"] else s.name for s in rfm.segments]
+        sec.tables.append(Table(title=f.t("segments.rfm_title"), header=[
+            f.t("segments.col_rfm"), f.t("segments.col_size"), f.t("segments.col_share"), f.t("segments.col_revenue"),
+            f.t("segments.col_r"), f.t("segments.col_f"), f.t("segments.col_m")],
+            rows=[[n, f.integer(s.size), f.percent(s.share, 1), f.percent(s.revenue_share, 1),
+                      f.number(s.recency, 0), f.number(s.frequency, 1), f.money(s.monetary)]
+                     for n, s in zip(names, rfm.segments, strict=True)],
+            numeric=[1, 2, 3, 4, 5, 6], note=f.t("segments.rfm_note")))
+        sec.charts.append(ChartSpec("rfm", "bar", f.t("segments.rfm_chart"), f.t("segments.share_unit"), tuple(names), (
+            Series(f.t("segments.customers_share"), percent_points([s.share for s in rfm.segments])),
+            Series(f.t("segments.revenue_share"), percent_points([s.revenue_share for s in rfm.segments]))),
+            source, decimals=0, decimal_mark=f.decimal))
+        risky = sum(s.share for s in rfm.segments if s.name in ("at_risk", "cant_lose", "lost"))
+        sec.headlines["rfm"] = f.t("segments.headline_rfm", share=f.percent(risky, 0))
+        risky_revenue = sum(s.revenue_share for s in rfm.segments if s.name in ("at_risk", "cant_lose", "lost"))
+        summary.key_numbers.append(KeyNumber(label=f.t("segments.kpi_risk"), value=f.percent(risky, 0),
+                                             detail=f.t("segments.kpi_risk_detail",
+                                                        revenue=f.percent(risky_revenue, 0)),
+                                             significant=True, source="segments"))
+        if seg is None:
+            summary.findings.append(Finding(label=f.t("doc.finding_segments"), sentence=sec.headlines["rfm"] + "."))
+    sec.notes = f.t("methods.segments") + " " + f.t("segments.rfm_note")
+    return sec
