@@ -118,7 +118,7 @@ def test_server_down_then_up_delivers_exactly_once(small_run, tmp_path):
     config = _setup(small_run, tmp_path, port)
     assert deliver(config, None) == 1  # nobody listening: three attempts, recorded, non-zero exit
     ledger = sqlite3.connect(tmp_path / "out" / "ledger.sqlite")
-    assert [r[0] for r in ledger.execute("SELECT status FROM deliveries")] == ["failed"] * 3
+    assert [r[0] for r in ledger.execute("SELECT status FROM deliveries")] == ["sending", "failed"] * 3
     inbox = Inbox()
     controller = _start(inbox, port)
     try:
@@ -130,7 +130,7 @@ def test_server_down_then_up_delivers_exactly_once(small_run, tmp_path):
     finally:
         controller.stop()
     statuses = [r[0] for r in ledger.execute("SELECT status FROM deliveries ORDER BY id")]
-    assert statuses == ["failed", "failed", "failed", "sent", "sent"]
+    assert statuses == ["sending", "failed"] * 3 + ["sending", "sent"] * 2
 
 
 def test_watch_runs_and_sends_once_per_change(small_demo, tmp_path):
@@ -159,3 +159,101 @@ def test_password_in_config_is_refused(tmp_path):
     text = '[report]\ntitle = "t"\n[email]\nto = ["a@b.c"]\npassword = "x"\n'
     with pytest.raises(ConfigError, match="SMTP_PASSWORD"):
         load_config(write_config(tmp_path, text))
+
+
+class FaultyInbox(Inbox):
+    """A loopback server that fails in the ways real ones do: after taking the data, or slowly."""
+
+    def __init__(self, quit_reply: str | None = None, data_delay: float = 0.0, lose_first_reply: bool = False):
+        super().__init__()
+        self.quit_reply, self.data_delay, self.lose_first_reply = quit_reply, data_delay, lose_first_reply
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802
+        import asyncio
+
+        await asyncio.sleep(self.data_delay)
+        await super().handle_DATA(server, session, envelope)
+        if self.lose_first_reply and len(self.messages) == 1:
+            return "451 Requested action aborted: local error"  # the data arrived, the client hears a failure
+        return "250 OK"
+
+    async def handle_QUIT(self, server, session, envelope):  # noqa: N802
+        return self.quit_reply or "221 Bye"
+
+
+def _statuses(tmp_path: Path) -> list[str]:
+    ledger = sqlite3.connect(tmp_path / "out" / "ledger.sqlite")
+    return [r[0] for r in ledger.execute("SELECT status FROM deliveries ORDER BY id")]
+
+
+def test_quit_failure_after_the_data_was_accepted_is_a_delivery(small_run, tmp_path):
+    inbox, port = FaultyInbox(quit_reply="421 Service closing transmission channel"), _free_port()
+    controller = _start(inbox, port)
+    try:
+        config = _setup(small_run, tmp_path, port)
+        assert deliver(config, None) == 0
+        assert deliver(config, None) == 0  # recorded as sent: the next send has nothing to do
+    finally:
+        controller.stop()
+    assert len(inbox.messages) == 1
+    assert _statuses(tmp_path) == ["sending", "sent"]
+
+
+def test_two_senders_at_once_send_one_message(small_run, tmp_path):
+    import threading
+
+    inbox, port = FaultyInbox(data_delay=1.0), _free_port()
+    controller = _start(inbox, port)
+    codes: list[int] = []
+    try:
+        config = _setup(small_run, tmp_path, port)
+        senders = [threading.Thread(target=lambda: codes.append(deliver(config, None))) for _ in range(2)]
+        for sender in senders:
+            sender.start()
+        for sender in senders:
+            sender.join()
+    finally:
+        controller.stop()
+    assert codes == [0, 0]
+    assert len(inbox.messages) == 1
+    assert _statuses(tmp_path).count("sent") == 1
+
+
+def test_crash_between_sending_and_recording_resends_the_same_message_id(small_run, tmp_path, monkeypatch):
+    from campaign_report.pipeline.ledger import Ledger
+
+    inbox, port = Inbox(), _free_port()
+    controller = _start(inbox, port)
+    real_record = Ledger.record_delivery
+
+    def crash_on_sent(self, key, recipients, status, *args, **kwargs):
+        if status == "sent":
+            raise KeyboardInterrupt  # the process dies after the server took the data, before the ledger knew
+        return real_record(self, key, recipients, status, *args, **kwargs)
+
+    try:
+        config = _setup(small_run, tmp_path, port)
+        monkeypatch.setattr(Ledger, "record_delivery", crash_on_sent)
+        with pytest.raises(KeyboardInterrupt):
+            deliver(config, None)
+        monkeypatch.setattr(Ledger, "record_delivery", real_record)
+        assert _statuses(tmp_path) == ["sending"]
+        assert deliver(config, None) == 0
+        assert deliver(config, None) == 0
+        assert deliver(config, None, force=True) == 0  # a forced resend is a new message, with a new id
+    finally:
+        controller.stop()
+    ids = [m["Message-ID"] for m in inbox.messages]
+    assert len(ids) == 3 and ids[0] == ids[1] != ids[2]  # the resend is recognisable as the same message
+
+
+def test_retry_after_a_lost_reply_keeps_the_message_id(small_run, tmp_path):
+    inbox, port = FaultyInbox(lose_first_reply=True), _free_port()
+    controller = _start(inbox, port)
+    try:
+        config = _setup(small_run, tmp_path, port)
+        assert deliver(config, None) == 0
+    finally:
+        controller.stop()
+    assert _statuses(tmp_path) == ["sending", "failed", "sending", "sent"]
+    assert len({m["Message-ID"] for m in inbox.messages}) == 1 and len(inbox.messages) == 2

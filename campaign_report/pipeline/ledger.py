@@ -2,7 +2,8 @@
 
 It is what makes delivery exactly-once per change of the inputs: a delivery is "sent" for an inputs key
 (the hash of the config and of every input file) and a recipient list, and never sent again for them
-unless forced.
+unless forced. Each attempt is written as "sending" before the first byte goes out, so an attempt that
+died half-way (a crash, a kill) is visible to the next delivery, which reuses its Message-ID.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (id INTEGER PRIMARY KEY, started TEXT, finished TEXT, status TEXT,
                                  inputs_key TEXT, detail TEXT);
 CREATE TABLE IF NOT EXISTS deliveries (id INTEGER PRIMARY KEY, inputs_key TEXT, recipients TEXT, time TEXT,
-                                       status TEXT, attempt INTEGER, detail TEXT);
+                                       status TEXT, attempt INTEGER, detail TEXT, message_id TEXT);
 """
 _FILE_IN_SQL = re.compile(r"'([^']+\.(?:csv|tsv|txt|parquet|pq|xlsx|json))'", re.IGNORECASE)
 
@@ -47,8 +48,12 @@ class Ledger:
     def __init__(self, out_dir: Path) -> None:
         out_dir.mkdir(parents=True, exist_ok=True)
         self.path = out_dir / LEDGER
-        self.db = sqlite3.connect(self.path)
+        self.db = sqlite3.connect(self.path, timeout=30)
         self.db.executescript(SCHEMA)
+        columns = {row[1] for row in self.db.execute("PRAGMA table_info(deliveries)")}
+        if "message_id" not in columns:  # a ledger written before Message-IDs were recorded
+            with self.db:
+                self.db.execute("ALTER TABLE deliveries ADD COLUMN message_id TEXT")
 
     def close(self) -> None:
         self.db.close()
@@ -67,7 +72,22 @@ class Ledger:
                               (key, recipients)).fetchone()
         return row is not None
 
-    def record_delivery(self, key: str, recipients: str, status: str, attempt: int, detail: str = "") -> None:
+    def sent_count(self, key: str, recipients: str) -> int:
+        row = self.db.execute("SELECT count(*) FROM deliveries WHERE inputs_key = ? AND recipients = ? "
+                              "AND status = 'sent'", (key, recipients)).fetchone()
+        return int(row[0])
+
+    def interrupted_message_id(self, key: str, recipients: str) -> str | None:
+        """The Message-ID of an attempt that started and never ended ("sending" is the last word on it)."""
+        row = self.db.execute("SELECT status, message_id FROM deliveries WHERE inputs_key = ? AND recipients = ? "
+                              "ORDER BY id DESC LIMIT 1", (key, recipients)).fetchone()
+        if row is None or row[0] != "sending":
+            return None
+        return str(row[1])
+
+    def record_delivery(self, key: str, recipients: str, status: str, attempt: int, detail: str = "",
+                        message_id: str = "") -> None:
         with self.db:
-            self.db.execute("INSERT INTO deliveries (inputs_key, recipients, time, status, attempt, detail) "
-                            "VALUES (?,?,?,?,?,?)", (key, recipients, _now(), status, attempt, detail[:500]))
+            self.db.execute("INSERT INTO deliveries (inputs_key, recipients, time, status, attempt, detail, "
+                            "message_id) VALUES (?,?,?,?,?,?,?)",
+                            (key, recipients, _now(), status, attempt, detail[:500], message_id))

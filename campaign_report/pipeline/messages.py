@@ -7,9 +7,11 @@ TEXT = {
         "stage.load": "Загрузка данных", "stage.validate": "Проверка и очистка", "stage.features": "Признаки клиентов",
         "stage.segments": "Сегменты", "stage.experiment": "A/B-тест", "stage.propensity": "Модель склонности",
         "stage.offers": "Предложения", "stage.render": "Документы",
-        "done": "Готово за {seconds} с → {folder}", "files": "Записаны файлы:",
+        "done": "Готово за {seconds} с →", "files": "Записаны файлы:",
         "already_sent": "Уже отправлено для этих данных; отправлять нечего (--force отправит ещё раз).",
-        "attempt_failed": "попытка отправки {attempt} не удалась:", "sent": "Отправлено: {to}.",
+        "attempt_failed": "попытка отправки {attempt} не удалась:",
+        "interrupted": "Прошлая отправка прервалась на полпути; отправляю снова с тем же Message-ID {msgid}, "
+                       "почтовые системы узнают в нём то же письмо.", "sent": "Отправлено: {to}.",
         "not_sent": "письмо не отправлено; документы сохранены, следующий запуск или `campaign-report send` "
                     "отправит их.",
         "inputs_changed": "Данные изменились: строю отчёт.", "error": "ошибка", "internal": "внутренняя ошибка",
@@ -21,9 +23,11 @@ TEXT = {
         "stage.features": "Customer features",
         "stage.segments": "Segments", "stage.experiment": "A/B test", "stage.propensity": "Propensity model",
         "stage.offers": "Offers", "stage.render": "Documents",
-        "done": "Done in {seconds} s → {folder}", "files": "Files written:",
+        "done": "Done in {seconds} s →", "files": "Files written:",
         "already_sent": "Already sent for these inputs; nothing to do (use --force to send again).",
-        "attempt_failed": "send attempt {attempt} failed:", "sent": "Sent to {to}.",
+        "attempt_failed": "send attempt {attempt} failed:",
+        "interrupted": "The last delivery stopped half-way; sending again with the same Message-ID {msgid}, "
+                       "which mail systems recognise as the same message.", "sent": "Sent to {to}.",
         "not_sent": "e-mail not sent; the documents are kept and the next run or `campaign-report send` will "
                     "deliver them.",
         "inputs_changed": "Inputs changed: running the report.", "error": "error", "internal": "internal error",
