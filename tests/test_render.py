@@ -140,3 +140,26 @@ def test_target_list_is_safe_to_open_in_a_spreadsheet(tmp_path):
     assert ids[:6] == ["'" + v for v in hostile[:6]]
     assert ids[6:] == ["plain", "-12.5", "+7"]  # numbers written as text stay numbers
     assert [r[1] for r in rows[1:3]] == ["0.5", "-0.25"]  # a numeric column is untouched
+
+
+def test_a_killed_runs_staging_folder_is_removed_by_the_next_run(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    from campaign_report.pipeline.publish import publish
+
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    killed = tmp_path / f".staging-{int(dead.stdout)}-1"
+    killed.mkdir()
+    (killed / "brief.pdf").write_bytes(b"half a pdf")
+    running = tmp_path / f".staging-{os.getpid()}-2"  # a run still in progress is left alone
+    running.mkdir()
+
+    def write(path):
+        path.write_text("{}", encoding="utf-8")
+        return path
+
+    publish(tmp_path, {"results.json": write})
+    assert not killed.exists() and running.exists()
+    assert sorted(p.name for p in tmp_path.iterdir() if not p.name.startswith(".staging")) == ["results.json"]
