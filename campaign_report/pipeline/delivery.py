@@ -133,14 +133,15 @@ def deliver(config_path: str | Path, out_dir: Path | None, force: bool = False,
     ledger = Ledger(out)
     try:
         with _folder_lock(out):
-            return _send_once(ledger, out, settings, password, force, lang, console, config_key=inputs_key(config))
+            # The key of the run being sent; hashing the inputs is only needed for a folder without one.
+            key = ledger.last_good_key() or inputs_key(config)
+            return _send_once(ledger, out, settings, password, force, lang, console, key)
     finally:
         ledger.close()
 
 
 def _send_once(ledger: Ledger, out: Path, settings: EmailConfig, password: str | None, force: bool, lang: str,
-               console: Console, config_key: str) -> int:
-    key = ledger.last_good_key() or config_key
+               console: Console, key: str) -> int:
     recipients = ", ".join(settings.to)
     if ledger.was_sent(key, recipients) and not force:
         console.print(say(lang, "already_sent"))
