@@ -96,6 +96,13 @@ def cluster_name(f: Formatter, c: Any) -> str:
     return c.name_ru if f.language == "ru" else c.name_en
 
 
+def cluster_names(f: Formatter, results: Results) -> dict[str, str]:
+    """Cluster id (as the offers and the target list key it) -> its generated name."""
+    if results.segments is None:
+        return {}
+    return {str(c.id): cluster_name(f, c) for c in results.segments.clusters}
+
+
 def offer_text(f: Formatter, offer: Any) -> str:
     """An offer's wording in the report's language."""
     return offer.text_ru if f.language == "ru" else offer.text_en

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from campaign_report.analysis.results import Results
 from campaign_report.renderers.format import Formatter
-from campaign_report.renderers.wording import cluster_name, group_name, offer_text
+from campaign_report.renderers.wording import cluster_names, group_name, offer_text
 
 MAX_STEPS = 3
 
@@ -50,9 +50,8 @@ def next_steps(f: Formatter, results: Results) -> list[str]:
         if untested:
             # The segment the report asks to act on comes first, else the largest cluster.
             first = max(untested, key=lambda s: (s.kind == "action", s.size))
-            names_by_id = {str(c.id): cluster_name(f, c) for c in results.segments.clusters} \
-                if results.segments is not None else {}
-            segment = f.quote(f.t("offers.action") if first.kind == "action" else names_by_id.get(first.key, first.key))
+            clusters = cluster_names(f, results)
+            segment = f.quote(f.t("offers.action") if first.kind == "action" else clusters.get(first.key, first.key))
             steps.append(f.t("next.test_offer", offer=offer_text(f, first.offers[0]), segment=segment,
                              customers=f.plural(first.size, "customer")))
     return steps[:MAX_STEPS]

@@ -7,7 +7,7 @@ import math
 from campaign_report.analysis.results import Results
 from campaign_report.renderers.format import Formatter
 from campaign_report.renderers.view_model import Card, OfferLine, Section, Summary, Table
-from campaign_report.renderers.wording import cluster_name, offer_text
+from campaign_report.renderers.wording import cluster_names, offer_text
 
 
 def _reason(f: Formatter, reason: tuple[str, str, float, float]) -> str:
@@ -32,9 +32,7 @@ def offers_section(f: Formatter, results: Results, source: str, summary: Summary
     sec = Section("offers", f.t("offers.title"))
     note = f.t("offers.note") if results.experiment is not None else f.t("offers.note_plain")
     sec.paragraphs.append(note)
-    names = {}
-    if results.segments is not None:
-        names = {str(c.id): cluster_name(f, c) for c in results.segments.clusters}
+    names = cluster_names(f, results)
     if o.pairs:
         sec.tables.append(Table(title=f.t("offers.pairs_title"), header=[
             f.t("offers.col_category"), f.t("offers.col_related"), f.t("offers.col_lift"), f.t("offers.col_support")],
