@@ -59,7 +59,7 @@ def _segment(size: int, promo: float) -> tuple[pd.DataFrame, pd.DataFrame]:
 def _effect(abs_diff: float, significant: bool) -> SegmentEffect:
     return SegmentEffect("cluster", "x", "treatment", "arpu", 500, 500, 100.0, 100 + abs_diff, abs_diff,
                          abs_diff / 100, abs_diff - 10, abs_diff + 10, (abs_diff - 10) / 100, (abs_diff + 10) / 100,
-                         0.01 if significant else 0.5, 0.01 if significant else 0.5, significant)
+                         0.01 if significant else 0.5, 0.01 if significant else 0.5, significant, 0.95)
 
 
 def test_guardrail_tiny_segment_gets_nothing():

@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def tiny_results(language: str = "ru") -> Results:
     metric = MetricResult("arpu", "control", "treatment", 1000, 1000, 100.0, 110.0, 10.0, 0.1, 2.0, 18.0, 0.02, 0.18,
-                          0.01, 0.02, True, "welch_t", False, None, 0.08, 8.0, 0.9)
+                          0.01, 0.02, True, "welch_t", False, None, 0.08, 8.0, 0.9, 0.95, 1)
     exp = ExperimentResult("2026-10-01", "2026-10-31", "control", (GroupSize("control", 1000, 0.5, 0.5),
                            GroupSize("treatment", 1000, 0.5, 0.5)), 0, SrmCheck(0.0, 1.0, True), (metric,),
                            (Decision("treatment", "win", "arpu", ()),), Decision("treatment", "win", "arpu", ()), (),

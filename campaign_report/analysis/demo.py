@@ -213,7 +213,8 @@ def generate_demo(out_dir: str | Path, n_customers: int = 20_000, seed: int = 20
     brand_table = np.array([BRANDS[c] for c in CATEGORIES])
     brand_names = brand_table[line_cat, brand_idx]
     promo = rng.random(n_lines) < promo_prob[line_cust]
-    offset = np.array([PRICE_OFFSET.get(c, 0.0) for c in CATEGORIES])[line_cat]
+    offset_by_category = np.array([PRICE_OFFSET.get(c, 0.0) for c in CATEGORIES])
+    offset = offset_by_category[line_cat]
     amount = np.exp(log_amount[line_cust] + offset + rng.normal(0, 0.45, size=n_lines))
     amount = amount * np.where(promo, 0.85, 1.0)
     in_window = order_month[line_order] == 11
@@ -270,13 +271,17 @@ def generate_demo(out_dir: str | Path, n_customers: int = 20_000, seed: int = 20
     assignment = pd.concat([assignment, both]).sample(frac=1, random_state=seed).reset_index(drop=True)
     assignment.to_csv(out / "assignment.csv", index=False)
 
-    # Expected values of the planted effects over the experiment population.
+    # Expected values of the planted effects over the experiment population, from every factor that
+    # sets a customer's October spend: orders, lines per order, the category mix (price offsets) and
+    # the promo discount, and the treatment's multipliers.
     exp_orders = 1 + extra_rate
-    exp_line = np.exp(log_amount + 0.45**2 / 2)  # category mix and promo discount are the same in both arms
+    exp_lines = 1.6  # 1 + Poisson(0.6)
+    exp_line = (np.exp(log_amount + 0.45**2 / 2) * (pref @ np.exp(offset_by_category))
+                * (1 - 0.15 * promo_prob))
     pop = eligible
     conv0, conv1 = q0[pop].mean(), q1[pop].mean()
-    rev0 = (q0 * exp_orders * exp_line)[pop].mean()
-    rev1 = (q1 * exp_orders * exp_line)[pop].mean() * CHECK_MULTIPLIER
+    rev0 = (q0 * exp_orders * exp_lines * exp_line)[pop].mean()
+    rev1 = (q1 * exp_orders * exp_lines * exp_line)[pop].mean() * CHECK_MULTIPLIER
     check0 = rev0 / (q0 * exp_orders)[pop].mean()
     check1 = rev1 / (q1 * exp_orders)[pop].mean()
     truth = PlantedTruth(

@@ -88,7 +88,8 @@ def render_svg(spec: ChartSpec, width_in: float = 4.2, height_in: float = 2.5) -
         ax.axvline(0, color="#888888", linewidth=0.8)
         ax.grid(axis="x", color=GRID, linewidth=0.6)
         lo, hi = ax.get_xlim()
-        ax.set_xlim(min(lo, 0), max(hi, 0) * 1.08 if hi > 0 else hi)
+        room = 0.12 * (hi - lo) if lo < 0 else 0.0  # a negative bar's label must not reach the category names
+        ax.set_xlim(min(lo, 0) - room, max(hi, 0) * 1.08 if hi > 0 else hi)
     else:
         ax.set_xticks(positions, labels)
         ax.set_ylabel(spec.value_title)

@@ -32,10 +32,13 @@ def build_view(results: Results) -> View:
     summary.key_numbers.sort(key=lambda k: order.get(k.source, 3))
     summary.next_steps = next_steps(f, results)
     sections.append(vs.quality_section(f, results))
-    sections.append(vs.methods_section(f, results))
+    sections.append(vs.methods_section(f, results, source))
     subject_bits = [meta.title]
-    if summary.verdicts:
-        subject_bits.append(summary.verdicts[0].label)
+    if summary.verdicts and results.experiment is not None:
+        # The overall decision's label: "mixed" when arms disagree, not the first arm's verdict.
+        overall = results.experiment.decision.treatment
+        subject_bits.append(next((v.label for v in summary.verdicts if v.treatment == overall),
+                                 summary.verdicts[0].label))
     kind = "campaign" if results.experiment is not None else "model" if results.propensity is not None \
         else "profile"
     return View(language=meta.language, title=meta.title, created=f.date(meta.created[:10]),

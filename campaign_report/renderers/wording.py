@@ -62,6 +62,27 @@ def _lift_text(f: Formatter, m: MetricResult) -> str:
     return f.percent(m.rel_lift, 1, sign=True)
 
 
+def ci_label(f: Formatter, confidence: float, levels: list[float]) -> str:
+    """"95 % ДИ" when every interval shown is at the plain level, else "ДИ с поправкой" (the intervals
+    are at the level of the multiple-testing correction, see stats.adjusted_level)."""
+    if all(abs(level - confidence) < 1e-9 for level in levels):
+        return f.t("doc.ci_level", conf=f.percent(confidence, 0))
+    return f.t("doc.ci_adjusted")
+
+
+def mixed_sentence(f: Formatter, results: Results) -> tuple[str, str]:
+    """(sentence, headline) of an overall "mixed" decision: which arms won and which lost."""
+    exp = results.experiment
+    assert exp is not None
+    names = results.meta.names
+
+    def arms(verdict: str) -> str:
+        return ", ".join(f.quote(group_name(f, names, d.treatment)) for d in exp.decisions if d.verdict == verdict)
+
+    values = dict(winners=arms("win"), losers=arms("loss"), metric=f.t(f"metric.{exp.primary}"))
+    return f.t("verdict.mixed", **values), f.t("verdict.headline_mixed", **values)
+
+
 def verdict_sentence(f: Formatter, results: Results, treatment: str) -> tuple[str, str, str]:
     """(verdict code, one plain sentence, deck headline) for one treatment."""
     exp = results.experiment
@@ -71,7 +92,8 @@ def verdict_sentence(f: Formatter, results: Results, treatment: str) -> tuple[st
     conf = f.percent(exp.confidence, 0)
     values = dict(treatment=group_name(f, results.meta.names, treatment), metric=f.t(f"metric.{m.metric}"),
                   metric_acc=f.t(f"metric_acc.{m.metric}"),
-                  lift=_lift_text(f, m), conf=conf, ci_low=f.percent(m.rel_ci_low, 1, sign=True),
+                  lift=_lift_text(f, m), conf=conf, ci=ci_label(f, exp.confidence, [m.ci_level]),
+                  ci_low=f.percent(m.rel_ci_low, 1, sign=True),
                   ci_high=f.percent(m.rel_ci_high, 1, sign=True), p=f.p_text(m.p_adjusted),
                   mde=f.percent(m.mde, 1))
     if decision.verdict == "invalid":

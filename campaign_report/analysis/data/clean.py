@@ -276,7 +276,12 @@ def clean_experiment(engine: Engine, raw: RawTable, source: TableSource,
         issues.append(QualityIssue("duplicate_rows", None, int(dup.sum()), "dropped"))
         frame = frame[~dup].copy()
     frame = frame.copy()
-    _merge_typos(frame, "grp", issues)
+    # Group labels are never merged: a rare label one edit from a common one may be a third arm
+    # (v1 / v2) or a holdout (1 / 0). It is flagged, and expected_split says which groups are compared.
+    counts = frame["grp"].value_counts()
+    for rare, common in find_near_duplicates({str(k): int(v) for k, v in counts.items()}).items():
+        issues.append(QualityIssue("near_duplicate_group", source.column("group"), int(counts[rare]), "kept",
+                                   f"{rare} ~ {common}"))
     groups_per_id = frame.groupby("customer_id")["grp"].nunique()
     multi = groups_per_id[groups_per_id > 1].index
     if len(multi):

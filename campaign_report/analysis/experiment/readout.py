@@ -1,10 +1,17 @@
 """Campaign readout: A/B metrics for any number of groups, SRM, CUPED, power, verdicts, segments.
 
 Verdict rules (per treatment, on the primary metric, after the multiple-testing correction):
-- invalid: the sample-ratio check fails, a group is below the minimum size, conversion is ≥ 99 % in
-  any group (a control drawn from buyers) or zero everywhere, or the primary metric is undefined;
+- invalid: the sample-ratio check fails, the arm or control is below the minimum size, conversion is
+  ≥ 99 % in any group (a control drawn from buyers) or zero everywhere, or the primary metric is undefined;
 - win / loss: the adjusted p-value is below 1 − confidence, by the sign of the effect;
 - no_detectable_effect: otherwise, reported with the MDE ("the test could detect ±X").
+The overall decision is "invalid" if any arm is, "mixed" when one arm wins and another loses, else the
+strongest of win, loss, no effect.
+
+The correction family is every metric × arm ("all") or the primary metric × arms ("primary"; the
+secondary metrics are then corrected among themselves). Intervals are shown at the level that matches
+the adjusted p-value (`stats.adjusted_level`), so an interval excludes zero exactly when the test
+decides; MDE and power are at α divided by the family's size.
 """
 
 from __future__ import annotations
@@ -16,7 +23,14 @@ from typing import ClassVar
 import numpy as np
 
 from campaign_report.analysis.config import ExperimentConfig
-from campaign_report.analysis.experiment.stats import Comparison, GroupMoments, adjust_pvalues, compare, srm_test
+from campaign_report.analysis.experiment.stats import (
+    Comparison,
+    GroupMoments,
+    adjust_pvalues,
+    adjusted_level,
+    compare,
+    srm_test,
+)
 from campaign_report.analysis.experiment.sums import OUTCOMES, CellSums, ExperimentSums
 from campaign_report.analysis.tables import Tabular
 
@@ -65,17 +79,19 @@ class MetricResult:
     p_adjusted: float
     significant: bool
     method: str
-    cuped: bool
+    cuped: bool  # θ ≠ 0: the estimate was adjusted by the covariate
     variance_reduction: float | None
     mde: float
     mde_abs: float
     power: float
+    ci_level: float  # the intervals' confidence level, matched to the adjusted p-value
+    family_size: int  # tests in this metric's correction family; MDE and power are at α / family_size
 
 
 @dataclass(frozen=True)
 class Decision:
-    treatment: str
-    verdict: str  # "win" | "loss" | "no_detectable_effect" | "invalid"
+    treatment: str  # "" for an overall "mixed" decision, which belongs to no single arm
+    verdict: str  # "win" | "loss" | "no_detectable_effect" | "invalid"; overall also "mixed"
     metric: str
     reasons: tuple[str, ...]  # codes, translated by the locale files
 
@@ -99,6 +115,7 @@ class SegmentEffect:
     p_value: float
     p_adjusted: float
     significant: bool
+    ci_level: float
 
 
 @dataclass(frozen=True)
@@ -114,6 +131,10 @@ class ObservationalEffect:
     ci_high: float
     p_value: float
     method: str
+    # The same model with other days as "promo days": how often a day without a promo looks as strong.
+    placebo_effects: tuple[float, ...] = ()
+    placebo_days: tuple[str, ...] = ()  # the day of the month, or the shift in days ("+3"), of each placebo
+    placebo_p: float = math.nan  # (1 + placebo days with |effect| ≥ |this effect|) / (1 + placebo days)
 
 
 @dataclass(frozen=True)
@@ -123,7 +144,7 @@ class ExperimentResult(Tabular):
     start: str | None  # the campaign window; None when the outcomes came as columns of the experiment file
     end: str | None
     control: str
-    groups: tuple[GroupSize, ...]
+    groups: tuple[GroupSize, ...]  # the groups compared
     excluded_customers: int
     srm: SrmCheck
     metrics: tuple[MetricResult, ...]
@@ -137,6 +158,9 @@ class ExperimentResult(Tabular):
     cuped: bool
     pre_period_days: int
     covariate: str = ""  # CUPED's covariate: "" (none), "pre_period" (same metric before), or the column named
+    family: str = "all"  # the correction family: "all" metrics × arms, or "primary" metric × arms
+    family_size: int = 1  # tests in the primary metric's family
+    not_compared: tuple[GroupSize, ...] = ()  # groups in the data but not in expected_split
 
 
 def _moments(cell: CellSums, metric: str) -> GroupMoments:
@@ -150,10 +174,27 @@ def _moments(cell: CellSums, metric: str) -> GroupMoments:
 
 
 def _compare(cells: dict[str, CellSums], control: str, treatment: str, metric: str, settings: ExperimentConfig,
-             cuped: bool) -> Comparison:
+             cuped: bool, tests_in_family: int = 1) -> Comparison:
     return compare(_moments(cells[control], metric), _moments(cells[treatment], metric),
                    confidence=settings.confidence, cuped=cuped, use_t=metric != "conversion",
-                   power=settings.power, min_effect=settings.min_effect)
+                   power=settings.power, min_effect=settings.min_effect, tests_in_family=tests_in_family)
+
+
+def _families(metrics: list[str], treatments: list[str], primary: str, family: str) -> list[list[tuple[str, str]]]:
+    """(metric, treatment) pairs grouped into correction families."""
+    pairs = [(m, t) for t in treatments for m in metrics]
+    if family == "primary":
+        return [f for f in ([p for p in pairs if p[0] == primary], [p for p in pairs if p[0] != primary]) if f]
+    return [pairs]
+
+
+def _adjusted(comparisons: dict[tuple[str, str], Comparison], families: list[list[tuple[str, str]]],
+              method: str) -> dict[tuple[str, str], float]:
+    adjusted: dict[tuple[str, str], float] = {}
+    for family in families:
+        ps = adjust_pvalues([comparisons[k].p_value for k in family], method)
+        adjusted.update(zip(family, ps, strict=True))
+    return adjusted
 
 
 def _method(metric: str, cuped: bool) -> str:
@@ -169,7 +210,7 @@ def _decide(treatment: str, metrics: list[MetricResult], srm: SrmCheck, sizes: d
         reasons.append("no_data_in_window")
     if not srm.ok:
         reasons.append("srm_failed")
-    if min(sizes.values()) < settings.min_group_size:
+    if min(sizes[primary.control], sizes[treatment]) < settings.min_group_size:
         reasons.append("too_small")
     if any(v >= SATURATED_CONVERSION for v in conversion_by_group.values()):
         reasons.append("conversion_saturated")
@@ -188,6 +229,7 @@ def _decide(treatment: str, metrics: list[MetricResult], srm: SrmCheck, sizes: d
 def _segment_effects(sums: ExperimentSums, control: str, treatments: list[str], settings: ExperimentConfig,
                      ) -> tuple[SegmentEffect, ...]:
     rows: list[dict] = []
+    kept: list[Comparison] = []
     metrics = [m for m in dict.fromkeys([settings.primary, "conversion"]) if m in settings.metrics]
     for (dimension, segment), part in sorted(sums.segments.items()):
         for treatment in treatments:
@@ -202,30 +244,33 @@ def _segment_effects(sums: ExperimentSums, control: str, treatments: list[str], 
                 rows.append(dict(dimension=dimension, segment=str(segment), treatment=treatment,
                                  metric=metric, n_control=n_c, n_treatment=n_t,
                                  control_value=c.control_value, treatment_value=c.treatment_value,
-                                 abs_diff=c.abs_diff, rel_lift=c.rel_lift, ci_low=c.ci_low,
-                                 ci_high=c.ci_high, rel_ci_low=c.rel_ci_low, rel_ci_high=c.rel_ci_high,
-                                 p_value=c.p_value))
+                                 abs_diff=c.abs_diff, rel_lift=c.rel_lift, p_value=c.p_value))
+                kept.append(c)
     adjusted = adjust_pvalues([r["p_value"] for r in rows], "bh")
     alpha = 1 - settings.confidence
-    return tuple(SegmentEffect(**r, p_adjusted=p, significant=p < alpha) for r, p in zip(rows, adjusted,
-                                                                                         strict=True))
+    effects = []
+    for row, comparison, p in zip(rows, kept, adjusted, strict=True):
+        ci = comparison.interval(adjusted_level(row["p_value"], p, settings.confidence))
+        effects.append(SegmentEffect(**row, ci_low=ci.low, ci_high=ci.high, rel_ci_low=ci.rel_low,
+                                     rel_ci_high=ci.rel_high, p_adjusted=p, significant=p < alpha,
+                                     ci_level=ci.level))
+    return tuple(effects)
 
 
 def analyze_experiment(sums: ExperimentSums, settings: ExperimentConfig, control: str, excluded: int,
                        observational: tuple[ObservationalEffect, ...] = (),
                        pre_period_days: int = 0, window_has_data: bool = True,
-                       covariate: str = "") -> ExperimentResult:
+                       covariate: str = "", not_compared: tuple[GroupSize, ...] = ()) -> ExperimentResult:
     """Readout of every treatment group against control on every configured metric.
 
-    `sums` holds the engine's aggregates per group (and per group × segment for the segment cuts).
+    `sums` holds the engine's aggregates per compared group (and per group × segment for the segment cuts).
     """
     cells = sums.groups
     names = sorted(cells, key=lambda g: (g != control, str(g)))
     treatments = [g for g in names if g != control]
     sizes = {g: cells[g].n for g in names}
-    shares = list(settings.expected_split) or [1.0] * len(names)
-    if len(shares) != len(names):
-        shares = [1.0] * len(names)
+    split = dict(settings.expected_split)
+    shares = [split[g] for g in names] if split else [1.0] * len(names)
     chi2, srm_p = srm_test([sizes[g] for g in names], shares)
     srm = SrmCheck(chi2=chi2, p_value=srm_p, ok=srm_p >= settings.srm_alpha)
     total = sum(sizes.values())
@@ -234,40 +279,57 @@ def analyze_experiment(sums: ExperimentSums, settings: ExperimentConfig, control
     pre = OUTCOMES.index("pre_revenue")
     has_pre = any(c.cross[pre][pre] > 0 for c in cells.values())
     cuped = settings.cuped and has_pre
-    raw: list[tuple[str, str, Comparison]] = []
-    for treatment in treatments:
-        for metric in settings.metrics:
-            raw.append((metric, treatment, _compare(cells, control, treatment, metric, settings, cuped)))
-    adjusted = adjust_pvalues([c.p_value for _, _, c in raw], settings.correction)
+    families = _families(list(settings.metrics), treatments, settings.primary, settings.family)
+    size_of = {pair: len(family) for family in families for pair in family}
+    comparisons = {(m, t): _compare(cells, control, t, m, settings, cuped, size_of[(m, t)])
+                   for t in treatments for m in settings.metrics}
+    adjusted = _adjusted(comparisons, families, settings.correction)
     alpha = 1 - settings.confidence
-    metrics = [
-        MetricResult(metric=m, control=control, treatment=t, n_control=sizes[control], n_treatment=sizes[t],
-                     control_value=c.control_value, treatment_value=c.treatment_value, abs_diff=c.abs_diff,
-                     rel_lift=c.rel_lift, ci_low=c.ci_low, ci_high=c.ci_high, rel_ci_low=c.rel_ci_low,
-                     rel_ci_high=c.rel_ci_high, p_value=c.p_value, p_adjusted=p,
-                     significant=bool(p < alpha), method=_method(m, cuped), cuped=cuped,
-                     variance_reduction=c.variance_reduction, mde=c.mde, mde_abs=c.mde_abs, power=c.power)
-        for (m, t, c), p in zip(raw, adjusted, strict=True)]
+    metrics = []
+    for (m, t), c in comparisons.items():
+        p = adjusted[(m, t)]
+        ci = c.interval(adjusted_level(c.p_value, p, settings.confidence))
+        metrics.append(MetricResult(
+            metric=m, control=control, treatment=t, n_control=sizes[control], n_treatment=sizes[t],
+            control_value=c.control_value, treatment_value=c.treatment_value, abs_diff=c.abs_diff,
+            rel_lift=c.rel_lift, ci_low=ci.low, ci_high=ci.high,
+            rel_ci_low=ci.rel_low if math.isfinite(c.rel_lift) else math.nan,
+            rel_ci_high=ci.rel_high if math.isfinite(c.rel_lift) else math.nan, p_value=c.p_value,
+            p_adjusted=p, significant=bool(p < alpha), method=_method(m, c.theta != 0), cuped=c.theta != 0,
+            variance_reduction=c.variance_reduction, mde=c.mde, mde_abs=c.mde_abs, power=c.power,
+            ci_level=ci.level, family_size=size_of[(m, t)]))
     conversion = {g: cells[g].mean("converted") for g in names}
     decisions = tuple(_decide(t, metrics, srm, sizes, conversion, settings, window_has_data) for t in treatments)
-    priority = {"invalid": 0, "win": 1, "loss": 2, "no_detectable_effect": 3}
-    decision = min(decisions, key=lambda d: priority[d.verdict])
     by_segment = _segment_effects(sums, control, treatments, settings)
     return ExperimentResult(
         start=str(settings.start) if settings.start else None, end=str(settings.end) if settings.end else None,
         control=control, groups=groups,
         excluded_customers=excluded, srm=srm, metrics=tuple(metrics), decisions=decisions,
-        decision=decision, by_segment=by_segment, observational=observational, primary=settings.primary,
-        confidence=settings.confidence, correction=settings.correction, cuped=cuped,
-        pre_period_days=pre_period_days, covariate=covariate if cuped else "")
+        decision=overall_decision(decisions), by_segment=by_segment, observational=observational,
+        primary=settings.primary, confidence=settings.confidence, correction=settings.correction,
+        cuped=any(m.cuped for m in metrics), pre_period_days=pre_period_days,
+        covariate=covariate if any(m.cuped for m in metrics) else "", family=settings.family,
+        family_size=len(families[0]) if families else 0, not_compared=not_compared)
 
 
-def pick_control(groups: list[str], configured: str | None) -> str:
-    """The configured control value, or a group whose name says control; errors are the caller's."""
+def overall_decision(decisions: tuple[Decision, ...]) -> Decision:
+    """One decision for the test: invalid if any arm is; "mixed" when arms disagree in sign (one wins,
+    another loses: no single rollout follows); else win before loss before no effect."""
+    verdicts = {d.verdict for d in decisions}
+    if "invalid" not in verdicts and {"win", "loss"} <= verdicts:
+        first = decisions[0]
+        return Decision("", "mixed", first.metric, ("arms_disagree",))
+    priority = {"invalid": 0, "win": 1, "loss": 2, "no_detectable_effect": 3}
+    return min(decisions, key=lambda d: priority[d.verdict])
+
+
+CONTROL_NAMES = ("control", "контроль", "контрольная", "no e-mail", "a")
+
+
+def pick_control(groups: list[str], configured: str | None) -> str | None:
+    """The configured control value, or the group whose name says control; None when neither (the
+    caller says which groups were found: the first group in the alphabet is not a control)."""
     if configured is not None:
         return configured
-    for g in groups:
-        if str(g).lower() in ("control", "контроль", "контрольная", "no e-mail", "a"):
-            return g
-    return sorted(groups)[0]
+    return next((g for g in groups if str(g).lower() in CONTROL_NAMES), None)
 

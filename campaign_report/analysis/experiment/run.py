@@ -18,6 +18,7 @@ from campaign_report.analysis.errors import ConfigError, InputError
 from campaign_report.analysis.experiment.observational import daily_series, estimate_promo_days
 from campaign_report.analysis.experiment.readout import (
     ExperimentResult,
+    GroupSize,
     ObservationalEffect,
     analyze_experiment,
     pick_control,
@@ -56,14 +57,36 @@ def run_experiment(config: Config, engine: Engine, assignment: pd.DataFrame, cus
     settings = config.experiment
     assert settings is not None
     source = config.tables["experiment"]
-    groups = sorted(assignment["grp"].unique())
+    file = source.path.name if source.path else "experiment"
+    counts = assignment["grp"].value_counts()
+    groups = sorted(counts.index)
+    found = ", ".join(f"'{g}' ({counts[g]:,})" for g in groups)
     control = pick_control(groups, source.column("control"))
+    if control is None:
+        raise ConfigError(f"config.toml: [data.experiment] control is not set and no group is called 'control'; "
+                          f"groups in {file}: {found}. Set control = \"<the control group>\"")
     if control not in groups:
-        raise InputError(source.path.name if source.path else "experiment", "control group value not found",
-                         column=source.column("group"), value=control)
+        raise InputError(file, f"control group value not found (groups: {found})", column=source.column("group"),
+                         value=control)
+    split = dict(settings.expected_split)
+    not_compared: tuple[GroupSize, ...] = ()
+    if split:
+        absent = [g for g in split if g not in groups]
+        if absent:
+            raise InputError(file, f"expected_split names groups that are not in the data (groups: {found})",
+                             column=source.column("group"), value=", ".join(absent))
+        if control not in split:
+            raise ConfigError(f"config.toml: [experiment] expected_split must include the control group '{control}'")
+        not_compared = tuple(GroupSize(g, int(counts[g]), 0.0, counts[g] / len(assignment))
+                             for g in groups if g not in split)
+        if not_compared:
+            add_issue(quality, "experiment", QualityIssue(
+                "group_not_compared", source.column("group"), sum(g.n for g in not_compared), "excluded",
+                ", ".join(g.name for g in not_compared)))
+            assignment = assignment[assignment["grp"].isin(list(split))]
+            groups = [g for g in groups if g in split]
     if len(groups) < 2:
-        raise InputError(source.path.name if source.path else "experiment",
-                         "the experiment has a single group; nothing to compare", column=source.column("group"),
+        raise InputError(file, "the experiment has a single group; nothing to compare", column=source.column("group"),
                          value=groups[0])
     outcome_cols = [c for c in ("converted", "revenue", "orders", "pre_revenue")
                     if c in assignment and assignment[c].notna().any()]
@@ -119,4 +142,4 @@ def run_experiment(config: Config, engine: Engine, assignment: pd.DataFrame, cus
         ("pre_period" if pre_period_days else "")
     return analyze_experiment(sums, settings, control, excluded, observational,
                               pre_period_days=pre_period_days, window_has_data=window_has_data,
-                              covariate=covariate or "")
+                              covariate=covariate or "", not_compared=not_compared)

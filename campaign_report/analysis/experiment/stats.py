@@ -11,6 +11,7 @@ Distributions, multiple-testing corrections and the chi-square test come from sc
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 
@@ -71,6 +72,17 @@ class GroupMoments:
 
 
 @dataclass(frozen=True)
+class Interval:
+    """Absolute and relative confidence interval at one confidence level."""
+
+    level: float
+    low: float
+    high: float
+    rel_low: float
+    rel_high: float
+
+
+@dataclass(frozen=True)
 class Comparison:
     control_value: float
     treatment_value: float
@@ -87,16 +99,51 @@ class Comparison:
     mde_abs: float
     mde: float
     power: float
+    theta: float = 0.0  # CUPED's coefficient; 0 means no adjustment happened
+    var_control: float = 0.0  # variance of each group's (adjusted) estimate, for intervals at other levels
+    var_treatment: float = 0.0
+    use_t: bool = True
+
+    def interval(self, level: float) -> Interval:
+        """Both intervals at `level`, from the same quantile as the test, so that each excludes "no
+        effect" exactly when the p-value is below 1 − level.
+
+        The relative interval is Fieller's: the ratios r not rejected by the test of treatment = r × control,
+        (ȳ_t − r·ȳ_c)² ≤ q²(V_t + r²·V_c). At r = 1 that is the difference test itself. On lognormal revenue
+        (σ up to 2, 1,000 per group) it covers 95–97 %, where the log-ratio delta method covered 88 %.
+        """
+        q = self._quantile(1 - level)
+        rel_low, rel_high = fieller(self.treatment_value, self.var_treatment, self.control_value,
+                                    self.var_control, q)
+        return Interval(level, self.abs_diff - q * self.se, self.abs_diff + q * self.se, rel_low - 1,
+                        rel_high - 1)
+
+    def _quantile(self, alpha: float) -> float:
+        if self.use_t and math.isfinite(self.df):
+            return float(stats.t.ppf(1 - alpha / 2, self.df))
+        return float(stats.norm.ppf(1 - alpha / 2))
+
+
+def fieller(a: float, var_a: float, b: float, var_b: float, q: float) -> tuple[float, float]:
+    """Fieller's interval for the ratio a/b of two independent estimates; (−inf, inf) when the
+    denominator is not distinguishable from zero at this level (the ratio is then unbounded)."""
+    denominator = b * b - q * q * var_b
+    if b <= 0 or denominator <= 0:
+        return -math.inf, math.inf
+    root = math.sqrt(max(q * q * (a * a * var_b + b * b * var_a - q * q * var_a * var_b), 0.0))
+    return (a * b - root) / denominator, (a * b + root) / denominator
 
 
 def compare(control: GroupMoments, treatment: GroupMoments, confidence: float = 0.95,
             cuped: bool = False, use_t: bool = True, power: float = 0.8,
-            min_effect: float = 0.05) -> Comparison:
+            min_effect: float = 0.05, tests_in_family: int = 1) -> Comparison:
     """Treatment vs control: absolute and relative lift with CIs, p-value, MDE and power.
 
     CUPED: θ = (cov_c + cov_t) / (var_c + var_t) over the two groups' estimates; each group's value
-    becomes value − θ·(covariate − pooled covariate). The relative lift's CI is the delta method on
-    the log of the ratio, so it is not obtained by dividing the ends of the absolute CI.
+    becomes value − θ·(covariate − pooled covariate). The intervals are at `confidence` (unadjusted);
+    `Comparison.interval` gives them at another level. MDE and power are at α / tests_in_family: under
+    Holm, Bonferroni or Benjamini-Hochberg over m tests that is the level a test must reach when
+    nothing else in its family is significant, so the stated power holds in the worst case.
     """
     var_c, cvar_c, ccov_c = control.variances()
     var_t, cvar_t, ccov_t = treatment.variances()
@@ -106,39 +153,45 @@ def compare(control: GroupMoments, treatment: GroupMoments, confidence: float = 
     pooled_cov = (control.n * control.covariate + treatment.n * treatment.covariate) / (control.n + treatment.n)
     value_c = control.value - theta * (control.covariate - pooled_cov)
     value_t = treatment.value - theta * (treatment.covariate - pooled_cov)
-    adj_c = var_c - 2 * theta * ccov_c + theta**2 * cvar_c
-    adj_t = var_t - 2 * theta * ccov_t + theta**2 * cvar_t
-    reduction = 1 - (adj_c + adj_t) / (var_c + var_t) if cuped and var_c + var_t > 0 else None
+    adj_c = max(var_c - 2 * theta * ccov_c + theta**2 * cvar_c, 0.0)
+    adj_t = max(var_t - 2 * theta * ccov_t + theta**2 * cvar_t, 0.0)
+    reduction = 1 - (adj_c + adj_t) / (var_c + var_t) if theta != 0 and var_c + var_t > 0 else None
     diff = value_t - value_c
-    se = math.sqrt(max(adj_c + adj_t, 0.0))
-    alpha = 1 - confidence
+    se = math.sqrt(adj_c + adj_t)
     if use_t and se > 0:
         df = (adj_c + adj_t) ** 2 / (adj_c**2 / max(control.n - 1, 1) + adj_t**2 / max(treatment.n - 1, 1))
-        dist = stats.t(df)
     else:
         df = math.inf
-        dist = stats.norm()
-    q = float(dist.ppf(1 - alpha / 2))
     if se > 0:
-        p_value = float(2 * dist.sf(abs(diff) / se))
+        tail = stats.t.sf(abs(diff) / se, df) if math.isfinite(df) else stats.norm.sf(abs(diff) / se)
+        p_value = float(2 * tail)
     else:
         p_value = 1.0 if diff == 0 else 0.0
-    z_alpha = float(stats.norm.ppf(1 - alpha / 2))
-    if value_c > 0 and value_t > 0:
-        ratio = value_t / value_c
-        se_log = math.sqrt(max(adj_t / value_t**2 + adj_c / value_c**2, 0.0))
-        rel, rel_lo, rel_hi = ratio - 1, ratio * math.exp(-z_alpha * se_log) - 1, ratio * math.exp(
-            z_alpha * se_log) - 1
-    else:
-        rel = rel_lo = rel_hi = math.nan
+    alpha_family = (1 - confidence) / max(tests_in_family, 1)
+    z_alpha = float(stats.norm.ppf(1 - alpha_family / 2))
     mde_abs = (z_alpha + float(stats.norm.ppf(power))) * se
     effect = abs(min_effect * value_c)
     pw = float(stats.norm.cdf(effect / se - z_alpha) + stats.norm.cdf(-effect / se - z_alpha)) if se > 0 else 1.0
-    return Comparison(
-        control_value=value_c, treatment_value=value_t, abs_diff=diff, ci_low=diff - q * se,
-        ci_high=diff + q * se, rel_lift=rel, rel_ci_low=rel_lo, rel_ci_high=rel_hi, p_value=p_value,
-        se=se, df=df, variance_reduction=reduction, mde_abs=mde_abs,
-        mde=mde_abs / value_c if value_c else math.nan, power=pw)
+    defined = value_c > 0 and value_t >= 0
+    base = Comparison(
+        control_value=value_c, treatment_value=value_t, abs_diff=diff, ci_low=math.nan, ci_high=math.nan,
+        rel_lift=value_t / value_c - 1 if defined else math.nan, rel_ci_low=math.nan, rel_ci_high=math.nan,
+        p_value=p_value, se=se, df=df, variance_reduction=reduction, mde_abs=mde_abs,
+        mde=mde_abs / value_c if value_c else math.nan, power=pw, theta=theta, var_control=adj_c,
+        var_treatment=adj_t, use_t=use_t)
+    ci = base.interval(confidence)
+    rel_low, rel_high = (ci.rel_low, ci.rel_high) if defined else (math.nan, math.nan)
+    return dataclasses.replace(base, ci_low=ci.low, ci_high=ci.high, rel_ci_low=rel_low, rel_ci_high=rel_high)
+
+
+def adjusted_level(p_value: float, p_adjusted: float, confidence: float) -> float:
+    """The confidence level at which an interval excludes "no effect" exactly when the adjusted p-value
+    is below 1 − confidence: α·p/p̃. Under Bonferroni that is α/m; under Holm α/(m − k + 1) for the
+    k-th smallest p-value (smaller when an earlier step already failed)."""
+    alpha = 1 - confidence
+    if not (math.isfinite(p_value) and math.isfinite(p_adjusted)) or p_adjusted <= 0 or p_value <= 0:
+        return confidence
+    return 1 - alpha * min(p_value / p_adjusted, 1.0)
 
 
 def srm_test(counts: list[int], expected_shares: list[float]) -> tuple[float, float]:
@@ -151,9 +204,17 @@ def srm_test(counts: list[int], expected_shares: list[float]) -> tuple[float, fl
 
 
 def adjust_pvalues(p_values: list[float], method: str) -> list[float]:
-    """Holm (family-wise) or Benjamini-Hochberg (false discovery rate) adjusted p-values."""
+    """Holm (family-wise) or Benjamini-Hochberg (false discovery rate) adjusted p-values.
+
+    Holm is the step-down max(k ≤ i) (m − k + 1)·p₍ₖ₎ written out: statsmodels' version runs a full
+    garbage collection per call (0.1 s in a large process, per readout and per simulation)."""
     if not p_values or method == "none":
         return list(p_values)
-    sm_method = {"holm": "holm", "bh": "fdr_bh"}[method]
     clean = np.nan_to_num(np.asarray(p_values, dtype=float), nan=1.0)
-    return [float(p) for p in multipletests(clean, method=sm_method)[1]]
+    if method == "holm":
+        order = np.argsort(clean, kind="stable")
+        steps = np.maximum.accumulate(clean[order] * np.arange(len(clean), 0, -1))
+        adjusted = np.empty_like(clean)
+        adjusted[order] = np.minimum(steps, 1.0)
+        return [float(p) for p in adjusted]
+    return [float(p) for p in multipletests(clean, method="fdr_bh")[1]]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from campaign_report.analysis.data.features import BRAND_PREFIX, CAT_PREFIX
 from campaign_report.analysis.results import Results
+from campaign_report.renderers.charts import ChartSpec, Series, percent_points
 from campaign_report.renderers.format import Formatter
 from campaign_report.renderers.view_model import Section, Table
 from campaign_report.renderers.wording import feature_label, run_note_text
@@ -28,7 +29,27 @@ def quality_section(f: Formatter, results: Results) -> Section:
     return sec
 
 
-def methods_section(f: Formatter, results: Results) -> Section:
+PLACEBO_BARS = 8
+
+
+def placebo_chart(f: Formatter, results: Results, source: str) -> ChartSpec | None:
+    """The banner estimate beside the strongest of the same model's estimates for days without the promo."""
+    exp = results.experiment
+    obs = next((o for o in exp.observational if o.outcome == "orders" and o.placebo_effects), None) if exp else None
+    if obs is None:
+        return None
+    strongest = sorted(zip(obs.placebo_days, obs.placebo_effects, strict=True), key=lambda pair: -abs(pair[1]))
+    bars = sorted([(f.t("experiment.obs_promo_day"), obs.rel_effect)] + [
+        (f.t("experiment.placebo_shift", days=day) if day[0] in "+-" else f.t("experiment.placebo_day", day=day),
+         effect) for day, effect in strongest[:PLACEBO_BARS]],
+        key=lambda pair: pair[1], reverse=True)
+    return ChartSpec("placebo", "bar", f.t("experiment.placebo_title", n=len(obs.placebo_effects)),
+                     f.t("experiment.col_placebo_effect") + ", %", tuple(label for label, _ in bars),
+                     (Series(f.t("experiment.col_placebo_effect"), percent_points([e for _, e in bars])),),
+                     source, decimal_mark=f.decimal)
+
+
+def methods_section(f: Formatter, results: Results, source: str = "") -> Section:
     """Methods in plain words, only for the analyses that ran."""
     sec = Section("methods", f.t("methods.title"))
     ran = {"experiment": results.experiment, "cuped": results.experiment and results.experiment.cuped,
@@ -44,4 +65,8 @@ def methods_section(f: Formatter, results: Results) -> Section:
     sec.paragraphs = [f.t(f"methods.{k}", features=features) if k == "segments" else f.t(f"methods.{k}")
                       for k, present in ran.items() if present]
     sec.paragraphs.append(f.t("methods.engine", engine=results.meta.engine))
+    chart = placebo_chart(f, results, source)
+    if chart is not None:
+        sec.paragraphs.append(f.t("experiment.placebo_note"))
+        sec.charts.append(chart)
     return sec

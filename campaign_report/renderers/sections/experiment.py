@@ -8,7 +8,15 @@ from campaign_report.analysis.results import Results
 from campaign_report.renderers.charts import ChartSpec, Series, percent_points
 from campaign_report.renderers.format import Formatter
 from campaign_report.renderers.view_model import KeyNumber, Section, Summary, Table, Verdict
-from campaign_report.renderers.wording import column_name, dimension_name, group_name, segment_name, verdict_sentence
+from campaign_report.renderers.wording import (
+    ci_label,
+    column_name,
+    dimension_name,
+    group_name,
+    mixed_sentence,
+    segment_name,
+    verdict_sentence,
+)
 
 MAX_SEGMENT_ROWS = 10
 
@@ -26,6 +34,11 @@ def experiment_section(f: Formatter, results: Results, source: str, summary: Sum
         summary.verdicts.append(Verdict(code=code, label=f.t(f"verdict.label_{code}"), sentence=sentence,
                                         headline=headline, treatment=t))
         sec.warnings.append(sentence) if code == "invalid" else sec.paragraphs.append(sentence)
+    if exp.decision.verdict == "mixed":
+        sentence, headline = mixed_sentence(f, results)
+        summary.verdicts.insert(0, Verdict(code="mixed", label=f.t("verdict.label_mixed"), sentence=sentence,
+                                           headline=headline, treatment=""))
+        sec.paragraphs.insert(0, sentence)
     sec.headline = summary.verdicts[0].headline if summary.verdicts else sec.title
     control = group_name(f, names, exp.control)
     if exp.start and exp.end:
@@ -50,10 +63,17 @@ def experiment_section(f: Formatter, results: Results, source: str, summary: Sum
                                       reduction=reduction, metric=metric))
         if vr < 0.01:
             sec.paragraphs.append(f.t("experiment.cuped_weak"))
-    sec.paragraphs.append(f.t(f"experiment.correction_{exp.correction}"))
-    sec.paragraphs.insert(2, f.t("experiment.groups") + ": " + "; ".join(
+    sec.paragraphs.append(f.t(f"experiment.correction_{exp.correction}", conf=f.percent(exp.confidence, 0),
+                              alpha=f.number(1 - exp.confidence, 2),
+                              family=f.t(f"experiment.family_{exp.family}",
+                                         comparisons=f.plural(exp.family_size, "comparison"))))
+    groups_line = f.t("experiment.groups") + ": " + "; ".join(
         f"{f.quote(group_name(f, names, g.name))} {f.integer(g.n)} ({f.percent(g.actual_share, 1)}, "
-        f"{f.t('experiment.planned_short')} {f.percent(g.expected_share, 1)})" for g in exp.groups) + ".")
+        f"{f.t('experiment.planned_short')} {f.percent(g.expected_share, 1)})" for g in exp.groups) + "."
+    if exp.not_compared:
+        groups_line += " " + f.t("experiment.not_compared", groups=", ".join(
+            f"{f.quote(group_name(f, names, g.name))} ({f.plural(g.n, 'customer')})" for g in exp.not_compared))
+    sec.paragraphs.insert(2 + (exp.decision.verdict == "mixed"), groups_line)
     header = [f.t("experiment.col_metric")] + ([f.t("experiment.group")] if multi else []) + [
         f.t("experiment.col_control"), f.t("experiment.col_treatment"), f.t("experiment.col_diff"),
         f.t("experiment.col_lift"), f.t("experiment.col_p"), f.t("experiment.col_mde")]
@@ -71,13 +91,14 @@ def experiment_section(f: Formatter, results: Results, source: str, summary: Sum
     first = treatments[0] if treatments else None
     sec.tables.append(Table(title=f.t("experiment.metrics"), header=header, rows=rows,
                             numeric=list(range(1 + multi, len(header))),
-                            note="✓ — " + f.t("experiment.significant"),
+                            note="✓ — " + f.t("experiment.significant") + "; " + ci_label(
+                                f, exp.confidence, [m.ci_level for m in exp.metrics]),
                             headline="; ".join(
                                 (f"{group_name(f, names, t)}: " if multi else "") + ", ".join(
                                     f"{f.t('metric_short.' + m.metric)} {f.percent(m.rel_lift, 1, sign=True)}"
                                     + ("" if m.significant else f" ({f.t('experiment.not_significant')})")
                                     for m in exp.metrics if m.treatment == t) for t in treatments)))
-    conf = f.percent(exp.confidence, 0)
+    ci_metrics = ci_label(f, exp.confidence, [m.ci_level for m in exp.metrics])
     shown = [m for m in exp.metrics if m.treatment == first]
     if shown:
         for t in treatments:
@@ -92,7 +113,8 @@ def experiment_section(f: Formatter, results: Results, source: str, summary: Sum
                 summary.key_numbers.append(KeyNumber(
                     label=f.t(f"metric.{m.metric}") + (f" — {group_name(f, names, t)}" if multi else ""),
                     value=f.percent(m.rel_lift, 1, sign=True),
-                    detail=f"{before_after}; {conf} {f.t('doc.ci')} {f.percent_range(m.rel_ci_low, m.rel_ci_high)}; "
+                    detail=f"{before_after}; {ci_label(f, exp.confidence, [m.ci_level])} "
+                           f"{f.percent_range(m.rel_ci_low, m.rel_ci_high)}; "
                            f"p {f.p_text(m.p_adjusted)}",
                     significant=m.significant, source="experiment"))
         series = []
@@ -102,7 +124,7 @@ def experiment_section(f: Formatter, results: Results, source: str, summary: Sum
             series.append(Series(group_name(f, names, t), percent_points(vals),
                                  percent_points([m.rel_lift - m.rel_ci_low for m in ms]),
                                  percent_points([m.rel_ci_high - m.rel_lift for m in ms])))
-        chart = ChartSpec("lift", "column", f.t("experiment.lift_chart", conf=conf), f.t("experiment.lift_unit"),
+        chart = ChartSpec("lift", "column", f.t("experiment.lift_chart", ci=ci_metrics), f.t("experiment.lift_unit"),
                           tuple(f.t(f"metric_short.{m.metric}") for m in shown), tuple(series), source,
                           decimal_mark=f.decimal)
         sec.charts.append(chart)
@@ -126,7 +148,8 @@ def experiment_section(f: Formatter, results: Results, source: str, summary: Sum
             numeric=[i + multi for i in (2, 3, 4, 5)], note=f.t("experiment.by_segment_note")))
         clusters = [e for e in seg_rows if e.dimension == "cluster" and e.treatment == first]
         if clusters:
-            chart = ChartSpec("segment_lift", "bar", f.t("experiment.segment_chart", conf=conf),
+            chart = ChartSpec("segment_lift", "bar", f.t("experiment.segment_chart", ci=ci_label(
+                                  f, exp.confidence, [e.ci_level for e in clusters])),
                               f.t("experiment.lift_unit"), tuple(e.segment for e in clusters),
                               (Series(first or "", percent_points([e.rel_lift for e in clusters]),
                                       percent_points([e.rel_lift - e.rel_ci_low for e in clusters]),
@@ -141,6 +164,10 @@ def experiment_section(f: Formatter, results: Results, source: str, summary: Sum
             sec.paragraphs.append(f.t("experiment.observational", name=obs.name) + ": " + f.t(
                 "experiment.obs_orders") + f" {f.percent(obs.rel_effect, 1, sign=True)} "
                 f"({f.percent(obs.ci_low, 1, sign=True)} … {f.percent(obs.ci_high, 1, sign=True)}).")
+            if obs.placebo_effects:
+                sec.paragraphs.append(f.t("experiment.placebo", days=f.plural(len(obs.placebo_effects), "day"),
+                                          as_large=sum(abs(e) >= abs(obs.rel_effect) for e in obs.placebo_effects),
+                                          p=f.p_text(obs.placebo_p)))
     if exp.observational:
         o = exp.observational[0]
         sec.tables.append(Table(title=f.t("experiment.observational", name=o.name), header=[
