@@ -56,7 +56,7 @@ def test_render_writes_every_document(api_results, tmp_path):
     files = cr.render(api_results, tmp_path / "out")
     assert {"results.json", "brief.pdf", "deck.pptx", "email.json"} <= set(files)
     assert all(p.stat().st_size > 0 for p in files.values())
-    assert not list((tmp_path / "out").glob(".staging-*"))
+    assert not list((tmp_path / "out").glob("**/.staging-*"))
 
 
 def test_errors_are_exceptions_with_the_cli_message(tmp_path):

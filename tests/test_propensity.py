@@ -135,3 +135,77 @@ def test_outcome_stratified_sample_keeps_the_positive_rate():
     assert (frame.set_index("id").loc[sample["id"], "x"].to_numpy() == sample["x"].to_numpy()).all()
     same, _ = outcome_stratified_sample(frame.head(100), y[:100], 5000, seed=1)
     assert len(same) == 100
+
+
+def _leak_frame(n=3000, seed=0):
+    """Five honest features of a logistic target (a model reaches AUC ≈ 0.8) and the target itself."""
+    rng = np.random.default_rng(seed)
+    x = pd.DataFrame(rng.normal(size=(n, 5)), columns=[f"f{i}" for i in range(5)])
+    logit = 1.1 * x["f0"] - 0.8 * x["f1"] + 0.6 * x["f2"] + 0.3 * x["f3"]
+    y = rng.random(n) < 1 / (1 + np.exp(-logit))
+    return x, y.astype(int), rng
+
+
+def _noisy_copy(y, share, rng):
+    flip = rng.random(len(y)) < share
+    return np.where(flip, 1 - y, y).astype(float)
+
+
+@pytest.mark.parametrize("together", [False, True])
+def test_leakage_guard_names_noisy_copies_of_the_target(together):
+    """Copies of the target with 2 %, 5 % and 10 % of values flipped alone score 0.98 / 0.95 / 0.90: each is
+    named (before, only ≥ 0.98 was, so 2 % slipped through at 0.979 and 5-10 % were never seen)."""
+    from campaign_report.analysis.model.leakage import leak_suspects
+    from campaign_report.analysis.model.propensity import preprocessor
+
+    found = {}
+    x, y, rng = _leak_frame()
+    for share in (0.02, 0.05, 0.10):
+        frame = x if together else x.copy()
+        frame[f"copy_{share}"] = _noisy_copy(y, share, rng)
+        if not together:
+            leaks, rest = leak_suspects(frame, y, list(frame.columns), [], preprocessor, seed=0)
+            found.update(dict(leaks))
+            assert rest is not None and 0.7 < rest < 0.9
+    if together:
+        leaks, rest = leak_suspects(x, y, list(x.columns), [], preprocessor, seed=0)
+        found = dict(leaks)
+    assert set(found) == {"copy_0.02", "copy_0.05", "copy_0.1"}
+    for share in (0.02, 0.05, 0.10):
+        assert found[f"copy_{share}"] == pytest.approx(1 - share, abs=0.015)
+
+
+def test_leakage_guard_is_quiet_on_honest_features():
+    from campaign_report.analysis.model.leakage import leak_suspects
+    from campaign_report.analysis.model.propensity import preprocessor
+
+    x, y, rng = _leak_frame(seed=1)
+    x["strong"] = x["f0"] * 3 + rng.normal(0, 0.3, len(x))  # the strongest honest driver, AUC ≈ 0.8
+    assert leak_suspects(x, y, list(x.columns), [], preprocessor, seed=0) == ((), None)
+
+
+def test_demo_model_has_no_leak_warning(small_run):
+    p = small_run.results.propensity
+    assert p.leak_features == () and "single_feature_leak" not in p.warnings
+
+
+def test_cutoff_quality_and_calibration_error_on_known_values():
+    from campaign_report.analysis.model.propensity import _calibration, _calibration_error, _cutoff_quality
+
+    y = np.array([1, 1, 0, 1, 0, 0, 0, 0, 1, 0])
+    p = np.array([0.95, 0.9, 0.85, 0.6, 0.5, 0.4, 0.3, 0.2, 0.1, 0.05])
+    q = _cutoff_quality(y, p, 0.8)
+    assert q == {"cutoff": 0.8, "cutoff_share": 0.3, "cutoff_precision": pytest.approx(2 / 3),
+                 "cutoff_recall": 0.5}
+    rng = np.random.default_rng(0)
+    scores = rng.random(20_000)
+    honest = (rng.random(20_000) < scores).astype(int)
+    assert _calibration_error(_calibration(honest, scores)) < 0.01  # calibrated by construction
+    shy = np.clip(0.5 + (scores - 0.5) * 0.5, 0, 1)  # under-confident: pulled toward 0.5
+    assert _calibration_error(_calibration(honest, shy)) == pytest.approx(0.125, abs=0.01)
+
+
+def test_the_documents_state_precision_and_recall_at_the_list_cutoff(small_run):
+    h = small_run.results.propensity.holdout
+    assert h.cutoff == small_run.results.propensity.target_list.threshold
+    assert 0 <= h.cutoff_share <= 1 and 0 <= h.cutoff_recall <= 1 and 0 <= h.calibration_error < 0.2

@@ -162,4 +162,5 @@ def test_a_killed_runs_staging_folder_is_removed_by_the_next_run(tmp_path):
 
     publish(tmp_path, {"results.json": write})
     assert not killed.exists() and running.exists()
-    assert sorted(p.name for p in tmp_path.iterdir() if not p.name.startswith(".staging")) == ["results.json"]
+    assert sorted(p.name for p in tmp_path.iterdir() if not p.name.startswith(".staging")) == [
+        "current", "results.json", "runs"]

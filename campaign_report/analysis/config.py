@@ -8,11 +8,13 @@ here: the SMTP password comes from the environment variable SMTP_PASSWORD at sen
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import hashlib
 import json
 import os
 import re
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -40,8 +42,39 @@ from campaign_report.analysis.settings import (  # noqa: F401 - the settings typ
 )
 
 
+def did_you_mean(key: str, known: Iterable[str]) -> str:
+    """" (did you mean 'title'?)" for a key one or two letters from a known one, else ""."""
+    close = difflib.get_close_matches(key, list(known), n=1, cutoff=0.7)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def _declared(field: dataclasses.Field) -> str | None:
+    """The scalar type a field declares ("str", "int", "float", "bool"), None for anything else."""
+    names = [t.strip() for t in str(field.type).split("|") if t.strip() != "None"]
+    return names[0] if len(names) == 1 and names[0] in ("str", "int", "float", "bool") else None
+
+
+def _check_type(section: str, key: str, value: Any, field: dataclasses.Field) -> Any:
+    """The value in the field's declared type (a TOML list becomes a tuple), or a ConfigError saying what was due."""
+    default, declared = field.default, _declared(field)
+    if isinstance(default, tuple) or str(field.type).startswith("tuple"):
+        if not isinstance(value, (list, tuple)):
+            raise ConfigError(f"config.toml: [{section}] {key} must be a list, e.g. {key} = [{value!r}]")
+        return tuple(value)
+    if declared == "bool" and not isinstance(value, bool):
+        raise ConfigError(f"config.toml: [{section}] {key} must be true or false, got {value!r}")
+    if declared in ("int", "float") and (not isinstance(value, (int, float)) or isinstance(value, bool)):
+        raise ConfigError(f"config.toml: [{section}] {key} must be a number, got {value!r}")
+    if declared == "int" and isinstance(value, float):
+        raise ConfigError(f"config.toml: [{section}] {key} must be a whole number, got {value!r}")
+    if declared == "str" and not isinstance(value, str):
+        raise ConfigError(f"config.toml: [{section}] {key} must be a string (in quotes), got {value!r}")
+    return value
+
+
 def _build(cls: type, table: Any, section: str, rename: dict[str, str] | None = None) -> Any:
-    """Build a frozen dataclass from a TOML table, rejecting unknown keys and wrong value types."""
+    """Build a frozen dataclass from a TOML table, rejecting unknown keys and values of the wrong type
+    (checked against each field's declared type: the dataclasses are the schema)."""
     if not isinstance(table, dict):
         raise ConfigError(f"config.toml: [{section}] must be a table")
     rename = rename or {}
@@ -50,16 +83,9 @@ def _build(cls: type, table: Any, section: str, rename: dict[str, str] | None = 
     for key, value in table.items():
         name = rename.get(key, key)
         if name not in fields:
-            raise ConfigError(f"config.toml: unknown key '{key}' in [{section}]")
-        default = fields[name].default
-        if isinstance(default, tuple) and isinstance(value, list):
-            value = tuple(value)
-        elif isinstance(default, bool) and not isinstance(value, bool):
-            raise ConfigError(f"config.toml: [{section}] {key} must be true or false, got {value!r}")
-        elif isinstance(default, (int, float)) and not isinstance(default, bool):
-            if not isinstance(value, (int, float)) or isinstance(value, bool):
-                raise ConfigError(f"config.toml: [{section}] {key} must be a number, got {value!r}")
-        kwargs[name] = value
+            known = [k for k in (*fields, *rename) if k not in rename.values()]
+            raise ConfigError(f"config.toml: unknown key '{key}' in [{section}]{did_you_mean(key, known)}")
+        kwargs[name] = _check_type(section, key, value, fields[name])
     missing = [n for n, f in fields.items()
                if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
                and n not in kwargs]
@@ -92,19 +118,25 @@ def _expected_split(value: Any) -> tuple[tuple[str, float], ...]:
 
 def _table_source(name: str, table: Any, base: Path) -> TableSource:
     if name not in TABLE_ROLES:
-        raise ConfigError(f"config.toml: unknown table [data.{name}] (known: {', '.join(TABLE_ROLES)})")
+        raise ConfigError(f"config.toml: unknown table [data.{name}]{did_you_mean(name, TABLE_ROLES)} "
+                          f"(known: {', '.join(TABLE_ROLES)})")
     required, optional = TABLE_ROLES[name]
     roles: dict[str, str] = {}
     source: dict[str, Any] = dict.fromkeys(SOURCE_KEYS)
+    if not isinstance(table, dict):
+        raise ConfigError(f"config.toml: [data.{name}] must be a table with a path or sql and the column names")
     for key, value in table.items():
         if key in SOURCE_KEYS:
+            if not isinstance(value, str) and not (key == "sheet" and isinstance(value, int)):
+                raise ConfigError(f"config.toml: [data.{name}] {key} must be a string (in quotes), got {value!r}")
             source[key] = value
         elif key in required or key in optional:
             if not isinstance(value, str):
                 raise ConfigError(f"config.toml: [data.{name}] {key} must be a column name (string)")
             roles[key] = value
         else:
-            raise ConfigError(f"config.toml: unknown key '{key}' in [data.{name}]")
+            known = (*SOURCE_KEYS, *required, *optional)
+            raise ConfigError(f"config.toml: unknown key '{key}' in [data.{name}]{did_you_mean(key, known)}")
     for role in required:
         if role not in roles:
             raise ConfigError(f"config.toml: missing key '{role}' in [data.{name}]")
@@ -184,7 +216,9 @@ def _parse(raw: dict[str, Any], path: Path, digest: str) -> Config:
     known = {"report", "data", "experiment", "segments", "propensity", "offers", "engine", "email"}
     for key in raw:
         if key not in known:
-            raise ConfigError(f"config.toml: unknown section [{key}]")
+            raise ConfigError(f"config.toml: unknown section [{key}]{did_you_mean(key, known)}")
+        if not isinstance(raw[key], dict):
+            raise ConfigError(f"config.toml: {key} must be a section [{key}], got {key} = {raw[key]!r}")
     if "report" not in raw:
         raise ConfigError("config.toml: missing section [report]")
     report = _build(ReportConfig, raw["report"], "report")
@@ -262,7 +296,13 @@ def _parse(raw: dict[str, Any], path: Path, digest: str) -> Config:
             raise ConfigError("config.toml: [email] password must not be in the config; "
                               "set the SMTP_PASSWORD environment variable")
         email = _build(EmailConfig, raw["email"], "email", rename={"from": "sender"})
+        for address in email.to:
+            if not isinstance(address, str) or "@" not in address:
+                raise ConfigError(f"config.toml: [email] to must list e-mail addresses, got {address!r}")
         _choice(email.security, ("starttls", "ssl", "none"), "[email] security")
+        if email.security == "none" and email.username and email.smtp_host not in ("localhost", "127.0.0.1", "::1"):
+            raise ConfigError("config.toml: [email] security = \"none\" with a username would send the SMTP password "
+                              f"unencrypted to {email.smtp_host}; use \"starttls\" or \"ssl\"")
     return Config(path=path, report=report, tables=tables, experiment=experiment, segments=segments,
                   propensity=propensity, offers=offers, engine=engine, email=email,
                   digest=digest, defaults_applied=defaults_applied)

@@ -34,6 +34,7 @@ from campaign_report.analysis.config import EmailConfig, load_config
 from campaign_report.analysis.errors import ConfigError, UserError
 from campaign_report.pipeline.ledger import Ledger, inputs_key
 from campaign_report.pipeline.messages import say
+from campaign_report.pipeline.publish import current_run
 
 PASSWORD_ENV = "SMTP_PASSWORD"
 LOCK = ".delivery.lock"
@@ -150,8 +151,9 @@ def _send_once(ledger: Ledger, out: Path, settings: EmailConfig, password: str |
     msgid = interrupted or message_id(key, recipients, ledger.sent_count(key, recipients))
     if interrupted:
         console.print(f"[yellow]{say(lang, 'interrupted', msgid=escape(msgid))}[/yellow]")
-    parts = json.loads((out / "email.json").read_text(encoding="utf-8"))
-    msg = build_message(parts, out, settings, msgid)
+    run = current_run(out)  # resolved once: the message and its attachments come from one run
+    parts = json.loads((run / "email.json").read_text(encoding="utf-8"))
+    msg = build_message(parts, run, settings, msgid)
     for attempt in range(1, settings.retries + 1):
         ledger.record_delivery(key, recipients, "sending", attempt, message_id=msgid)
         try:

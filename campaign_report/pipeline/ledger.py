@@ -8,6 +8,7 @@ died half-way (a crash, a kill) is visible to the next delivery, which reuses it
 
 from __future__ import annotations
 
+import glob
 import hashlib
 import re
 import sqlite3
@@ -24,20 +25,34 @@ CREATE TABLE IF NOT EXISTS runs (id INTEGER PRIMARY KEY, started TEXT, finished 
 CREATE TABLE IF NOT EXISTS deliveries (id INTEGER PRIMARY KEY, inputs_key TEXT, recipients TEXT, time TEXT,
                                        status TEXT, attempt INTEGER, detail TEXT, message_id TEXT);
 """
-_FILE_IN_SQL = re.compile(r"'([^']+\.(?:csv|tsv|txt|parquet|pq|xlsx|json))'", re.IGNORECASE)
+_FILE_IN_SQL = re.compile(r"'([^']+\.(?:csv|tsv|txt|parquet|pq|xlsx|json|jsonl|ndjson)(?:\.gz|\.zst)?)'",
+                          re.IGNORECASE)
 
 
 def _now() -> str:
     return datetime.now().astimezone().isoformat(timespec="seconds")
 
 
+def sql_files(sql: str, folder: Path) -> list[Path]:
+    """The files a SQL source reads: quoted file names, globs (`'exports/*.csv'`, `**`) expanded."""
+    files: list[Path] = []
+    for reference in _FILE_IN_SQL.findall(sql):
+        pattern = str(reference if Path(reference).is_absolute() else folder / reference)
+        if any(c in pattern for c in "*?["):
+            files += [Path(m).resolve() for m in sorted(glob.glob(pattern, recursive=True))]
+            files.append(Path(pattern))  # the pattern itself, so that "no file matched" is part of the key
+        else:
+            files.append(Path(pattern).resolve())
+    return files
+
+
 def inputs_key(config: Config) -> str:
-    """Hash of the config file and every input file (files named inside SQL sources included)."""
+    """Hash of the config file and every input file (files named inside SQL sources and every file a
+    glob in them matches included: a changed, added or removed file is a new run)."""
     digest = hashlib.sha256(config.digest.encode())
     for name in sorted(config.tables):
         source = config.tables[name]
-        paths = [source.path] if source.path else [
-            (config.path.parent / p).resolve() for p in _FILE_IN_SQL.findall(source.sql or "")]
+        paths = [source.path] if source.path else sql_files(source.sql or "", config.path.parent)
         for path in paths:
             digest.update(str(path).encode())
             digest.update(file_sha256(path).encode() if path and path.is_file() else b"missing")

@@ -11,7 +11,7 @@ from campaign_report.analysis.analyze import StageCallback, analyze
 from campaign_report.analysis.config import Config, load_config
 from campaign_report.analysis.results import Results
 from campaign_report.pipeline.ledger import LEDGER, Ledger, inputs_key
-from campaign_report.pipeline.publish import publish
+from campaign_report.pipeline.publish import check_writable, publish
 
 
 @dataclass(frozen=True)
@@ -34,6 +34,7 @@ def run_report(config: Config | str | Path, out_dir: str | Path | None = None,
         config = load_config(config)
     target = Path(out_dir).resolve() if out_dir else config.output_dir
     started = datetime.now().astimezone().isoformat(timespec="seconds")
+    check_writable(target)
     key = inputs_key(config)
     timings: dict[str, float] = {}
     try:

@@ -104,6 +104,9 @@ def _flag_sql(col: str) -> str:
     return f"CASE WHEN {low} IN {_TRUE} THEN 1 WHEN {low} IN {_FALSE} THEN 0 END"
 
 
+MAX_ABS_NUMBER = 1e15  # beyond any amount, quantity or age; sums of such values lose every cent
+
+
 class Typer:
     """Builds typed SQL expressions for one raw table and fails loudly on the first bad value."""
 
@@ -125,13 +128,16 @@ class Typer:
         return sql_ident(norm)
 
     def _check(self, role: str, col: str, expr: str, what: str) -> None:
-        bad = self.engine.rows(
-            f"SELECT _line, {col} FROM {self.raw.table} WHERE {col} IS NOT NULL AND trim({col}) <> '' "
-            f"AND ({expr}) IS NULL ORDER BY _line LIMIT 1")
+        self._reject(role, col, f"{col} IS NOT NULL AND trim({col}) <> '' AND ({expr}) IS NULL",
+                     f"cannot parse as {what}")
+
+    def _reject(self, role: str, col: str, condition: str, problem: str) -> None:
+        """Stop at the first row where `condition` holds, naming its line and value."""
+        bad = self.engine.rows(f"SELECT _line, {col} FROM {self.raw.table} WHERE {condition} ORDER BY _line LIMIT 1")
         if bad:
             line = self.engine.line_number(self.raw.table, bad[0][0]) if self.raw.ordinal_lines else bad[0][0]
-            raise InputError(self.raw.label, f"cannot parse as {what}", column=self.source.column(role),
-                             row=int(line), value=bad[0][1])
+            raise InputError(self.raw.label, problem, column=self.source.column(role), row=int(line),
+                             value=bad[0][1])
 
     def _native(self, role: str) -> str | None:
         """The DuckDB type of a role's column when it is not text (Parquet, SQL sources)."""
@@ -144,9 +150,13 @@ class Typer:
         if col is None:
             return None
         if self._native(role):
-            return f"CAST({col} AS DOUBLE)"
-        expr = _number_sql(self.engine, col, self.decimal, self.thousands)
-        self._check(role, col, expr, "a number")
+            expr = f"CAST({col} AS DOUBLE)"
+        else:
+            expr = _number_sql(self.engine, col, self.decimal, self.thousands)
+            self._check(role, col, expr, "a number")
+        # NaN and ±inf compare above every number in DuckDB, Spark and PostgreSQL alike.
+        self._reject(role, col, f"({expr}) IS NOT NULL AND abs({expr}) > {MAX_ABS_NUMBER:.0e}",
+                     "not a finite number within ±1e15 (NaN, inf or an overflow)")
         return expr
 
     def flag(self, role: str) -> str | None:
@@ -189,6 +199,17 @@ class Typer:
         return expr
 
 
+def flag_leading_zero_ids(ids: pd.Series, column: str | None, issues: list[QualityIssue]) -> None:
+    """"007" and "7" are different customers to the tool; when both forms occur, the export may have
+    dropped zeros in one system and kept them in another: said in the data-quality appendix."""
+    text = ids.dropna().astype(str)
+    padded = text[text.str.fullmatch(r"0+\d+")]
+    clashes = padded[padded.str.lstrip("0").isin(set(text))]
+    if len(clashes):
+        issues.append(QualityIssue("leading_zero_id", column, int(len(clashes)), "kept",
+                                   f"{clashes.iloc[0]} ~ {clashes.iloc[0].lstrip('0')}"))
+
+
 def _merge_typos(frame: pd.DataFrame, column: str, issues: list[QualityIssue]) -> None:
     counts = frame[column].value_counts()
     merges = find_near_duplicates({str(k): int(v) for k, v in counts.items()})
@@ -224,6 +245,7 @@ def clean_customers(engine: Engine, raw: RawTable, source: TableSource,
     frame = engine.frame(f"SELECT {', '.join(select)} FROM {raw.table} ORDER BY _line")
     rows_in = len(frame)
     issues: list[QualityIssue] = []
+    flag_leading_zero_ids(frame["id"], source.column("id"), issues)
     missing = frame["id"].isna()
     if missing.any():
         issues.append(QualityIssue("missing_id", source.column("id"), int(missing.sum()), "dropped"))
@@ -266,6 +288,7 @@ def clean_experiment(engine: Engine, raw: RawTable, source: TableSource,
     frame = engine.frame(f"SELECT {select} FROM {raw.table} ORDER BY _line")
     rows_in = len(frame)
     issues: list[QualityIssue] = []
+    flag_leading_zero_ids(frame["customer_id"], source.column("customer_id"), issues)
     missing = frame["customer_id"].isna() | frame["grp"].isna()
     if missing.any():
         issues.append(QualityIssue("missing_value", source.column("group"), int(missing.sum()),

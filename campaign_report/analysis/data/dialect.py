@@ -29,9 +29,14 @@ class Dialect:
 
 
 def detect_encoding(sample: bytes) -> str:
-    """utf-8-sig when a BOM is present, utf-8 when the sample decodes, else cp1251."""
+    """utf-8-sig or utf-16 when a BOM says so, utf-8 when the sample decodes, else cp1251; "binary"
+    when the sample holds NUL bytes, which no text export has."""
     if sample.startswith(b"\xef\xbb\xbf"):
         return "utf-8-sig"
+    if sample.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "utf-16"
+    if b"\x00" in sample:
+        return "binary"
     try:
         sample.decode("utf-8")
         return "utf-8"
@@ -48,6 +53,8 @@ def detect_dialect(path: Path, encoding: str | None = None, sep: str | None = No
     with open(path, "rb") as fh:
         sample = fh.read(SAMPLE_BYTES)
     enc = encoding or detect_encoding(sample)
+    if enc == "binary":
+        return Dialect(encoding=enc, sep=sep or ",", decimal=decimal or ".", thousands=thousands)
     text = sample.decode(enc, errors="ignore")
     lines = [ln for ln in text.splitlines()[:200] if ln.strip()]
     if len(lines) > 1 and not text.endswith(("\n", "\r")):

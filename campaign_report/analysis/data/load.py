@@ -8,6 +8,7 @@ pulled into pandas: CSV and Parquet are read by the engine itself.
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import re
 import tempfile
@@ -59,6 +60,17 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def _check_header(path: Path, dialect: Dialect, label: str) -> None:
+    """A name twice in the header: the reader would rename one copy and the config would pick either."""
+    with open(path, encoding=dialect.encoding, errors="replace", newline="") as fh:
+        header = next(csv.reader(fh, delimiter=dialect.sep), [])
+    seen: set[str] = set()
+    for name in header:
+        if name.strip() and normalise_name(name) in seen:
+            raise InputError(label, "the header names this column twice", column=name.strip(), row=1)
+        seen.add(normalise_name(name))
+
+
 def load_raw(engine: Engine, source: TableSource, workdir: Path) -> RawTable:
     """Create raw_<name> in the engine from the configured source; errors name the file."""
     table = f"raw_{source.name}"
@@ -102,13 +114,35 @@ def load_raw(engine: Engine, source: TableSource, workdir: Path) -> RawTable:
                 engine.register(src, frame)
             else:
                 dialect = detect_dialect(path, source.encoding, source.sep, source.decimal, source.thousands)
-                ordinal_lines = engine.read_csv(src, path, dialect.sep, dialect.encoding, workdir)
+                if dialect.encoding == "binary":
+                    raise InputError(label, "not a text file (it holds NUL bytes): export the table as CSV, "
+                                            "Parquet or XLSX")
+                _check_header(path, dialect, label)
+                try:
+                    ordinal_lines = engine.read_csv(src, path, dialect.sep, dialect.encoding, workdir)
+                except UnicodeDecodeError:
+                    raise InputError(label, f"cannot decode as {dialect.encoding}: not a text export, or set "
+                                            f"encoding in [data.{source.name}]") from None
         except EngineError as exc:
             raise InputError(label, f"cannot read: {exc}") from None
         digest = file_sha256(path) if path.is_file() else hashlib.sha256(str(path).encode()).hexdigest()
         origin = str(path)
+    def sequential_retry(exc: EngineError) -> bool:
+        """A line break inside a quoted value stops DuckDB's parallel reader (a "CSV Error"): read again with
+        the sequential one (slower, so only then)."""
+        nonlocal ordinal_lines
+        if dialect is None or source.path is None or not str(exc).startswith("CSV Error"):
+            return False
+        ordinal_lines = engine.read_csv(src, source.path, dialect.sep, dialect.encoding, workdir, parallel=False)
+        return True
+
     try:
-        names = [c for c in engine.schema(f"SELECT * FROM {src}") if c != "_line"]
+        try:
+            names = [c for c in engine.schema(f"SELECT * FROM {src}") if c != "_line"]
+        except EngineError as exc:
+            if not sequential_retry(exc):
+                raise
+            names = [c for c in engine.schema(f"SELECT * FROM {src}") if c != "_line"]
     except EngineError as exc:
         raise InputError(label, f"cannot read: {exc}") from None
     normalised = [normalise_name(c) for c in names]
@@ -128,7 +162,12 @@ def load_raw(engine: Engine, source: TableSource, workdir: Path) -> RawTable:
         if source.sql is None and native:
             engine.view(table, query)
         else:
-            engine.table(table, query)
+            try:
+                engine.table(table, query)
+            except EngineError as exc:
+                if not sequential_retry(exc):
+                    raise
+                engine.table(table, query)
         types = engine.schema(f"SELECT * FROM {table}")
         rows = engine.scalar(f"SELECT count(*) FROM {table}")
     except EngineError as exc:

@@ -120,9 +120,10 @@ class Engine:
         """SQL turning text into a DOUBLE (NULL where it does not parse)."""
         return f"TRY_CAST({text_expr} AS DOUBLE)"
 
-    def read_csv(self, name: str, path: Path, sep: str, encoding: str, workdir: Path) -> bool:
+    def read_csv(self, name: str, path: Path, sep: str, encoding: str, workdir: Path, parallel: bool = True) -> bool:
         """View `name` over a CSV: every column text, plus `_line`. True when `_line` is an ordinal
-        that `line_number` must translate, False when it is the line number itself."""
+        that `line_number` must translate, False when it is the line number itself. `parallel=False`
+        is the slower reading that allows line breaks inside quoted values."""
         raise NotImplementedError
 
     def read_parquet(self, name: str, path: Path) -> bool:

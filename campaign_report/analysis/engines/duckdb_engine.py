@@ -89,11 +89,11 @@ class DuckDBEngine(Engine):
     def parse_date(self, text_expr: str, strftime_format: str) -> str:
         return f"CAST(TRY_STRPTIME({text_expr}, {sql_literal(strftime_format)}) AS DATE)"
 
-    def read_csv(self, name: str, path: Path, sep: str, encoding: str, workdir: Path) -> bool:
+    def read_csv(self, name: str, path: Path, sep: str, encoding: str, workdir: Path, parallel: bool = True) -> bool:
         readable = path if encoding == "utf-8" else transcode(path, encoding, workdir)
         self.view(name, f"SELECT *, row_number() OVER () + 1 AS _line FROM read_csv({sql_literal(str(readable))}, "
                         f"delim={sql_literal(sep)}, header=true, all_varchar=true, quote='\"', escape='\"', "
-                        f"strict_mode=false, null_padding=true)")
+                        f"strict_mode=false, null_padding=true, parallel={str(parallel).lower()})")
         return False
 
     def read_parquet(self, name: str, path: Path) -> bool:

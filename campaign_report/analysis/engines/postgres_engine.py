@@ -193,8 +193,8 @@ class PostgresEngine(Engine):
             local.close()
         return False
 
-    def read_csv(self, name: str, path: Path, sep: str, encoding: str, workdir: Path) -> bool:
-        return self._from_duckdb(name, lambda local: local.read_csv(name, path, sep, encoding, workdir))
+    def read_csv(self, name: str, path: Path, sep: str, encoding: str, workdir: Path, parallel: bool = True) -> bool:
+        return self._from_duckdb(name, lambda local: local.read_csv(name, path, sep, encoding, workdir, parallel))
 
     def read_parquet(self, name: str, path: Path) -> bool:
         return self._from_duckdb(name, lambda local: local.read_parquet(name, path))

@@ -182,7 +182,7 @@ class SparkEngine(Engine):
     def parse_date(self, text_expr: str, strftime_format: str) -> str:
         return f"CAST(try_to_timestamp({text_expr}, {sql_literal(java_date_format(strftime_format))}) AS DATE)"
 
-    def read_csv(self, name: str, path: Path, sep: str, encoding: str, workdir: Path) -> bool:
+    def read_csv(self, name: str, path: Path, sep: str, encoding: str, workdir: Path, parallel: bool = True) -> bool:
 
         # Spark's CSV reader knows UTF-8/16/32 and Latin-1 only: a 1C export in cp1251 is re-encoded first
         # (the copy sits in the local work folder, so this path is for files beside the driver).

@@ -49,6 +49,21 @@ def placebo_chart(f: Formatter, results: Results, source: str) -> ChartSpec | No
                      source, decimal_mark=f.decimal)
 
 
+def reliability_chart(f: Formatter, results: Results, source: str) -> ChartSpec | None:
+    """Predicted against observed rate per decile of the holdout's scores: on the diagonal, a probability
+    means what it says."""
+    p = results.propensity
+    if p is None or not p.holdout.calibration:
+        return None
+    bins = p.holdout.calibration
+    title = f.t("propensity.reliability_title", ece=f.percent(p.holdout.calibration_error, 1))
+    return ChartSpec("reliability", "line", title, f.t("propensity.reliability_unit"),
+                     tuple(f.percent(b[0], 0) for b in bins),
+                     (Series(f.t("propensity.reliability_predicted"), percent_points([b[0] for b in bins])),
+                      Series(f.t("propensity.reliability_observed"), percent_points([b[1] for b in bins]))),
+                     source, category_title=f.t("propensity.reliability_axis"), decimals=0, decimal_mark=f.decimal)
+
+
 def methods_section(f: Formatter, results: Results, source: str = "") -> Section:
     """Methods in plain words, only for the analyses that ran."""
     sec = Section("methods", f.t("methods.title"))
@@ -64,9 +79,20 @@ def methods_section(f: Formatter, results: Results, source: str = "") -> Section
     features = ", ".join(dict.fromkeys(family(x) for x in results.segments.features)) if results.segments else ""
     sec.paragraphs = [f.t(f"methods.{k}", features=features) if k == "segments" else f.t(f"methods.{k}")
                       for k, present in ran.items() if present]
+    p = results.propensity
+    if p is not None and (p.configured_exclusions or p.excluded_features):
+        sec.paragraphs.append(f.t("methods.model_exclusions",
+                                  configured=", ".join(feature_label(f, c) for c in p.configured_exclusions)
+                                  or f.t("methods.none_listed"),
+                                  automatic=", ".join(feature_label(f, c) for c in p.excluded_features)
+                                  or f.t("methods.none_listed")))
     sec.paragraphs.append(f.t("methods.engine", engine=results.meta.engine))
     chart = placebo_chart(f, results, source)
     if chart is not None:
         sec.paragraphs.append(f.t("experiment.placebo_note"))
         sec.charts.append(chart)
+    reliability = reliability_chart(f, results, source)
+    if reliability is not None:
+        sec.paragraphs.append(f.t("propensity.reliability_note"))
+        sec.charts.append(reliability)
     return sec

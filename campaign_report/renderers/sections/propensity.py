@@ -31,7 +31,7 @@ def propensity_section(f: Formatter, results: Results, source: str, summary: Sum
     sec.paragraphs.append(f.t("propensity.best", model=model_name) + " " + f.t(
         "propensity.holdout", auc=f.number(h.roc_auc, 3), pr=f.number(h.pr_auc, 3), base=f.percent(h.base_rate, 0),
         threshold=f.number(h.threshold, 2), precision=f.percent(h.precision, 0), recall=f.percent(h.recall, 0),
-        f1=f.number(h.f1, 2), brier=f.number(h.brier, 3)))
+        f1=f.number(h.f1, 2), brier=f.number(h.brier, 3), ece=f.percent(h.calibration_error, 1)))
     sec.headline = f.t("propensity.headline", model=model_name, auc=f.number(h.roc_auc, 2))
     finding = f.t("propensity.finding", target=target_name(f, results.meta.names, p.target) if
                   p.target_source != "derived" else f.t("propensity.finding_derived"),
@@ -46,7 +46,8 @@ def propensity_section(f: Formatter, results: Results, source: str, summary: Sum
     if "holdout_auc_too_high" in p.warnings:
         sec.warnings.append(f.t("propensity.leak_model", auc=f.number(h.roc_auc, 4)))
     for feature, auc in p.leak_features:
-        sec.warnings.append(f.t("propensity.leak_feature", feature=feature_label(f, feature), auc=f.number(auc, 3)))
+        sec.warnings.append(f.t("propensity.leak_feature", feature=feature_label(f, feature), auc=f.number(auc, 3),
+                                rest=f.number(p.leak_reference_auc, 3)))
     if not p.warnings:
         sec.paragraphs.append(f.t("propensity.leak_ok"))
     sec.tables.append(Table(title=f.t("propensity.models_chart"), header=[
@@ -93,6 +94,10 @@ def propensity_section(f: Formatter, results: Results, source: str, summary: Sum
         line = f.t("propensity.target_list", customers=f.plural(tl.size, "customer"), filter=population,
                    above=f.plural(tl.above_threshold, "customer"), threshold=f.number(tl.threshold, 2))
         sec.paragraphs.append(line)
+        if math.isfinite(h.cutoff_precision):
+            sec.paragraphs.append(f.t("propensity.list_quality", cutoff=f.number(h.cutoff, 2),
+                                      share=f.percent(h.cutoff_share, 0), precision=f.percent(h.cutoff_precision, 0),
+                                      recall=f.percent(h.cutoff_recall, 0)))
     if a is not None and a.size:
         lines = [f.t("propensity.action", customers=f.plural(a.size, "customer"), share=f.percent(a.share, 1),
                      pcut=f.number(a.probability_cut, 2), profit_cut=f.money(a.profit_cut),
