@@ -83,6 +83,23 @@ def test_one_standard_error_rule_prefers_simple_model():
     assert choose_model([Candidate("svc", 0.90, 0.001, {}, 1), Candidate("logreg", 0.86, 0.001, {}, 1)], 5) == "svc"
 
 
+def test_choice_uses_paired_fold_differences():
+    """Fold scores move together (some folds are harder for every model): a gap of 0.01 that holds on every
+    fold is real although it is smaller than the folds' spread, and a gap that flips sign is noise.
+    Before, the best model's unpaired SE (0.05 / √5 = 0.022) hid the real gap and picked the weaker model."""
+    folds = np.array([0.80, 0.85, 0.90, 0.95, 0.88])
+    forest = Candidate("forest", float(folds.mean()) + 0.01, float(folds.std()), {}, 1.0, tuple(folds + 0.01))
+    logreg = Candidate("logreg", float(folds.mean()), float(folds.std()), {}, 1.0, tuple(folds))
+    assert choose_model([forest, logreg], 5) == "forest"
+    noisy = tuple(folds + np.array([0.02, -0.02, 0.02, -0.02, 0.01]))
+    forest_noise = Candidate("forest", float(np.mean(noisy)), float(np.std(noisy)), {}, 1.0, noisy)
+    assert choose_model([forest_noise, logreg], 5) == "logreg"
+    # KNN is not "simpler" than boosting: among equals, boosting is chosen.
+    tie = tuple(folds)
+    assert choose_model([Candidate("knn", 0.876, 0.05, {}, 1, tie), Candidate("boosting", 0.876, 0.05, {}, 1, tie)],
+                        5) == "boosting"
+
+
 def test_gender_recovered_with_f1(demo_dir):
     customers = pd.read_csv(demo_dir / "customers.csv", keep_default_na=False).replace({"gender": {"": None}})
     tx = pd.read_csv(demo_dir / "transactions.csv")
