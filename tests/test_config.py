@@ -51,3 +51,18 @@ def test_demo_config_and_examples_load():
     demo = load_config(ROOT / "config.toml")
     assert demo.tables["transactions"].path == (ROOT / "demo_data" / "transactions.csv").resolve()
     assert demo.experiment is not None and demo.experiment.observational is not None
+
+
+def test_experiment_without_segments_has_no_default_segment_cuts(tmp_path):
+    """The default cuts are by cluster and RFM; without [segments] a run used to warn about cuts nobody asked for."""
+    from campaign_report.analysis.config import config_from_dict
+
+    data = {"experiment": {"path": "a.csv", "customer_id": "id", "group": "g", "control": "c"}}
+    plain = config_from_dict({"report": {"title": "t"}, "data": data, "experiment": {}}, folder=tmp_path)
+    assert plain.experiment.segment_by == ()
+    with_segments = config_from_dict({"report": {"title": "t"}, "data": data, "experiment": {}, "segments": {}},
+                                     folder=tmp_path)
+    assert with_segments.experiment.segment_by == ("cluster", "rfm")
+    asked = config_from_dict({"report": {"title": "t"}, "data": data, "experiment": {"segment_by": ["city"]}},
+                             folder=tmp_path)
+    assert asked.experiment.segment_by == ("city",)

@@ -7,11 +7,11 @@ import pandas as pd
 import pytest
 
 from campaign_report.analysis.config import PropensityConfig
+from campaign_report.analysis.model.impute import impute_attribute
 from campaign_report.analysis.model.propensity import (
     Candidate,
     choose_model,
     fit_propensity,
-    impute_attribute,
     select_features,
 )
 from tests.conftest import DATASETS, ROOT

@@ -235,6 +235,9 @@ def _parse(raw: dict[str, Any], path: Path, digest: str) -> Config:
         obs_raw = exp_raw.pop("observational", None)
         split = _expected_split(exp_raw.pop("expected_split", {}))
         experiment = dataclasses.replace(_build(ExperimentConfig, exp_raw, "experiment"), expected_split=split)
+        if "segment_by" not in exp_raw and "segments" not in raw:
+            # The default cuts are by cluster and RFM: without [segments] there are none, and nobody asked.
+            experiment = dataclasses.replace(experiment, segment_by=())
         if obs_raw is not None:
             obs = _build(ObservationalConfig, obs_raw, "experiment.observational")
             experiment = dataclasses.replace(experiment, observational=obs)

@@ -101,7 +101,7 @@ class PropensityConfig:
     score_filter_name: str | None = None  # how the documents call the scored population ("клиенты Новосибирска")
     threshold: float = 0.9
     horizon_days: int = 90
-    models: tuple[str, ...] = ("logreg", "knn", "tree", "svc", "forest", "boosting")
+    models: tuple[str, ...] = ("logreg", "knn", "tree", "svc", "forest", "extra_trees", "boosting")
     cv_folds: int = 5
     n_iter: int = 6
     search_sample: int = 4000

@@ -2,8 +2,8 @@
 
 - Preprocessing (impute, scale, one-hot) lives inside each scikit-learn Pipeline, so it is fitted within
   cross-validation folds only.
-- Six candidates, each with a randomized hyper-parameter search under stratified 5-fold CV on a
-  stratified sample of the training part; ROC-AUC is the selection metric. Among candidates whose
+- Seven candidates (configurable), each with a randomized hyper-parameter search under stratified
+  5-fold CV on a stratified sample of the training part; ROC-AUC is the selection metric. Among candidates whose
   paired per-fold gap to the best is within one standard error of that gap, the simplest is chosen
   (SIMPLICITY order): a gain smaller than the CV noise does not justify a slower, less readable model.
 - The chosen model is refitted on the training part and judged once on a stratified holdout:
@@ -31,7 +31,7 @@ from scipy.stats import loguniform, randint, spearmanr
 from sklearn.base import clone
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.compose import ColumnTransformer
-from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
+from sklearn.ensemble import ExtraTreesClassifier, HistGradientBoostingClassifier, RandomForestClassifier
 from sklearn.impute import SimpleImputer
 from sklearn.inspection import permutation_importance
 from sklearn.linear_model import LogisticRegression
@@ -63,7 +63,7 @@ from campaign_report.analysis.tables import Tabular
 LEAK_MODEL_AUC = 0.995
 SVC_MAX_ROWS = 2500
 # Readable and light first; KNN keeps every training row and explains nothing, SVC needs calibration.
-SIMPLICITY = ("logreg", "tree", "forest", "boosting", "knn", "svc")
+SIMPLICITY = ("logreg", "tree", "forest", "extra_trees", "boosting", "knn", "svc")
 ID_NAME = re.compile(r"(^|_)(id|uuid|guid|код|номер)($|_)", re.IGNORECASE)
 
 
@@ -187,6 +187,10 @@ def _search_space(name: str, seed: int) -> tuple[object, dict]:
         return (RandomForestClassifier(n_estimators=80, random_state=seed),
                 {"model__max_depth": [None, 6, 10, 16], "model__min_samples_leaf": randint(1, 25),
                  "model__max_features": ["sqrt", 0.5]})
+    if name == "extra_trees":
+        return (ExtraTreesClassifier(n_estimators=200, random_state=seed),
+                {"model__max_depth": [None, 8, 14], "model__min_samples_leaf": randint(1, 20),
+                 "model__max_features": ["sqrt", 0.5, 1.0]})
     if name == "boosting":
         return (HistGradientBoostingClassifier(random_state=seed),
                 {"model__learning_rate": loguniform(0.02, 0.3), "model__max_leaf_nodes": randint(8, 64),
@@ -245,32 +249,6 @@ def _gains(y: np.ndarray, p: np.ndarray) -> tuple[tuple[float, float], ...]:
     order = np.argsort(-p)
     found = np.cumsum(y[order]) / max(y.sum(), 1)
     return tuple((d / 10, float(found[math.ceil(len(y) * d / 10) - 1])) for d in range(1, 11))
-
-
-def impute_attribute(frame: pd.DataFrame, attribute: str, feature_cols: list[str],
-                     seed: int, sample_size: int | None = None) -> tuple[pd.Series, pd.Series, Imputation] | None:
-    """Recover a categorical attribute's missing values from behaviour; F1 from 5-fold CV on known.
-
-    The model learns from at most `sample_size` customers with a known value (stratified by it).
-    """
-    known = frame[attribute].notna()
-    if known.all() or known.sum() < 100 or frame.loc[known, attribute].nunique() < 2:
-        return None
-    x = frame[feature_cols].to_numpy(dtype=float)
-    x_known = x[known.to_numpy()]
-    y = frame.loc[known, attribute].astype(str).to_numpy()
-    if sample_size is not None and len(y) > sample_size:
-        x_known, _, y, _ = train_test_split(x_known, y, train_size=sample_size, stratify=y, random_state=seed)
-    model = HistGradientBoostingClassifier(random_state=seed, max_iter=150, learning_rate=0.08)
-    cv = StratifiedKFold(5, shuffle=True, random_state=seed)
-    oof = cross_val_predict(model, x_known, y, cv=cv)
-    f1 = float(f1_score(y, oof, average="macro"))
-    model.fit(x_known, y)
-    filled = frame[attribute].copy()
-    filled[~known] = model.predict(x[~known.to_numpy()])
-    return filled, ~known, Imputation(attribute=attribute, n_missing=int((~known).sum()),
-                                      n_imputed=int((~known).sum()), f1=f1,
-                                      accuracy=float(np.mean(oof == y)), classes=tuple(sorted(set(y))))
 
 
 def choose_model(candidates: list[Candidate], folds: int) -> str:

@@ -12,12 +12,12 @@ from campaign_report.analysis.config import Config
 from campaign_report.analysis.data.features import CustomerFeatures, build_customer_features
 from campaign_report.analysis.engines.base import Engine, ProbabilityScorer
 from campaign_report.analysis.errors import ConfigError, InputError
+from campaign_report.analysis.model.impute import impute_attribute
 from campaign_report.analysis.model.propensity import (
     Imputation,
     PropensityResult,
     TargetListSummary,
     fit_propensity,
-    impute_attribute,
     out_of_fold_probability,
     outcome_stratified_sample,
 )
