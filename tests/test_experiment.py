@@ -317,7 +317,7 @@ def test_placebo_days_separate_a_real_promo_from_noise():
     banner = ObservationalConfig(name="banner", days_of_month=(15,))
     orders = next(e for e in estimate_promo_days(_daily(1, 0.30), banner, 0.95) if e.outcome == "orders")
     assert len(orders.placebo_effects) == 25 and "15" not in orders.placebo_days and "14" not in orders.placebo_days
-    assert orders.placebo_p == pytest.approx(1 / 26)
+    assert orders.placebo_p == pytest.approx(1 / 26) and orders.placebo_as_large == 0
     assert max(orders.placebo_effects) < 0.1 < orders.rel_effect
     null = [next(e for e in estimate_promo_days(_daily(s, 0.0), banner, 0.95) if e.outcome == "orders").placebo_p
             for s in range(40)]

@@ -97,6 +97,6 @@ def estimate_promo_days(daily: pd.DataFrame, settings: ObservationalConfig,
             rel_effect=math.exp(b) - 1, ci_low=math.exp(b - z * se) - 1, ci_high=math.exp(b + z * se) - 1,
             p_value=float(fit.pvalues["promo"]), method=METHOD,
             placebo_effects=tuple(math.exp(p) - 1 for p in placebo),
-            placebo_days=tuple(label for label, _ in calendars),
+            placebo_days=tuple(label for label, _ in calendars), placebo_as_large=as_large,
             placebo_p=(1 + as_large) / (1 + len(placebo)) if placebo else math.nan))
     return tuple(effects)

@@ -134,7 +134,8 @@ class ObservationalEffect:
     # The same model with other days as "promo days": how often a day without a promo looks as strong.
     placebo_effects: tuple[float, ...] = ()
     placebo_days: tuple[str, ...] = ()  # the day of the month, or the shift in days ("+3"), of each placebo
-    placebo_p: float = math.nan  # (1 + placebo days with |effect| ≥ |this effect|) / (1 + placebo days)
+    placebo_as_large: int = 0  # placebo days with |effect| ≥ |this effect|
+    placebo_p: float = math.nan  # (1 + placebo_as_large) / (1 + placebo days)
 
 
 @dataclass(frozen=True)

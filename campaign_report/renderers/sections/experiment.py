@@ -166,7 +166,7 @@ def experiment_section(f: Formatter, results: Results, source: str, summary: Sum
                 f"({f.percent(obs.ci_low, 1, sign=True)} … {f.percent(obs.ci_high, 1, sign=True)}).")
             if obs.placebo_effects:
                 sec.paragraphs.append(f.t("experiment.placebo", days=f.plural(len(obs.placebo_effects), "day"),
-                                          as_large=sum(abs(e) >= abs(obs.rel_effect) for e in obs.placebo_effects),
+                                          as_large=obs.placebo_as_large,
                                           p=f.p_text(obs.placebo_p)))
     if exp.observational:
         o = exp.observational[0]
