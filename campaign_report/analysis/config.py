@@ -230,14 +230,14 @@ def _parse(raw: dict[str, Any], path: Path, digest: str) -> Config:
 
     experiment = None
     defaults_applied: tuple[str, ...] = ()
+    # The default cuts are by cluster and RFM: without [segments] there are none, and nobody asked for them.
+    default_cuts = ExperimentConfig.segment_by if "segments" in raw else ()
     if "experiment" in raw:
         exp_raw = dict(raw["experiment"])
         obs_raw = exp_raw.pop("observational", None)
         split = _expected_split(exp_raw.pop("expected_split", {}))
-        experiment = dataclasses.replace(_build(ExperimentConfig, exp_raw, "experiment"), expected_split=split)
-        if "segment_by" not in exp_raw and "segments" not in raw:
-            # The default cuts are by cluster and RFM: without [segments] there are none, and nobody asked.
-            experiment = dataclasses.replace(experiment, segment_by=())
+        experiment = dataclasses.replace(_build(ExperimentConfig, {"segment_by": default_cuts, **exp_raw},
+                                                "experiment"), expected_split=split)
         if obs_raw is not None:
             obs = _build(ObservationalConfig, obs_raw, "experiment.observational")
             experiment = dataclasses.replace(experiment, observational=obs)
@@ -254,7 +254,7 @@ def _parse(raw: dict[str, Any], path: Path, digest: str) -> Config:
         # An experiment table says there was a test: read it out with defaults rather than ignore it.
         has_tx = "transactions" in tables
         experiment = ExperimentConfig(metrics=ExperimentConfig.metrics if has_tx else ("conversion", "arpu"),
-                                      segment_by=ExperimentConfig.segment_by if "segments" in raw else ())
+                                      segment_by=default_cuts)
         defaults_applied += ("experiment_defaults",)
     segments = None
     if "segments" in raw:
