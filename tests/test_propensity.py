@@ -125,6 +125,13 @@ def test_one_click_model(tmp_path):
     merged = [i for q in outcome.results.data_quality for i in q.issues if i.kind == "near_duplicate_value"]
     assert any(i.detail == "стандартт → стандарт" and i.action == "merged" for i in merged)
     assert p.action_segment is not None and p.action_segment.size > 0
+    # The revenue outlier (106,862 against a median near 5,000) and the three zero-revenue months are flagged.
+    model_quality = next(q for q in outcome.results.data_quality if q.name == "model")
+    found = {(i.kind, i.column): i.count for i in model_quality.issues}
+    assert found == {("outlier", "выручка_текущий_месяц"): 1, ("zero_activity", "выручка_препредыдущий_месяц"): 3,
+                     ("zero_activity", "выручка_предыдущий_месяц"): 3}
+    tl = p.target_list
+    assert tl.cutoff_kind == "precision" and tl.above_threshold == outcome.results.target_list["within_cutoff"].sum()
 
 
 def test_derived_target_uses_only_the_past(small_demo, tmp_path):
@@ -228,3 +235,110 @@ def test_the_documents_state_precision_and_recall_at_the_list_cutoff(small_run):
     h = small_run.results.propensity.holdout
     assert h.cutoff == small_run.results.propensity.target_list.threshold
     assert 0 <= h.cutoff_share <= 1 and 0 <= h.cutoff_recall <= 1 and 0 <= h.calibration_error < 0.2
+
+
+def _planted_scores(n=4000, seed=5):
+    """Scores with a known ranking quality: the outcome is drawn with the score as its probability."""
+    rng = np.random.default_rng(seed)
+    score = rng.random(n)
+    return (rng.random(n) < score).astype(int), score
+
+
+@pytest.mark.parametrize("rule", ["top 500", "top 20%", "precision 0.8", "probability 0.7"])
+def test_cutoff_precision_and_recall_agree_with_sklearn(rule):
+    from sklearn.metrics import precision_score, recall_score
+
+    from campaign_report.analysis.model.calibration import cutoff_quality
+    from campaign_report.analysis.model.cutoff import inside_cutoff, parse_cutoff, precision_threshold
+
+    y, score = _planted_scores()
+    cutoff = parse_cutoff(rule)
+    target_threshold, reached = precision_threshold(y, score, cutoff.value) if cutoff.kind == "precision" \
+        else (None, True)
+    inside, probability_cut = inside_cutoff(score, cutoff, target_threshold)
+    expected_size = {"top 500": 500, "top 20%": 800}.get(rule)
+    if expected_size:
+        assert inside.sum() == expected_size and score[inside].min() >= score[~inside].max()
+    q = cutoff_quality(y, score, probability_cut)
+    assert q["cutoff_precision"] == pytest.approx(precision_score(y, inside))
+    assert q["cutoff_recall"] == pytest.approx(recall_score(y, inside))
+    assert q["cutoff_share"] == pytest.approx(inside.mean())
+    if cutoff.kind == "precision":
+        # The longest list that keeps precision 0.8: reached, and one more customer would break it.
+        assert reached and precision_score(y, inside) >= 0.8
+        order = np.argsort(-score)
+        longer = np.zeros(len(y), dtype=bool)
+        longer[order[:inside.sum() + 1]] = True
+        assert precision_score(y, longer) < 0.8 or np.flatnonzero(~inside).size == 0
+
+
+def test_a_precision_target_out_of_reach_is_said():
+    from campaign_report.analysis.model.cutoff import precision_threshold
+
+    y, score = _planted_scores()
+    threshold, reached = precision_threshold(y, score, 0.999)
+    assert not reached and 0 < threshold < 1
+
+
+@pytest.mark.parametrize(("text", "kind", "value"), [
+    ("top 500", "top_n", 500), ("Top 20%", "top_share", 0.2), ("precision 0.9", "precision", 0.9),
+    ("precision 90 %", "precision", 0.9), ("probability 0,8", "probability", 0.8)])
+def test_cutoff_rules_parse(text, kind, value):
+    from campaign_report.analysis.model.cutoff import parse_cutoff
+
+    cutoff = parse_cutoff(text)
+    assert (cutoff.kind, cutoff.value) == (kind, pytest.approx(value))
+
+
+@pytest.mark.parametrize(("extra", "words"), [
+    ('cutoff = "top 0"', "whole number"), ('cutoff = "top 2.5"', "whole number"),
+    ('cutoff = "precision 1.2"', "at most 100"), ('cutoff = "precision 100%"', "below 100"),
+    ('cutoff = "best ones"', "not understood"), ('cutoff = "top 10%"\nthreshold = 0.8', "either cutoff or threshold")])
+def test_bad_cutoff_is_a_one_line_config_error(extra, words, tmp_path):
+    from campaign_report.analysis.config import load_config
+    from campaign_report.analysis.errors import ConfigError
+    from tests.conftest import write_config
+
+    text = (ROOT / "config.toml").read_text(encoding="utf-8").replace("threshold = 0.8", extra)
+    with pytest.raises(ConfigError) as err:
+        load_config(write_config(tmp_path, text))
+    message = str(err.value)
+    assert words in message and "[propensity]" in message and "\n" not in message
+
+
+def test_screening_flags_a_revenue_outlier_and_zero_months():
+    from campaign_report.analysis.model.screening import screen_model_rows
+
+    rng = np.random.default_rng(2)
+    revenue = rng.lognormal(np.log(5000), 0.12, 1300)
+    revenue[17] = 106_862  # one_click's outlier
+    previous = rng.lognormal(np.log(5000), 0.12, 1300)
+    previous[[3, 4, 5]] = 0  # three customers with a zero-revenue month
+    frame = pd.DataFrame({"revenue": revenue, "previous": previous, "promo_share": rng.beta(1, 4, 1300),
+                          "visits": rng.poisson(4, 1300).astype(float)})
+    flagged, quality = screen_model_rows(frame, list(frame.columns), drop=False)
+    found = {(i.kind, i.column): i.count for i in quality.issues}
+    assert found == {("outlier", "revenue"): 1, ("zero_activity", "previous"): 3}
+    assert sorted(np.flatnonzero(flagged)) == [3, 4, 5, 17]
+    assert quality.rows_out == 1300 and {i.action for i in quality.issues} == {"kept"}
+    _, dropped = screen_model_rows(frame, list(frame.columns), drop=True)
+    assert dropped.rows_out == 1296 and {i.action for i in dropped.issues} == {"dropped_from_model"}
+
+
+def test_drop_outliers_leaves_flagged_customers_out_of_the_fit(small_demo, tmp_path):
+    from campaign_report.pipeline.report import run_report
+    from tests.conftest import demo_config, write_config
+
+    text = demo_config(small_demo, tmp_path / "out").replace("threshold = 0.8",
+                                                              'cutoff = "top 10%"\ndrop_outliers = true')
+    results = run_report(write_config(tmp_path, text)).results
+    model_quality = next(q for q in results.data_quality if q.name == "model")
+    p = results.propensity
+    # The customers the model could learn from, less the flagged ones.
+    assert model_quality.rows_out == p.n_population
+    assert all(i.action == "dropped_from_model" for i in model_quality.issues)
+    full_list = results.target_list
+    assert full_list["within_cutoff"].sum() == p.target_list.above_threshold == int(np.ceil(0.1 * len(full_list)))
+    assert full_list.loc[full_list["within_cutoff"], "probability"].min() >= \
+        full_list.loc[~full_list["within_cutoff"], "probability"].max()
+    assert p.holdout.cutoff_rule == p.target_list.cutoff_rule == "top 10%"

@@ -174,7 +174,7 @@ def assemble_target_list(config: Config, table: pd.DataFrame, probability: np.nd
         inside, probability_cut = inside_cutoff(full_list["probability"].to_numpy(), cutoff, probability_cut)
     else:
         inside = full_list["probability"].to_numpy() >= round(probability_cut, 4)
-    full_list.insert(2, "within_cutoff", inside)
+    full_list["within_cutoff"] = inside  # last: the first columns are a contract (tests/test_e2e.py)
     summary = TargetListSummary(
         path="target_list.csv", size=len(full_list), above_threshold=int(inside.sum()), threshold=probability_cut,
         score_filter=config.propensity.score_filter, score_filter_name=config.propensity.score_filter_name,

@@ -1,7 +1,7 @@
 """Rows the model should not learn from unseen: extreme values and zero-activity customers.
 
-Checked on the numeric model inputs that look like amounts or counts (never negative, at least 20
-distinct values):
+Checked on the numeric model inputs that look like amounts or counts (never negative, some above 1 — so
+not a share —, at least 20 distinct values):
 - an outlier is a value more than 5 robust standard deviations above the median on the log scale
   (log1p; robust SD = 1.4826 × MAD). Amounts are roughly log-normal, so an honest customer lies within 5
   and a typing slip or a corporate account does not (one_click: a month's revenue of 106,862 against a
@@ -28,7 +28,8 @@ def _amount_like(series: pd.Series) -> bool:
     if not pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series):
         return False
     values = series.dropna()
-    return len(values) > 0 and bool((values >= 0).all()) and values.nunique() >= MIN_DISTINCT
+    # Shares and rates (never above 1) are bounded: neither extreme values nor "no activity" apply.
+    return len(values) > 0 and bool((values >= 0).all()) and values.max() > 1 and values.nunique() >= MIN_DISTINCT
 
 
 def screen_model_rows(table: pd.DataFrame, columns: list[str], drop: bool) -> tuple[np.ndarray, TableQuality]:
