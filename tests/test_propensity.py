@@ -46,7 +46,7 @@ def test_planted_drivers_rank_top_and_auc_near_truth(demo_model_table):
     from sklearn.model_selection import train_test_split
 
     table, y, p_true, truth = demo_model_table
-    result, model = fit_propensity(table, y, FAST, "activity", "label", exclude=set())
+    result = fit_propensity(table, y, FAST, "activity", "label", exclude=set()).result
     top3 = {i.feature for i in result.importance[:3]}
     assert top3 == set(truth.label_drivers), result.importance[:4]
     # The same holdout split as fit_propensity: the true probabilities' AUC there is the ceiling.
@@ -63,7 +63,7 @@ def test_planted_leak_triggers_guard(demo_model_table):
     table, y, _, _ = demo_model_table
     rng = np.random.default_rng(0)
     leaky = table.assign(bonus_flag=y + rng.normal(0, 0.05, len(y)))
-    result, _ = fit_propensity(leaky, y, FAST, "activity", "label", exclude=set())
+    result = fit_propensity(leaky, y, FAST, "activity", "label", exclude=set()).result
     assert "single_feature_leak" in result.warnings
     assert [f for f, _ in result.leak_features] == ["bonus_flag"]
 
@@ -125,6 +125,13 @@ def test_one_click_model(tmp_path):
     merged = [i for q in outcome.results.data_quality for i in q.issues if i.kind == "near_duplicate_value"]
     assert any(i.detail == "стандартт → стандарт" and i.action == "merged" for i in merged)
     assert p.action_segment is not None and p.action_segment.size > 0
+    # The revenue outlier (106,862 against a median near 5,000) and the three zero-revenue months are flagged.
+    model_quality = next(q for q in outcome.results.data_quality if q.name == "model")
+    found = {(i.kind, i.column): i.count for i in model_quality.issues}
+    assert found == {("outlier", "выручка_текущий_месяц"): 1, ("zero_activity", "выручка_препредыдущий_месяц"): 3,
+                     ("zero_activity", "выручка_предыдущий_месяц"): 3}
+    tl = p.target_list
+    assert tl.cutoff_kind == "precision" and tl.above_threshold == outcome.results.target_list["within_cutoff"].sum()
 
 
 def test_derived_target_uses_only_the_past(small_demo, tmp_path):
@@ -173,7 +180,7 @@ def test_leakage_guard_names_noisy_copies_of_the_target(together):
     """Copies of the target with 2 %, 5 % and 10 % of values flipped alone score 0.98 / 0.95 / 0.90: each is
     named (before, only ≥ 0.98 was, so 2 % slipped through at 0.979 and 5-10 % were never seen)."""
     from campaign_report.analysis.model.leakage import leak_suspects
-    from campaign_report.analysis.model.propensity import preprocessor
+    from campaign_report.analysis.model.search import preprocessor
 
     found = {}
     x, y, rng = _leak_frame()
@@ -194,7 +201,7 @@ def test_leakage_guard_names_noisy_copies_of_the_target(together):
 
 def test_leakage_guard_is_quiet_on_honest_features():
     from campaign_report.analysis.model.leakage import leak_suspects
-    from campaign_report.analysis.model.propensity import preprocessor
+    from campaign_report.analysis.model.search import preprocessor
 
     x, y, rng = _leak_frame(seed=1)
     x["strong"] = x["f0"] * 3 + rng.normal(0, 0.3, len(x))  # the strongest honest driver, AUC ≈ 0.8
@@ -207,7 +214,9 @@ def test_demo_model_has_no_leak_warning(small_run):
 
 
 def test_cutoff_quality_and_calibration_error_on_known_values():
-    from campaign_report.analysis.model.propensity import _calibration, _calibration_error, _cutoff_quality
+    from campaign_report.analysis.model.calibration import calibration_bins as _calibration
+    from campaign_report.analysis.model.calibration import calibration_error as _calibration_error
+    from campaign_report.analysis.model.calibration import cutoff_quality as _cutoff_quality
 
     y = np.array([1, 1, 0, 1, 0, 0, 0, 0, 1, 0])
     p = np.array([0.95, 0.9, 0.85, 0.6, 0.5, 0.4, 0.3, 0.2, 0.1, 0.05])
@@ -226,3 +235,110 @@ def test_the_documents_state_precision_and_recall_at_the_list_cutoff(small_run):
     h = small_run.results.propensity.holdout
     assert h.cutoff == small_run.results.propensity.target_list.threshold
     assert 0 <= h.cutoff_share <= 1 and 0 <= h.cutoff_recall <= 1 and 0 <= h.calibration_error < 0.2
+
+
+def _planted_scores(n=4000, seed=5):
+    """Scores with a known ranking quality: the outcome is drawn with the score as its probability."""
+    rng = np.random.default_rng(seed)
+    score = rng.random(n)
+    return (rng.random(n) < score).astype(int), score
+
+
+@pytest.mark.parametrize("rule", ["top 500", "top 20%", "precision 0.8", "probability 0.7"])
+def test_cutoff_precision_and_recall_agree_with_sklearn(rule):
+    from sklearn.metrics import precision_score, recall_score
+
+    from campaign_report.analysis.model.calibration import cutoff_quality
+    from campaign_report.analysis.model.cutoff import inside_cutoff, parse_cutoff, precision_threshold
+
+    y, score = _planted_scores()
+    cutoff = parse_cutoff(rule)
+    target_threshold, reached = precision_threshold(y, score, cutoff.value) if cutoff.kind == "precision" \
+        else (None, True)
+    inside, probability_cut = inside_cutoff(score, cutoff, target_threshold)
+    expected_size = {"top 500": 500, "top 20%": 800}.get(rule)
+    if expected_size:
+        assert inside.sum() == expected_size and score[inside].min() >= score[~inside].max()
+    q = cutoff_quality(y, score, probability_cut)
+    assert q["cutoff_precision"] == pytest.approx(precision_score(y, inside))
+    assert q["cutoff_recall"] == pytest.approx(recall_score(y, inside))
+    assert q["cutoff_share"] == pytest.approx(inside.mean())
+    if cutoff.kind == "precision":
+        # The longest list that keeps precision 0.8: reached, and one more customer would break it.
+        assert reached and precision_score(y, inside) >= 0.8
+        order = np.argsort(-score)
+        longer = np.zeros(len(y), dtype=bool)
+        longer[order[:inside.sum() + 1]] = True
+        assert precision_score(y, longer) < 0.8 or np.flatnonzero(~inside).size == 0
+
+
+def test_a_precision_target_out_of_reach_is_said():
+    from campaign_report.analysis.model.cutoff import precision_threshold
+
+    y, score = _planted_scores()
+    threshold, reached = precision_threshold(y, score, 0.999)
+    assert not reached and 0 < threshold < 1
+
+
+@pytest.mark.parametrize(("text", "kind", "value"), [
+    ("top 500", "top_n", 500), ("Top 20%", "top_share", 0.2), ("precision 0.9", "precision", 0.9),
+    ("precision 90 %", "precision", 0.9), ("probability 0,8", "probability", 0.8)])
+def test_cutoff_rules_parse(text, kind, value):
+    from campaign_report.analysis.model.cutoff import parse_cutoff
+
+    cutoff = parse_cutoff(text)
+    assert (cutoff.kind, cutoff.value) == (kind, pytest.approx(value))
+
+
+@pytest.mark.parametrize(("extra", "words"), [
+    ('cutoff = "top 0"', "whole number"), ('cutoff = "top 2.5"', "whole number"),
+    ('cutoff = "precision 1.2"', "at most 100"), ('cutoff = "precision 100%"', "below 100"),
+    ('cutoff = "best ones"', "not understood"), ('cutoff = "top 10%"\nthreshold = 0.8', "either cutoff or threshold")])
+def test_bad_cutoff_is_a_one_line_config_error(extra, words, tmp_path):
+    from campaign_report.analysis.config import load_config
+    from campaign_report.analysis.errors import ConfigError
+    from tests.conftest import write_config
+
+    text = (ROOT / "config.toml").read_text(encoding="utf-8").replace("threshold = 0.8", extra)
+    with pytest.raises(ConfigError) as err:
+        load_config(write_config(tmp_path, text))
+    message = str(err.value)
+    assert words in message and "[propensity]" in message and "\n" not in message
+
+
+def test_screening_flags_a_revenue_outlier_and_zero_months():
+    from campaign_report.analysis.model.screening import screen_model_rows
+
+    rng = np.random.default_rng(2)
+    revenue = rng.lognormal(np.log(5000), 0.12, 1300)
+    revenue[17] = 106_862  # one_click's outlier
+    previous = rng.lognormal(np.log(5000), 0.12, 1300)
+    previous[[3, 4, 5]] = 0  # three customers with a zero-revenue month
+    frame = pd.DataFrame({"revenue": revenue, "previous": previous, "promo_share": rng.beta(1, 4, 1300),
+                          "visits": rng.poisson(4, 1300).astype(float)})
+    flagged, quality = screen_model_rows(frame, list(frame.columns), drop=False)
+    found = {(i.kind, i.column): i.count for i in quality.issues}
+    assert found == {("outlier", "revenue"): 1, ("zero_activity", "previous"): 3}
+    assert sorted(np.flatnonzero(flagged)) == [3, 4, 5, 17]
+    assert quality.rows_out == 1300 and {i.action for i in quality.issues} == {"kept"}
+    _, dropped = screen_model_rows(frame, list(frame.columns), drop=True)
+    assert dropped.rows_out == 1296 and {i.action for i in dropped.issues} == {"dropped_from_model"}
+
+
+def test_drop_outliers_leaves_flagged_customers_out_of_the_fit(small_demo, tmp_path):
+    from campaign_report.pipeline.report import run_report
+    from tests.conftest import demo_config, write_config
+
+    text = demo_config(small_demo, tmp_path / "out").replace("threshold = 0.8",
+                                                              'cutoff = "top 10%"\ndrop_outliers = true')
+    results = run_report(write_config(tmp_path, text)).results
+    model_quality = next(q for q in results.data_quality if q.name == "model")
+    p = results.propensity
+    # The customers the model could learn from, less the flagged ones.
+    assert model_quality.rows_out == p.n_population
+    assert all(i.action == "dropped_from_model" for i in model_quality.issues)
+    full_list = results.target_list
+    assert full_list["within_cutoff"].sum() == p.target_list.above_threshold == int(np.ceil(0.1 * len(full_list)))
+    assert full_list.loc[full_list["within_cutoff"], "probability"].min() >= \
+        full_list.loc[~full_list["within_cutoff"], "probability"].max()
+    assert p.holdout.cutoff_rule == p.target_list.cutoff_rule == "top 10%"

@@ -132,7 +132,9 @@ def _analyze(config: Config, engine: Engine, workdir: Path, progress: StageCallb
         with _stage("propensity", timings, progress):
             engine.register("model_base", table)
             selected = score_population(engine, "model_base", table, config.propensity.score_filter)
-            propensity_result, probability = run_propensity(config, engine, table, customers, features, selected)
+            propensity_result, probability, screened = run_propensity(config, engine, table, customers, features,
+                                                                      selected)
+            quality.append(screened)
             propensity_result = dataclasses.replace(propensity_result, imputation=imputation)
 
     offers_result = action_mask = action_offers = None
@@ -146,7 +148,8 @@ def _analyze(config: Config, engine: Engine, workdir: Path, progress: StageCallb
     full_list = None
     if propensity_result is not None and probability is not None and selected is not None:
         full_list, summary = assemble_target_list(config, table, probability, selected, clusters, cluster_names,
-                                                  offers_result, action_mask, action_offers)
+                                                  offers_result, action_mask, action_offers,
+                                                  probability_cut=propensity_result.holdout.cutoff)
         propensity_result = dataclasses.replace(propensity_result, target_list=summary)
 
     meta = Meta(title=config.report.title, language=language, currency=config.report.currency,

@@ -187,6 +187,18 @@ def _choice(value: str, allowed: tuple[str, ...], where: str) -> None:
         raise ConfigError(f"config.toml: {where} must be one of {', '.join(allowed)}, got {value!r}")
 
 
+def _check_cutoff(section: dict[str, Any]) -> None:
+    from campaign_report.analysis.model.cutoff import parse_cutoff
+
+    if "cutoff" in section and "threshold" in section:
+        raise ConfigError("config.toml: [propensity] give either cutoff or threshold (threshold = 0.8 is "
+                          "cutoff = \"probability 0.8\")")
+    try:
+        parse_cutoff(section["cutoff"]) if "cutoff" in section else None
+    except ValueError as exc:
+        raise ConfigError(f"config.toml: [propensity] {exc}") from None
+
+
 def load_config(path: str | Path) -> Config:
     """Read and validate config.toml; every problem is a ConfigError naming the key."""
     path = Path(path).resolve()
@@ -266,6 +278,8 @@ def _parse(raw: dict[str, Any], path: Path, digest: str) -> Config:
         if not (segments.k == "auto" or (isinstance(segments.k, int) and segments.k >= 2)):
             raise ConfigError("config.toml: [segments] k must be \"auto\" or an integer >= 2")
     propensity = _build(PropensityConfig, raw["propensity"], "propensity") if "propensity" in raw else None
+    if propensity is not None:
+        _check_cutoff(raw["propensity"])
     if propensity is None and "customers" in tables and "label" in tables["customers"].roles:
         # A label says what the user wants predicted: run the model with defaults rather than ignore it.
         propensity = PropensityConfig()

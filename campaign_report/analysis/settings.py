@@ -99,7 +99,9 @@ class SegmentsConfig:
 class PropensityConfig:
     score_filter: str | None = None
     score_filter_name: str | None = None  # how the documents call the scored population ("клиенты Новосибирска")
-    threshold: float = 0.9
+    threshold: float = 0.9  # older configs: the same as cutoff = "probability 0.9"
+    cutoff: str | None = None  # who is on the list: "top 500", "top 20%", "precision 0.9", "probability 0.8"
+    drop_outliers: bool = False  # leave revenue outliers and zero-activity customers out of the model's fit
     horizon_days: int = 90
     models: tuple[str, ...] = ("logreg", "knn", "tree", "svc", "forest", "extra_trees", "boosting")
     cv_folds: int = 5

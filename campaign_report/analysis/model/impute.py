@@ -7,6 +7,7 @@ import pandas as pd
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.metrics import f1_score
 from sklearn.model_selection import StratifiedKFold, cross_val_predict, train_test_split
+from threadpoolctl import threadpool_limits
 
 from campaign_report.analysis.model.propensity import Imputation
 
@@ -27,11 +28,14 @@ def impute_attribute(frame: pd.DataFrame, attribute: str, feature_cols: list[str
         x_known, _, y, _ = train_test_split(x_known, y, train_size=sample_size, stratify=y, random_state=seed)
     model = HistGradientBoostingClassifier(random_state=seed, max_iter=150, learning_rate=0.08)
     cv = StratifiedKFold(5, shuffle=True, random_state=seed)
-    oof = cross_val_predict(model, x_known, y, cv=cv)
+    # One OpenMP thread: boosting's thread team spins when the cores are busy (see propensity.fit_propensity).
+    with threadpool_limits(limits=1, user_api="openmp"):
+        oof = cross_val_predict(model, x_known, y, cv=cv)
+        model.fit(x_known, y)
+        guessed = model.predict(x[~known.to_numpy()])
     f1 = float(f1_score(y, oof, average="macro"))
-    model.fit(x_known, y)
     filled = frame[attribute].copy()
-    filled[~known] = model.predict(x[~known.to_numpy()])
+    filled[~known] = guessed
     return filled, ~known, Imputation(attribute=attribute, n_missing=int((~known).sum()),
                                       n_imputed=int((~known).sum()), f1=f1,
                                       accuracy=float(np.mean(oof == y)), classes=tuple(sorted(set(y))))

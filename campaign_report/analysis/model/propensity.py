@@ -1,7 +1,7 @@
 """Propensity / activity-decline model: honest selection, holdout metrics, leakage guard, importance.
 
-- Preprocessing (impute, scale, one-hot) lives inside each scikit-learn Pipeline, so it is fitted within
-  cross-validation folds only.
+- Preprocessing (impute, scale, one-hot) is fitted inside each cross-validation fold only, once per fold
+  and shared by every candidate (model/search.py).
 - Seven candidates (configurable), each with a randomized hyper-parameter search under stratified
   5-fold CV on a stratified sample of the training part; ROC-AUC is the selection metric. Among candidates whose
   paired per-fold gap to the best is within one standard error of that gap, the simplest is chosen
@@ -9,8 +9,9 @@
 - The chosen model is refitted on the training part and judged once on a stratified holdout:
   ROC-AUC, PR-AUC, and F1 / precision / recall at the threshold that maximises F1 on out-of-fold
   training predictions (chosen before the holdout is seen), plus calibration (Brier, binned, and the
-  expected calibration error) and precision / recall at the target list's cut-off. Probabilities are
-  Platt-calibrated on out-of-fold scores (a monotone map: the ranking is the model's).
+  expected calibration error). Probabilities are Platt-calibrated on out-of-fold scores (a monotone map:
+  the ranking is the model's); the same out-of-fold scores give the customers the model learned from
+  their honest probabilities, so nothing is refitted for them.
 - Leakage guard: a holdout AUC ≥ 0.995 is flagged; so is, by name, every feature that alone reaches
   AUC ≥ 0.98, or ≥ 0.88 and nearly as high (within 0.02) as all the other features together (a 3-fold
   CV of boosting without the suspects). A copy of the target with 10 % of values flipped scores 0.90
@@ -21,20 +22,13 @@ from __future__ import annotations
 
 import math
 import re
-import time
 from dataclasses import dataclass
 from typing import ClassVar
 
 import numpy as np
 import pandas as pd
-from scipy.stats import loguniform, randint, spearmanr
-from sklearn.base import clone
-from sklearn.calibration import CalibratedClassifierCV
-from sklearn.compose import ColumnTransformer
-from sklearn.ensemble import ExtraTreesClassifier, HistGradientBoostingClassifier, RandomForestClassifier
-from sklearn.impute import SimpleImputer
+from scipy.stats import spearmanr
 from sklearn.inspection import permutation_importance
-from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import (
     average_precision_score,
     brier_score_loss,
@@ -44,24 +38,29 @@ from sklearn.metrics import (
     recall_score,
     roc_auc_score,
 )
-from sklearn.model_selection import (
-    RandomizedSearchCV,
-    StratifiedKFold,
-    cross_val_predict,
-    train_test_split,
-)
-from sklearn.neighbors import KNeighborsClassifier
-from sklearn.pipeline import Pipeline, make_pipeline
-from sklearn.preprocessing import OneHotEncoder, StandardScaler
-from sklearn.svm import SVC
-from sklearn.tree import DecisionTreeClassifier
+from sklearn.model_selection import train_test_split
+from sklearn.pipeline import Pipeline
+from threadpoolctl import threadpool_limits
 
 from campaign_report.analysis.config import PropensityConfig
+from campaign_report.analysis.model.calibration import (
+    PlattCalibrated,
+    calibration_bins,
+    calibration_error,
+    platt_sigmoid,
+)
 from campaign_report.analysis.model.leakage import leak_suspects
+from campaign_report.analysis.model.search import (
+    SVC_MAX_ROWS,
+    cached_folds,
+    final_estimator,
+    fold_scores_of,
+    preprocessor,
+    search_models,
+)
 from campaign_report.analysis.tables import Tabular
 
 LEAK_MODEL_AUC = 0.995
-SVC_MAX_ROWS = 2500
 # Readable and light first; KNN keeps every training row and explains nothing, SVC needs calibration.
 SIMPLICITY = ("logreg", "tree", "forest", "extra_trees", "boosting", "knn", "svc")
 ID_NAME = re.compile(r"(^|_)(id|uuid|guid|код|номер)($|_)", re.IGNORECASE)
@@ -96,6 +95,8 @@ class Holdout:
     cutoff_share: float = math.nan  # share of holdout customers at or above the cut-off
     cutoff_precision: float = math.nan  # of them, the share who are positive
     cutoff_recall: float = math.nan  # of all positives, the share the list reaches
+    cutoff_rule: str = ""  # the list's cut-off as decided: "top 500", "top 20%", "precision 0.9", "probability 0.8"
+    cutoff_reached: bool = True  # False when a precision target is out of the model's reach
 
 
 @dataclass(frozen=True)
@@ -141,6 +142,9 @@ class TargetListSummary:
     score_filter: str | None
     top: tuple[tuple[str, float], ...]
     score_filter_name: str | None = None
+    cutoff_rule: str = ""  # who is on the list (`within_cutoff` in target_list.csv): as Holdout.cutoff_rule
+    cutoff_kind: str = "probability"  # top_n | top_share | precision | probability
+    cutoff_value: float = math.nan  # customers, a share, a precision or a probability (per kind)
 
 
 @dataclass(frozen=True)
@@ -172,39 +176,17 @@ class PropensityResult(Tabular):
     configured_exclusions: tuple[str, ...] = ()  # columns left out by the config ([propensity] exclude, profit)
 
 
-def _search_space(name: str, seed: int) -> tuple[object, dict]:
-    if name == "logreg":
-        return LogisticRegression(max_iter=2000), {"model__C": loguniform(1e-3, 1e2)}
-    if name == "knn":
-        return KNeighborsClassifier(), {"model__n_neighbors": randint(5, 120),
-                                        "model__weights": ["uniform", "distance"]}
-    if name == "tree":
-        return DecisionTreeClassifier(random_state=seed), {"model__max_depth": randint(2, 12),
-                                                           "model__min_samples_leaf": randint(5, 120)}
-    if name == "svc":
-        return SVC(random_state=seed), {"model__C": loguniform(0.1, 10), "model__gamma": ["scale", 0.01, 0.1]}
-    if name == "forest":
-        return (RandomForestClassifier(n_estimators=80, random_state=seed),
-                {"model__max_depth": [None, 6, 10, 16], "model__min_samples_leaf": randint(1, 25),
-                 "model__max_features": ["sqrt", 0.5]})
-    if name == "extra_trees":
-        return (ExtraTreesClassifier(n_estimators=200, random_state=seed),
-                {"model__max_depth": [None, 8, 14], "model__min_samples_leaf": randint(1, 20),
-                 "model__max_features": ["sqrt", 0.5, 1.0]})
-    if name == "boosting":
-        return (HistGradientBoostingClassifier(random_state=seed),
-                {"model__learning_rate": loguniform(0.02, 0.3), "model__max_leaf_nodes": randint(8, 64),
-                 "model__min_samples_leaf": randint(10, 120)})
-    raise ValueError(f"unknown model {name}")
+@dataclass(frozen=True)
+class FittedModel:
+    """The result and what the run needs besides: the model and honest scores (never in-sample)."""
 
-
-def preprocessor(numeric: list[str], categorical: list[str]) -> ColumnTransformer:
-    """Impute and scale numbers, impute and one-hot categories; fitted inside each CV fold."""
-    return ColumnTransformer([
-        ("num", make_pipeline(SimpleImputer(strategy="median"), StandardScaler()), numeric),
-        ("cat", make_pipeline(SimpleImputer(strategy="most_frequent"),
-                              OneHotEncoder(handle_unknown="ignore", min_frequency=10)), categorical),
-    ])
+    result: PropensityResult
+    model: PlattCalibrated
+    labelled_probability: np.ndarray  # per row of the fitted table: out-of-fold or out-of-sample
+    y_oof: np.ndarray  # the training customers' outcomes ...
+    p_oof: np.ndarray  # ... and their out-of-fold probabilities (a precision target is set on these)
+    y_hold: np.ndarray
+    p_hold: np.ndarray
 
 
 def select_features(frame: pd.DataFrame, exclude: set[str]) -> tuple[list[str], list[str], list[str]]:
@@ -225,24 +207,6 @@ def select_features(frame: pd.DataFrame, exclude: set[str]) -> tuple[list[str], 
         else:
             dropped.append(col)
     return numeric, categorical, dropped
-
-
-def _calibration(y: np.ndarray, p: np.ndarray, bins: int = 10) -> tuple[tuple[float, float, int], ...]:
-    order = np.argsort(p)
-    return tuple((float(p[idx].mean()), float(y[idx].mean()), len(idx))
-                 for idx in np.array_split(order, bins) if len(idx))
-
-
-def _calibration_error(bins: tuple[tuple[float, float, int], ...]) -> float:
-    total = sum(n for _, _, n in bins)
-    return float(sum(n * abs(predicted - observed) for predicted, observed, n in bins) / total) if total else math.nan
-
-
-def _cutoff_quality(y: np.ndarray, p: np.ndarray, cutoff: float) -> dict[str, float]:
-    flagged = p >= cutoff
-    return dict(cutoff=cutoff, cutoff_share=float(flagged.mean()),
-                cutoff_precision=float(y[flagged].mean()) if flagged.any() else math.nan,
-                cutoff_recall=float(y[flagged].sum() / max(y.sum(), 1)))
 
 
 def _gains(y: np.ndarray, p: np.ndarray) -> tuple[tuple[float, float], ...]:
@@ -272,16 +236,6 @@ def choose_model(candidates: list[Candidate], folds: int) -> str:
                key=lambda c: SIMPLICITY.index(c.model) if c.model in SIMPLICITY else 99).model
 
 
-def out_of_fold_probability(model, x: pd.DataFrame, y: np.ndarray, folds: int, seed: int) -> np.ndarray:
-    """Scores for the customers the model learned from, each predicted by a model that did not see it.
-
-    In-sample scores are optimistic (a distance-weighted KNN gives every training customer 1.0), so
-    segments and lists built on labelled customers use these instead.
-    """
-    cv = StratifiedKFold(folds, shuffle=True, random_state=seed)
-    return cross_val_predict(clone(model), x, y, cv=cv, method="predict_proba")[:, 1]
-
-
 def outcome_stratified_sample(frame: pd.DataFrame, y: np.ndarray, size: int, seed: int,
                               ) -> tuple[pd.DataFrame, np.ndarray]:
     """At most `size` customers, stratified by the outcome: the model is searched and fitted locally."""
@@ -292,68 +246,77 @@ def outcome_stratified_sample(frame: pd.DataFrame, y: np.ndarray, size: int, see
     return frame.iloc[keep].reset_index(drop=True), y[keep]
 
 
+def holdout_split(y: np.ndarray, settings: PropensityConfig) -> tuple[np.ndarray, np.ndarray]:
+    """Row positions of the training part and of the stratified holdout (the bench reuses the same split)."""
+    return train_test_split(np.arange(len(y)), test_size=settings.holdout_share, stratify=y,
+                            random_state=settings.seed)
+
+
 def fit_propensity(train: pd.DataFrame, y: np.ndarray, settings: PropensityConfig, target: str,
-                   target_source: str, exclude: set[str]) -> tuple[PropensityResult, Pipeline]:
-    """Select, fit and evaluate the model; returns the result (no action segment/target list yet)."""
+                   target_source: str, exclude: set[str]) -> FittedModel:
+    """Select, fit and evaluate the model; the result has no action segment or target list yet."""
+    # One OpenMP thread: the work is parallel at the level of folds, and boosting's OpenMP team, when the
+    # cores are busy, spins: a 0.5 s fit took 7.5 s with two threads on a loaded 2-core machine.
+    with threadpool_limits(limits=1, user_api="openmp"):
+        return _fit(train, y, settings, target, target_source, exclude)
+
+
+def _fit(train: pd.DataFrame, y: np.ndarray, settings: PropensityConfig, target: str, target_source: str,
+         exclude: set[str]) -> FittedModel:
     seed = settings.seed
     numeric, categorical, dropped = select_features(train, exclude)
     features = numeric + categorical
     x = train[features]
-    x_train, x_hold, y_train, y_hold = train_test_split(x, y, test_size=settings.holdout_share,
-                                                        stratify=y, random_state=seed)
-    n_search = min(settings.search_sample, len(x_train))
-    if n_search < len(x_train):
-        x_search, _, y_search, _ = train_test_split(x_train, y_train, train_size=n_search, stratify=y_train,
-                                                    random_state=seed)
-    else:
-        x_search, y_search = x_train, y_train
-    cv = StratifiedKFold(settings.cv_folds, shuffle=True, random_state=seed)
-    candidates, fitted = [], {}
-    started = time.perf_counter()
-    for name in settings.models:
-        estimator, space = _search_space(name, seed)
-        pipe = Pipeline([("prep", preprocessor(numeric, categorical)), ("model", estimator)])
-        xs, ys = (x_search, y_search)
-        if name == "svc" and len(xs) > SVC_MAX_ROWS:
-            xs, _, ys, _ = train_test_split(xs, ys, train_size=SVC_MAX_ROWS, stratify=ys, random_state=seed)
-        search = RandomizedSearchCV(pipe, space, n_iter=settings.n_iter, scoring="roc_auc", cv=cv,
-                                    random_state=seed, n_jobs=2, refit=False)
-        t0 = time.perf_counter()
-        search.fit(xs, ys)
-        best = search.best_index_
-        params = {k.removeprefix("model__"): (v if isinstance(v, (str, int, float)) or v is None else str(v))
-                  for k, v in search.cv_results_["params"][best].items()}
-        # Fold scores pair up only when the candidate saw the same rows (not SVC on its subsample).
-        folds = () if len(xs) < len(x_search) else tuple(
-            float(search.cv_results_[f"split{i}_test_score"][best]) for i in range(settings.cv_folds))
-        candidates.append(Candidate(name, float(search.cv_results_["mean_test_score"][best]),
-                                    float(search.cv_results_["std_test_score"][best]), params,
-                                    time.perf_counter() - t0, folds))
-        fitted[name] = pipe.set_params(**search.cv_results_["params"][best])
-    search_seconds = time.perf_counter() - started
+    train_idx, hold_idx = holdout_split(y, settings)
+    x_train, x_hold, y_train, y_hold = x.iloc[train_idx], x.iloc[hold_idx], y[train_idx], y[hold_idx]
+    search_rows = np.arange(len(train_idx))
+    if settings.search_sample < len(train_idx):
+        search_rows, _ = train_test_split(search_rows, train_size=settings.search_sample, stratify=y_train,
+                                          random_state=seed)
+    x_search, y_search = x_train.iloc[search_rows], y_train[search_rows]
+    folds = cached_folds(x_search, y_search, numeric, categorical, settings.cv_folds, seed)
+    searched = {s.model: s for s in search_models(settings.models, folds, len(y_search), settings.n_iter, seed)}
+    candidates = [Candidate(s.model, float(np.mean(s.fold_scores)), float(np.std(s.fold_scores)),
+                            {k: v if isinstance(v, (str, int, float)) or v is None else str(v)
+                             for k, v in s.params.items()}, s.seconds, s.fold_scores) for s in searched.values()]
+    search_seconds = sum(c.fit_time for c in candidates)
     best_name = choose_model(candidates, settings.cv_folds)
-    model = fitted[best_name]
+    pipeline = Pipeline([("prep", preprocessor(numeric, categorical)),
+                         ("model", final_estimator(best_name, searched[best_name].params, seed))])
+    # KNN and SVC stay on the searched sample (they keep or weigh every row); the others learn from the
+    # whole training part, and their out-of-fold scores are computed on it (5 more fits, no search).
+    if best_name in ("svc", "knn") or len(search_rows) == len(train_idx):
+        fit_rows, oof_raw = train_idx[search_rows], searched[best_name].oof_score
+    else:
+        fit_rows = train_idx
+        oof_raw = fold_scores_of(best_name, searched[best_name].params, cached_folds(
+            x_train, y_train, numeric, categorical, settings.cv_folds, seed), len(train_idx), seed)
+    y_fit = y[fit_rows]
     # Probabilities a cut-off can be read by: Platt's monotone map on out-of-fold scores (ranking and AUC
     # stay the model's); on «В один клик» customers scored 0.6-0.8 had declined 95 % of the time.
-    model = CalibratedClassifierCV(model, method="sigmoid", cv=3, ensemble=False)
-    oof = cross_val_predict(clone(model), x_search, y_search, cv=cv, method="predict_proba")[:, 1]
-    precision, recall, thresholds = precision_recall_curve(y_search, oof)
+    sigmoid = platt_sigmoid(oof_raw, y_fit)
+    oof = sigmoid.predict_proba(oof_raw.reshape(-1, 1))[:, 1]
+    precision, recall, thresholds = precision_recall_curve(y_fit, oof)
     f1s = 2 * precision * recall / np.maximum(precision + recall, 1e-12)
     threshold = float(thresholds[int(np.argmax(f1s[:-1]))]) if len(thresholds) else 0.5
-    fit_x, fit_y = (x_search, y_search) if best_name in ("svc", "knn") else (x_train, y_train)
-    model.fit(fit_x, fit_y)
+    final_rows = fit_rows
+    if best_name == "svc" and len(fit_rows) > SVC_MAX_ROWS:
+        final_rows, _ = train_test_split(fit_rows, train_size=SVC_MAX_ROWS, stratify=y_fit, random_state=seed)
+    pipeline.fit(x.iloc[final_rows], y[final_rows])
+    model = PlattCalibrated(pipeline, sigmoid)
     p_hold = model.predict_proba(x_hold)[:, 1]
     pred = p_hold >= threshold
+    bins = calibration_bins(y_hold, p_hold)
     holdout = Holdout(
         roc_auc=float(roc_auc_score(y_hold, p_hold)), pr_auc=float(average_precision_score(y_hold, p_hold)),
         f1=float(f1_score(y_hold, pred)), precision=float(precision_score(y_hold, pred, zero_division=0)),
         recall=float(recall_score(y_hold, pred)), threshold=threshold, threshold_rule="max_f1_oof",
         brier=float(brier_score_loss(y_hold, p_hold)), base_rate=float(np.mean(y_hold)), n=len(y_hold),
-        calibration=_calibration(y_hold, p_hold), calibration_error=_calibration_error(_calibration(y_hold, p_hold)),
-        **_cutoff_quality(y_hold, p_hold, settings.threshold))
+        calibration=bins, calibration_error=calibration_error(bins))
     n_perm = min(len(x_hold), 3000)
-    perm = permutation_importance(model, x_hold.iloc[:n_perm], y_hold[:n_perm], scoring="roc_auc",
-                                  n_repeats=5, random_state=seed)
+    # The uncalibrated pipeline ranks exactly as the calibrated model: the same AUC drops, a third less work.
+    perm = permutation_importance(pipeline, x_hold.iloc[:n_perm], y_hold[:n_perm], scoring="roc_auc",
+                                  n_repeats=5, random_state=seed, n_jobs=None)
     importance = []
     for i, col in enumerate(features):
         values = x_hold[col]
@@ -368,11 +331,15 @@ def fit_propensity(train: pd.DataFrame, y: np.ndarray, settings: PropensityConfi
     if leaks:
         warnings.append("single_feature_leak")
     result = PropensityResult(
-        target=target, target_source=target_source, positive_rate=float(np.mean(y)), n_train=len(fit_x),
-        n_search=len(x_search), n_holdout=len(x_hold), n_total=len(x), features=tuple(features),
+        target=target, target_source=target_source, positive_rate=float(np.mean(y)), n_train=len(final_rows),
+        n_search=len(y_search), n_holdout=len(x_hold), n_total=len(x), features=tuple(features),
         excluded_features=tuple(dropped), candidates=tuple(candidates), best=best_name, holdout=holdout,
         importance=tuple(importance), gains=_gains(y_hold, p_hold), leak_features=leaks, leak_reference_auc=rest_auc,
         configured_exclusions=tuple(c for c in train.columns if c in exclude and c != "id"),
         warnings=tuple(warnings), search_seconds=search_seconds, imputation=None, action_segment=None,
         target_list=None)
-    return result, model
+    # Every labelled customer's honest probability: out-of-fold where the final model learned from them,
+    # the final model's where it did not (the holdout, and rows outside the searched sample for KNN/SVC).
+    labelled = model.predict_proba(x)[:, 1]
+    labelled[fit_rows] = oof
+    return FittedModel(result, model, labelled, y_fit, oof, y_hold, p_hold)

@@ -4,23 +4,29 @@ stratified sample and scored for every customer by the engine, and the target li
 from __future__ import annotations
 
 import dataclasses
+import math
 
 import numpy as np
 import pandas as pd
 
 from campaign_report.analysis.config import Config
+from campaign_report.analysis.data.clean import TableQuality
 from campaign_report.analysis.data.features import CustomerFeatures, build_customer_features
 from campaign_report.analysis.engines.base import Engine, ProbabilityScorer
 from campaign_report.analysis.errors import ConfigError, InputError
+from campaign_report.analysis.model.calibration import cutoff_quality
+from campaign_report.analysis.model.cutoff import Cutoff, inside_cutoff, parse_cutoff, precision_threshold
 from campaign_report.analysis.model.impute import impute_attribute
 from campaign_report.analysis.model.propensity import (
+    FittedModel,
     Imputation,
     PropensityResult,
     TargetListSummary,
     fit_propensity,
-    out_of_fold_probability,
     outcome_stratified_sample,
+    select_features,
 )
+from campaign_report.analysis.model.screening import screen_model_rows
 from campaign_report.analysis.model.targeting import model_table, target_list
 from campaign_report.analysis.offers.recommend import OffersResult, SegmentOffers
 
@@ -52,10 +58,45 @@ def _scores(engine: Engine, table: pd.DataFrame, model, columns: tuple[str, ...]
     return by_id.reindex(table["id"].astype(str).to_numpy()).to_numpy()
 
 
+def list_cutoff(config: Config) -> Cutoff:
+    """The configured cut-off; an older config's `threshold` reads as "probability <threshold>"."""
+    assert config.propensity is not None
+    settings = config.propensity
+    return parse_cutoff(settings.cutoff if settings.cutoff is not None else f"probability {settings.threshold}")
+
+
+def _screened(config: Config, frame: pd.DataFrame, y: np.ndarray, exclude: set[str],
+              ) -> tuple[pd.DataFrame, np.ndarray, TableQuality]:
+    """Outliers and zero-activity rows flagged (and dropped from fitting when the config says so)."""
+    assert config.propensity is not None
+    numeric, _, _ = select_features(frame, exclude)
+    flagged, quality = screen_model_rows(frame, numeric, config.propensity.drop_outliers)
+    if config.propensity.drop_outliers and flagged.any():
+        return frame[~flagged].reset_index(drop=True), y[~flagged], quality
+    return frame.reset_index(drop=True), y, quality
+
+
+def _judge_cutoff(config: Config, fitted: FittedModel, probability: np.ndarray, selected: np.ndarray,
+                  ) -> PropensityResult:
+    """The list's cut-off turned into a probability, and what it is worth on the holdout."""
+    cutoff = list_cutoff(config)
+    score_threshold, reached = None, True
+    if cutoff.kind == "precision":
+        score_threshold, reached = precision_threshold(fitted.y_oof, fitted.p_oof, cutoff.value)
+    _, probability_cut = inside_cutoff(probability[selected], cutoff, score_threshold)
+    result = fitted.result
+    holdout = dataclasses.replace(result.holdout, cutoff_rule=cutoff.rule, cutoff_reached=reached,
+                                  **cutoff_quality(fitted.y_hold, fitted.p_hold, probability_cut))
+    warnings = result.warnings + (() if reached else ("cutoff_precision_unreachable",))
+    return dataclasses.replace(result, holdout=holdout, warnings=warnings)
+
+
 def run_propensity(config: Config, engine: Engine, table: pd.DataFrame, customers: pd.DataFrame | None,
-                   features: CustomerFeatures | None, selected: np.ndarray) -> tuple[PropensityResult, np.ndarray]:
+                   features: CustomerFeatures | None, selected: np.ndarray,
+                   ) -> tuple[PropensityResult, np.ndarray, TableQuality]:
     """Fit on the label (or on a derived 'no purchase in the horizon' target) and score everyone.
 
+    Returns the result, every customer's probability and the model table's data-quality findings.
     `table` must be registered in the engine as `model_base`.
     """
     settings = config.propensity
@@ -79,16 +120,18 @@ def run_propensity(config: Config, engine: Engine, table: pd.DataFrame, customer
             # Score the chosen population out of sample: it is left out of fitting.
             keep = ~selected[known]
             train, y = train[keep], y[keep]
+        train, y, quality = _screened(config, train, y, exclude)
         population = len(train)
-        train, y = outcome_stratified_sample(train.reset_index(drop=True), y, sample_size, settings.seed)
-        result, model = fit_propensity(train, y, settings, target=f"{source.column('label')} = {positive}",
-                                       target_source="label", exclude=exclude)
-        result = dataclasses.replace(result, n_population=population)
-        cols = list(result.features)
-        probability = pd.Series(_scores(engine, table, model, result.features), index=table["id"].to_numpy())
-        oof = out_of_fold_probability(model, train[cols], y, settings.cv_folds, settings.seed)
-        probability[train["id"].to_numpy()] = oof
-        return result, probability.to_numpy()
+        train, y = outcome_stratified_sample(train, y, sample_size, settings.seed)
+        fitted = fit_propensity(train, y, settings, target=f"{source.column('label')} = {positive}",
+                                target_source="label", exclude=exclude)
+        probability = pd.Series(_scores(engine, table, fitted.model, fitted.result.features),
+                                index=table["id"].to_numpy())
+        # The customers the model learned from get out-of-fold scores: in-sample ones are optimistic.
+        probability[train["id"].to_numpy()] = fitted.labelled_probability
+        result = dataclasses.replace(_judge_cutoff(config, fitted, probability.to_numpy(), selected),
+                                     n_population=population)
+        return result, probability.to_numpy(), quality
     # Derived target: no purchase in the last `horizon_days`, from features computed before that.
     if features is None:
         raise ConfigError("config.toml: [propensity] without a label column needs [data.transactions]")
@@ -101,31 +144,40 @@ def run_propensity(config: Config, engine: Engine, table: pd.DataFrame, customer
     past_table = model_table(past, customers[customers["id"].isin(buyers)] if customers is not None else None)
     active = {r[0] for r in engine.rows(f"SELECT DISTINCT customer_id FROM tx WHERE date >= DATE '{cutoff:%Y-%m-%d}'")}
     y = (~past_table["id"].isin(active)).to_numpy()
+    past_table, y, quality = _screened(config, past_table, y, exclude)
     population = len(past_table)
     past_table, y = outcome_stratified_sample(past_table, y, sample_size, settings.seed)
-    result, model = fit_propensity(past_table, y, settings,
-                                   target=f"no_purchase_{settings.horizon_days}d", target_source="derived",
-                                   exclude=exclude)
-    result = dataclasses.replace(result, n_population=population)
+    fitted = fit_propensity(past_table, y, settings, target=f"no_purchase_{settings.horizon_days}d",
+                            target_source="derived", exclude=exclude)
     # Scores use the features as of today: the probability of no purchase in the next horizon.
-    return result, _scores(engine, table, model, result.features)
+    probability = _scores(engine, table, fitted.model, fitted.result.features)
+    result = dataclasses.replace(_judge_cutoff(config, fitted, probability, selected), n_population=population)
+    return result, probability, quality
 
 
 def assemble_target_list(config: Config, table: pd.DataFrame, probability: np.ndarray, selected: np.ndarray,
                          clusters: pd.Series | None, cluster_names: dict[int, str], offers: OffersResult | None,
                          action_mask: pd.Series | None, action_offers: SegmentOffers | None,
-                         ) -> tuple[pd.DataFrame, TargetListSummary]:
-    """The scored population with each customer's offer, and the summary the documents quote."""
+                         probability_cut: float = math.nan) -> tuple[pd.DataFrame, TargetListSummary]:
+    """The scored population with each customer's offer, and the summary the documents quote.
+
+    `within_cutoff` marks who is on the list: the first N (or X %) rows, or everyone at or above the
+    probability the cut-off resolved to (`probability_cut`, the holdout's `cutoff`)."""
     assert config.propensity is not None
     cluster_offer = {s.key: s.offers[0] for s in offers.segments if s.kind == "cluster" and s.offers} \
         if offers is not None else {}
     action_offer = action_offers.offers[0] if action_offers and action_offers.offers else None
     full_list = target_list(table, probability, selected, clusters, cluster_names, cluster_offer,
                             action_mask, action_offer, config.report.language)
-    threshold = config.propensity.threshold
+    cutoff = list_cutoff(config)
+    if cutoff.kind in ("top_n", "top_share") or not math.isfinite(probability_cut):
+        inside, probability_cut = inside_cutoff(full_list["probability"].to_numpy(), cutoff, probability_cut)
+    else:
+        inside = full_list["probability"].to_numpy() >= round(probability_cut, 4)
+    full_list["within_cutoff"] = inside  # last: the first columns are a contract (tests/test_e2e.py)
     summary = TargetListSummary(
-        path="target_list.csv", size=len(full_list),
-        above_threshold=int((full_list["probability"] >= threshold).sum()), threshold=threshold,
+        path="target_list.csv", size=len(full_list), above_threshold=int(inside.sum()), threshold=probability_cut,
         score_filter=config.propensity.score_filter, score_filter_name=config.propensity.score_filter_name,
-        top=tuple((str(r.customer_id), float(r.probability)) for r in full_list.head(5).itertuples()))
+        top=tuple((str(r.customer_id), float(r.probability)) for r in full_list.head(5).itertuples()),
+        cutoff_rule=cutoff.rule, cutoff_kind=cutoff.kind, cutoff_value=cutoff.value)
     return full_list, summary

@@ -4,11 +4,23 @@ from __future__ import annotations
 
 import math
 
+from campaign_report.analysis.model.propensity import TargetListSummary
 from campaign_report.analysis.results import Results
 from campaign_report.renderers.charts import ChartSpec, Series
 from campaign_report.renderers.format import Formatter
 from campaign_report.renderers.view_model import ActOn, Card, Finding, KeyNumber, Section, Summary, Table
 from campaign_report.renderers.wording import feature_label, target_name
+
+
+def cutoff_rule_text(f: Formatter, tl: TargetListSummary) -> str:
+    """The list's cut-off in business words: a capacity, a precision target, or a probability."""
+    if tl.cutoff_kind == "top_n":
+        return f.t("propensity.cutoff_top_n", n=f.integer(int(tl.cutoff_value)))
+    if tl.cutoff_kind == "top_share":
+        return f.t("propensity.cutoff_top_share", share=f.percent(tl.cutoff_value, 0))
+    if tl.cutoff_kind == "precision":
+        return f.t("propensity.cutoff_precision", precision=f.percent(tl.cutoff_value, 0))
+    return f.t("propensity.cutoff_probability", probability=f.number(tl.threshold, 2))
 
 
 def propensity_section(f: Formatter, results: Results, source: str, summary: Summary) -> Section:
@@ -90,14 +102,22 @@ def propensity_section(f: Formatter, results: Results, source: str, summary: Sum
     tl = p.target_list
     population = (tl.score_filter_name or f.t("propensity.filtered_population")) if tl and tl.score_filter else \
         f.t("propensity.all_customers")
+    list_act_on = None
     if tl is not None:
-        line = f.t("propensity.target_list", customers=f.plural(tl.size, "customer"), filter=population,
+        rule = cutoff_rule_text(f, tl)
+        line = f.t("propensity.target_list", customers=f.plural(tl.size, "customer"), filter=population, rule=rule,
                    above=f.plural(tl.above_threshold, "customer"), threshold=f.number(tl.threshold, 2))
         sec.paragraphs.append(line)
+        if not h.cutoff_reached:
+            sec.warnings.append(f.t("propensity.cutoff_unreachable", precision=f.percent(tl.cutoff_value, 0)))
         if math.isfinite(h.cutoff_precision):
             sec.paragraphs.append(f.t("propensity.list_quality", cutoff=f.number(h.cutoff, 2),
                                       share=f.percent(h.cutoff_share, 0), precision=f.percent(h.cutoff_precision, 0),
                                       recall=f.percent(h.cutoff_recall, 0)))
+            list_act_on = ActOn(title=f.t("propensity.list_act_on_title"), text=f.t(
+                "propensity.list_act_on", rule=rule[:1].upper() + rule[1:], above=f.plural(tl.above_threshold,
+                                                                                           "customer"),
+                precision=f.percent(h.cutoff_precision, 0), recall=f.percent(h.cutoff_recall, 0)))
     if a is not None and a.size:
         lines = [f.t("propensity.action", customers=f.plural(a.size, "customer"), share=f.percent(a.share, 1),
                      pcut=f.number(a.probability_cut, 2), profit_cut=f.money(a.profit_cut),
@@ -125,8 +145,10 @@ def propensity_section(f: Formatter, results: Results, source: str, summary: Sum
                                              significant=True, source="propensity"))
         summary.act_on.append(ActOn(title=f.t("propensity.action_title"), text=explained))
     elif tl is not None:
-        summary.key_numbers.append(KeyNumber(label=f.t("propensity.list_label", threshold=f.number(tl.threshold, 2)),
+        summary.key_numbers.append(KeyNumber(label=f.t("propensity.list_label", rule=cutoff_rule_text(f, tl)),
                                              value=f.integer(tl.above_threshold), detail=line, significant=True,
                                              source="propensity"))
+    if list_act_on is not None:
+        summary.act_on.append(list_act_on)
     sec.notes = f.t("methods.propensity")
     return sec
