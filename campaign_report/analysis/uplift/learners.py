@@ -19,6 +19,7 @@ import time
 from dataclasses import dataclass, field
 
 import numpy as np
+from sklearn.compose import ColumnTransformer
 from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
 from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.model_selection import StratifiedKFold
@@ -34,20 +35,28 @@ def _linear(binary: bool):
         make_pipeline(StandardScaler(), Ridge(alpha=1.0))
 
 
-def _spline(binary: bool):
-    # Quantiles first: knots where the customers are, and a skewed spend does not crowd them at the bottom.
-    head = (QuantileTransformer(n_quantiles=200), SplineTransformer(n_knots=4, degree=2))
-    return make_pipeline(*head, LogisticRegression(C=0.3, max_iter=2000)) if binary else \
-        make_pipeline(*head, Ridge(alpha=3.0))
+def _spline(binary: bool, x: np.ndarray):
+    # Splines only where a trait takes more than two values (0/1 columns stay linear); quantiles first, so
+    # that the knots sit where the customers are and a skewed spend does not crowd them at the bottom.
+    graded = [j for j in range(x.shape[1]) if len(np.unique(x[:2000, j])) > 2]
+    flat = [j for j in range(x.shape[1]) if j not in graded]
+    head = ColumnTransformer([("graded", make_pipeline(QuantileTransformer(n_quantiles=200),
+                                                       SplineTransformer(n_knots=4, degree=2)), graded),
+                              ("flat", StandardScaler(), flat)])
+    return make_pipeline(head, LogisticRegression(C=0.3, max_iter=2000)) if binary else \
+        make_pipeline(head, Ridge(alpha=3.0))
 
 
-def boosting(binary: bool, seed: int):
-    """Histogram gradient boosting, tuned for the small differences uplift lives on."""
+def boosting(binary: bool, seed: int, counts: bool = False):
+    """Histogram gradient boosting, tuned for the small differences uplift lives on; `counts`: a
+    non-negative outcome (money, orders) fitted with Poisson deviance, so that effects may multiply."""
     # Shallow, slow-learning trees with large leaves: uplift is a small difference of two noisy models,
     # and over-fitted base models turn their noise into spurious heterogeneity.
-    params = {"max_iter": 120, "learning_rate": 0.05, "max_leaf_nodes": 12, "min_samples_leaf": 200,
+    params = {"max_iter": 80, "learning_rate": 0.075, "max_leaf_nodes": 12, "min_samples_leaf": 200,
               "l2_regularization": 1.0, "random_state": seed}
-    return HistGradientBoostingClassifier(**params) if binary else HistGradientBoostingRegressor(**params)
+    if binary:
+        return HistGradientBoostingClassifier(**params)
+    return HistGradientBoostingRegressor(loss="poisson" if counts else "squared_error", **params)
 
 
 def _predict(model, x: np.ndarray, binary: bool) -> np.ndarray:
@@ -64,7 +73,9 @@ class UpliftLearner:
     models: dict[str, object] = field(default_factory=dict)
     treated_share: float = 0.5
 
-    def fit(self, x: np.ndarray, treated: np.ndarray, y: np.ndarray) -> UpliftLearner:
+    def fit(self, x: np.ndarray, treated: np.ndarray, y: np.ndarray,
+            stage_one: UpliftLearner | None = None) -> UpliftLearner:
+        """Fit on the customers given; an X-learner may reuse a boosting T-learner fitted on the same rows."""
         y = y.astype(float)
         if not self.binary:
             y = np.minimum(y, np.quantile(y, 0.995))
@@ -75,9 +86,12 @@ class UpliftLearner:
             z = y * (t - p) / (p * (1 - p))
             self.models["z"] = boosting(False, self.seed).fit(x, z)
             return self
-        make = {"t_linear": lambda: _linear(self.binary), "t_spline": lambda: _spline(self.binary)}.get(
-            self.kind, lambda: boosting(self.binary, self.seed))
-        m0, m1 = make().fit(x[~t], y[~t]), make().fit(x[t], y[t])
+        make = {"t_linear": lambda: _linear(self.binary), "t_spline": lambda: _spline(self.binary, x)}.get(
+            self.kind, lambda: boosting(self.binary, self.seed, counts=bool((y >= 0).all())))
+        if stage_one is not None and stage_one.kind == "t_boosting":
+            m0, m1 = stage_one.models["m0"], stage_one.models["m1"]
+        else:
+            m0, m1 = make().fit(x[~t], y[~t]), make().fit(x[t], y[t])
         self.models.update(m0=m0, m1=m1)
         if self.kind == "x_learner":
             d1 = y[t] - _predict(m0, x[t], self.binary)
@@ -105,9 +119,13 @@ def cross_fitted(kinds: tuple[str, ...], x: np.ndarray, treated: np.ndarray, y: 
     out = {k: np.zeros(len(y)) for k in kinds}
     seconds = dict.fromkeys(kinds, 0.0)
     for train, test in splitter.split(x, strata):
-        for kind in kinds:
+        fitted: dict[str, UpliftLearner] = {}
+        # The X-learner's first stage is the boosting T-learner: fitted once per fold when both compete.
+        for kind in sorted(kinds, key=lambda k: k == "x_learner"):
             t0 = time.perf_counter()
-            learner = UpliftLearner(kind, binary, seed).fit(x[train], treated[train], y[train])
+            learner = UpliftLearner(kind, binary, seed).fit(x[train], treated[train], y[train],
+                                                            stage_one=fitted.get("t_boosting"))
+            fitted[kind] = learner
             out[kind][test] = learner.predict(x[test])
             seconds[kind] += time.perf_counter() - t0
     return out, seconds

@@ -48,7 +48,7 @@ def _arm_lines(f: Formatter, arm: UpliftArm, arm_name: str, population: str) -> 
         out.append(f.t("uplift.no_difference"))
     money = f.money_short(d.incremental_money, sign=True)
     if d.rule == "top_share":
-        out.append(f.t("uplift.decide_top", share=f.percent(d.contact_share, 0),
+        out.append(f.t("uplift.decide_top" + ("_money" if arm.outcome == "revenue" else ""), share=f.percent(d.contact_share, 0),
                        contacts=f.plural(d.contacts, "customer"), population=population,
                        incremental=_total(f, arm.outcome, d.incremental), money=money,
                        profit=f.money_short(d.profit, sign=True), everyone=f.money_short(d.everyone_profit, sign=True),
@@ -56,7 +56,8 @@ def _arm_lines(f: Formatter, arm: UpliftArm, arm_name: str, population: str) -> 
         headline = f.t("uplift.headline_top", share=f.percent(d.contact_share, 0),
                        captured=f.percent(c.uplift_captured, 0))
     elif d.rule == "everyone":
-        out.append(f.t("uplift.decide_everyone", population=population,
+        out.append(f.t("uplift.decide_everyone" + ("_money" if arm.outcome == "revenue" else ""),
+                       population=population,
                        incremental=_total(f, arm.outcome, d.incremental), money=money,
                        profit=f.money_short(d.profit, sign=True)))
         headline = f.t("uplift.headline_everyone" if not arm.heterogeneous else "uplift.headline_everyone_pays")
@@ -97,15 +98,17 @@ def uplift_section(f: Formatter, results: Results, source: str, summary: Summary
                                   contact=f.integer(lst.contact)))
     unit = f.t(f"uplift.axis_{u.outcome}", currency=f.currency)
     scale = _scale(u.outcome)
-    shares = tuple(f.percent(p.share, 0) for p in u.curve)
+    # Every other point of the 5 % grid: ten readable labels on the category axis.
+    curve = [p for p in u.curve if round(p.share * 100) % 10 == 0]
+    shares = tuple(f.percent(p.share, 0) for p in curve)
     basis = f.t(f"uplift.basis_short_{u.comparison.basis}")
     sec.charts.append(ChartSpec(
         "uplift_gain", "line", f.t("uplift.curve_chart", arm=arm_name), unit, shares,
         (Series(f.t("uplift.series_model", model=f.t(f"uplift_model.{u.model}")),
-                tuple(p.gain * scale for p in u.curve), tuple((p.gain - p.low) * scale for p in u.curve),
-                tuple((p.high - p.gain) * scale for p in u.curve)),
-         Series(basis, tuple(p.propensity * scale for p in u.curve)),
-         Series(f.t("uplift.series_random"), tuple(p.random * scale for p in u.curve))),
+                tuple(p.gain * scale for p in curve), tuple((p.gain - p.low) * scale for p in curve),
+                tuple((p.high - p.gain) * scale for p in curve)),
+         Series(basis, tuple(p.propensity * scale for p in curve)),
+         Series(f.t("uplift.series_random"), tuple(p.random * scale for p in curve))),
         source, category_title=f.t("uplift.curve_x"), decimals=2 if u.outcome == "conversion" else 0,
         decimal_mark=f.decimal))
     sec.headlines["uplift_gain"] = headline
