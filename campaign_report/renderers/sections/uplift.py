@@ -47,8 +47,9 @@ def _arm_lines(f: Formatter, arm: UpliftArm, arm_name: str, population: str) -> 
     else:
         out.append(f.t("uplift.no_difference"))
     money = f.money_short(d.incremental_money, sign=True)
+    in_money = "_money" if arm.outcome == "revenue" else ""  # revenue: the extra outcome is the money itself
     if d.rule == "top_share":
-        out.append(f.t("uplift.decide_top" + ("_money" if arm.outcome == "revenue" else ""), share=f.percent(d.contact_share, 0),
+        out.append(f.t("uplift.decide_top" + in_money, share=f.percent(d.contact_share, 0),
                        contacts=f.plural(d.contacts, "customer"), population=population,
                        incremental=_total(f, arm.outcome, d.incremental), money=money,
                        profit=f.money_short(d.profit, sign=True), everyone=f.money_short(d.everyone_profit, sign=True),
@@ -56,8 +57,7 @@ def _arm_lines(f: Formatter, arm: UpliftArm, arm_name: str, population: str) -> 
         headline = f.t("uplift.headline_top", share=f.percent(d.contact_share, 0),
                        captured=f.percent(c.uplift_captured, 0))
     elif d.rule == "everyone":
-        out.append(f.t("uplift.decide_everyone" + ("_money" if arm.outcome == "revenue" else ""),
-                       population=population,
+        out.append(f.t("uplift.decide_everyone" + in_money, population=population,
                        incremental=_total(f, arm.outcome, d.incremental), money=money,
                        profit=f.money_short(d.profit, sign=True)))
         headline = f.t("uplift.headline_everyone" if not arm.heterogeneous else "uplift.headline_everyone_pays")
