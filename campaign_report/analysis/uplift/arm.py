@@ -116,5 +116,5 @@ def analyze_arm(data: ArmData, settings: UpliftConfig, confidence: float, econ: 
         features=data.features, curve=curve,
         deciles=tuple(UpliftDecile(*row) for row in deciles(oof[best.model], t, y, confidence)),
         decision=decision, comparison=comparison, confidence=confidence)
-    learner = UpliftLearner(best.model, binary, settings.seed).fit(x, t, y)
+    learner = UpliftLearner(best.model, binary, settings.seed, members=settings.models).fit(x, t, y)
     return arm, learner

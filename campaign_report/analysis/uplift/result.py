@@ -12,7 +12,7 @@ from campaign_report.analysis.tables import Tabular
 class UpliftCandidate:
     """One learner, judged on customers it was not fitted on (cross-fitted predictions)."""
 
-    model: str  # "t_linear" | "t_boosting" | "x_boosting" | "transformed_outcome"
+    model: str  # "t_linear" | "t_spline" | "t_boosting" | "x_learner" | "transformed_outcome" | "ensemble"
     qini: float  # area between its uplift-gain curve and random targeting, per customer
     qini_ci: tuple[float, float]  # bootstrap interval of that area
     top30: float  # the measured uplift (treatment − control) among its top 30 %
