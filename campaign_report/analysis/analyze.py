@@ -1,6 +1,6 @@
 """config -> Results: every configured analysis, in order, on the configured engine.
 
-load -> validate -> features -> segments -> experiment -> propensity -> offers. Each stage is a plain
+load -> validate -> features -> segments -> experiment -> propensity -> offers -> uplift. Each stage is a plain
 function in its own subpackage; this module only decides what runs, in which order, on what data.
 It neither prints nor writes files: progress goes to an optional callback.
 """
@@ -32,10 +32,11 @@ from campaign_report.analysis.model.run import assemble_target_list, impute_gend
 from campaign_report.analysis.model.targeting import model_table, score_population
 from campaign_report.analysis.offers.run import run_offers
 from campaign_report.analysis.results import Meta, Results
+from campaign_report.analysis.uplift.run import run_uplift
 
 # Called twice per stage: (name, None) when it starts, (name, seconds) when it has finished.
 StageCallback = Callable[[str, "float | None"], None]
-STAGES = ("load", "validate", "features", "segments", "experiment", "propensity", "offers")
+STAGES = ("load", "validate", "features", "segments", "experiment", "propensity", "offers", "uplift")
 
 
 @contextmanager
@@ -152,6 +153,12 @@ def _analyze(config: Config, engine: Engine, workdir: Path, progress: StageCallb
                                                   probability_cut=propensity_result.holdout.cutoff)
         propensity_result = dataclasses.replace(propensity_result, target_list=summary)
 
+    uplift_result = uplift_list = None
+    if experiment_result is not None and config.uplift.enabled and (has_tx or customers is not None):
+        with _stage("uplift", timings, progress):
+            uplift_result, uplift_list = run_uplift(config, engine, experiment_result, table, customers, has_tx,
+                                                    probability)
+
     meta = Meta(title=config.report.title, language=language, currency=config.report.currency,
                 created=datetime.now().astimezone().isoformat(timespec="seconds"), config_hash=config.digest,
                 inputs=tuple(inputs), versions=_versions(),
@@ -159,4 +166,4 @@ def _analyze(config: Config, engine: Engine, workdir: Path, progress: StageCallb
                 engine=engine.description, names=dict(config.report.names), run_notes=tuple(notes))
     return Results(meta=meta, data_quality=tuple(quality), experiment=experiment_result,
                    segments=segments_result, rfm=rfm_result, propensity=propensity_result,
-                   offers=offers_result, target_list=full_list)
+                   offers=offers_result, target_list=full_list, uplift=uplift_result, uplift_list=uplift_list)

@@ -39,6 +39,7 @@ from campaign_report.analysis.settings import (  # noqa: F401 - the settings typ
     RfmRule,
     SegmentsConfig,
     TableSource,
+    UpliftConfig,
 )
 
 
@@ -225,7 +226,7 @@ def config_from_dict(data: dict[str, Any], folder: str | Path = ".") -> Config:
 
 def _parse(raw: dict[str, Any], path: Path, digest: str) -> Config:
     """Validate the parsed config.toml structure; `path` is where relative paths start from."""
-    known = {"report", "data", "experiment", "segments", "propensity", "offers", "engine", "email"}
+    known = {"report", "data", "experiment", "segments", "propensity", "offers", "engine", "email", "uplift"}
     for key in raw:
         if key not in known:
             raise ConfigError(f"config.toml: unknown section [{key}]{did_you_mean(key, known)}")
@@ -322,4 +323,24 @@ def _parse(raw: dict[str, Any], path: Path, digest: str) -> Config:
                               f"unencrypted to {email.smtp_host}; use \"starttls\" or \"ssl\"")
     return Config(path=path, report=report, tables=tables, experiment=experiment, segments=segments,
                   propensity=propensity, offers=offers, engine=engine, email=email,
-                  digest=digest, defaults_applied=defaults_applied)
+                  uplift=_uplift(raw.get("uplift", {})), digest=digest, defaults_applied=defaults_applied)
+
+
+def _uplift(table: Any) -> UpliftConfig:
+    uplift = _build(UpliftConfig, table, "uplift")
+    _choice(uplift.outcome, ("", "conversion", "revenue", "orders"), "[uplift] outcome")
+    for model in uplift.models:
+        _choice(model, UpliftConfig.models, "[uplift] models")
+    if not uplift.models:
+        raise ConfigError("config.toml: [uplift] models must name at least one learner")
+    if uplift.cost_per_contact < 0:
+        raise ConfigError("config.toml: [uplift] cost_per_contact must be zero or more")
+    if not 0 < uplift.margin <= 1:
+        raise ConfigError("config.toml: [uplift] margin must be a share of revenue between 0 and 1, e.g. 0.3")
+    if uplift.value_per_conversion is not None and uplift.value_per_conversion <= 0:
+        raise ConfigError("config.toml: [uplift] value_per_conversion must be positive")
+    if not 2 <= uplift.folds <= 10:
+        raise ConfigError("config.toml: [uplift] folds must be between 2 and 10")
+    if not 50 <= uplift.bootstrap <= 2000:
+        raise ConfigError("config.toml: [uplift] bootstrap must be between 50 and 2000")
+    return uplift

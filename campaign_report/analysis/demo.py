@@ -5,7 +5,10 @@ returned in `PlantedTruth` and written to `planted_truth.json` next to the CSV f
 
 - four latent customer types with distinct categories, checks, promo use and age;
 - an e-mail A/B test in October 2026 (≈50/50) whose treatment multiplies each customer's probability
-  to buy in the window by 1.15 (capped at 0.95) and every line amount by 1.15;
+  to buy in the window (capped at 0.95) and every line amount by a factor that depends on the customer's
+  type: promo hunters respond strongly (×1.35 and ×1.30), premium customers not at all (×1), youth and
+  family mildly (×1.10 and ×1.10); each customer's expected revenue uplift is in
+  truth_customers.csv (`true_uplift`);
 - an "activity declined" label drawn from a known logistic function of recency, frequency and
   promo share (the true probability of each customer is in truth_customers.csv);
 - a banner promo on the 15th of every month lifting the daily order rate by 30 % (no control group);
@@ -70,8 +73,9 @@ TYPES = (
 FEMALE_TILT = {"Плавание": 2.5, "Аксессуары": 1.8, "Детские товары": 1.6, "Одежда": 1.3,
                "Велосипеды": 0.55, "Командные виды спорта": 0.45, "Тренажёры": 0.7}
 
-CONVERSION_MULTIPLIER = 1.15
-CHECK_MULTIPLIER = 1.15
+# Heterogeneous response (issue #20): type -> (multiplier of the chance to buy, of every line amount).
+# Deterministic per type: no new random numbers are drawn (only what follows from the changed purchases moves).
+RESPONSE = {"promo_hunters": (1.35, 1.30), "premium": (1.0, 1.0), "youth": (1.10, 1.10), "family": (1.10, 1.10)}
 BANNER_DAY = 15
 BANNER_MULTIPLIER = 1.30
 # Label: P(activity declined) = sigmoid(logit), with the drivers as the pipeline computes them.
@@ -112,6 +116,9 @@ class PlantedTruth:
     typo_value: str
     negative_amount_lines: int
     customers_in_both_groups: int
+    uplift_responders: str = "promo_hunters"  # the type that responds most to the e-mail
+    uplift_non_responders: str = "premium"  # the type that does not respond at all
+    uplift_by_type: dict[str, float] | None = None  # expected ARPU uplift per customer of each type (in ₽)
 
 
 def _day_weights(days: pd.DatetimeIndex) -> np.ndarray:
@@ -188,7 +195,9 @@ def generate_demo(out_dir: str | Path, n_customers: int = 20_000, seed: int = 20
     treated = eligible & (rng.random(n) < 0.5)
     oct_rate = 0.5 * rate / 12 * activity[:, 11]
     q0 = np.minimum(1 - np.exp(-oct_rate), 0.95)
-    q1 = np.minimum(q0 * CONVERSION_MULTIPLIER, 0.95)
+    conversion_multiplier = np.array([RESPONSE[t.key][0] for t in TYPES])[type_idx]
+    check_multiplier = np.array([RESPONSE[t.key][1] for t in TYPES])[type_idx]
+    q1 = np.minimum(q0 * conversion_multiplier, 0.95)
     q = np.where(treated, q1, q0)
     converted = rng.random(n) < q
     extra_rate = 0.3 * rate / 12 * activity[:, 11]
@@ -218,7 +227,7 @@ def generate_demo(out_dir: str | Path, n_customers: int = 20_000, seed: int = 20
     amount = np.exp(log_amount[line_cust] + offset + rng.normal(0, 0.45, size=n_lines))
     amount = amount * np.where(promo, 0.85, 1.0)
     in_window = order_month[line_order] == 11
-    amount = amount * np.where(in_window & treated[line_cust], CHECK_MULTIPLIER, 1.0)
+    amount = amount * np.where(in_window & treated[line_cust], check_multiplier[line_cust], 1.0)
     amount = np.round(amount, 2)
 
     transactions = pd.DataFrame({
@@ -281,9 +290,10 @@ def generate_demo(out_dir: str | Path, n_customers: int = 20_000, seed: int = 20
     pop = eligible
     conv0, conv1 = q0[pop].mean(), q1[pop].mean()
     rev0 = (q0 * exp_orders * exp_lines * exp_line)[pop].mean()
-    rev1 = (q1 * exp_orders * exp_lines * exp_line)[pop].mean() * CHECK_MULTIPLIER
+    rev1 = (q1 * exp_orders * exp_lines * exp_line * check_multiplier)[pop].mean()
     check0 = rev0 / (q0 * exp_orders)[pop].mean()
     check1 = rev1 / (q1 * exp_orders)[pop].mean()
+    true_uplift = (q1 * check_multiplier - q0) * exp_orders * exp_lines * exp_line  # ₽ per customer
     truth = PlantedTruth(
         n_customers=n, n_lines=len(transactions), seed=seed,
         type_shares={t.key: float(np.mean(type_idx == i)) for i, t in enumerate(TYPES)},
@@ -298,10 +308,11 @@ def generate_demo(out_dir: str | Path, n_customers: int = 20_000, seed: int = 20
         campaign_start=CAMPAIGN_START.isoformat(), campaign_end=END.isoformat(),
         duplicated_lines=len(dup_rows), typo_lines=int(typo_mask.sum()), typo_value="Обувьь",
         negative_amount_lines=len(neg_idx), customers_in_both_groups=len(both),
+        uplift_by_type={t.key: float(true_uplift[pop & (type_idx == i)].mean()) for i, t in enumerate(TYPES)},
     )
     pd.DataFrame({"customer_id": ids, "type": [t.key for t in tp], "p_decline": p_decline,
                   "gender": np.where(female, "Ж", "М"), "treated": treated, "in_experiment": eligible,
-                  }).to_csv(out / "truth_customers.csv", index=False)
+                  "true_uplift": np.round(true_uplift, 2)}).to_csv(out / "truth_customers.csv", index=False)
     (out / "planted_truth.json").write_text(json.dumps(asdict(truth), ensure_ascii=False, indent=2),
                                             encoding="utf-8")
     (out / ".complete").write_text(str(seed))

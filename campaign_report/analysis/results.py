@@ -16,8 +16,9 @@ from campaign_report.analysis.experiment.readout import ExperimentResult
 from campaign_report.analysis.model.propensity import PropensityResult
 from campaign_report.analysis.offers.recommend import OffersResult
 from campaign_report.analysis.tables import Tabular, records_frame
+from campaign_report.analysis.uplift.result import UpliftResult
 
-SECTIONS = ("experiment", "segments", "rfm", "propensity", "offers")
+SECTIONS = ("experiment", "segments", "rfm", "propensity", "offers", "uplift")
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,9 @@ class Results:
     # The scored population (target_list.csv); not part of results.json, which has its summary.
     target_list: pd.DataFrame | None = field(default=None, repr=False, compare=False,
                                              metadata={"json": False})
+    uplift: UpliftResult | None = None
+    # The uplift-ranked customers (uplift_list.csv); results.json has its summary in uplift.list.
+    uplift_list: pd.DataFrame | None = field(default=None, repr=False, compare=False, metadata={"json": False})
 
     def sections(self) -> dict[str, Tabular]:
         """The analyses that ran, by name."""
@@ -65,6 +69,8 @@ class Results:
         out["meta.inputs"] = records_frame(self.meta.inputs)
         if self.target_list is not None:
             out["target_list"] = self.target_list
+        if self.uplift_list is not None:
+            out["uplift_list"] = self.uplift_list
         return out
 
     def to_frame(self, name: str) -> pd.DataFrame:

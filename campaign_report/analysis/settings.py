@@ -134,6 +134,23 @@ class OffersConfig:
 
 
 @dataclass(frozen=True)
+class UpliftConfig:
+    """Whom to contact next time: an uplift model per treatment arm, learned from the experiment."""
+
+    enabled: bool = True
+    outcome: str = ""  # "" = the primary metric's outcome; "conversion" | "revenue" | "orders"
+    cost_per_contact: float = 0.0  # in the report's currency
+    margin: float = 1.0  # share of revenue that is profit
+    value_per_conversion: float | None = None  # money per extra conversion; default: the arm's revenue per buyer
+    score_filter: str | None = None  # the customers the list is for (SQL over the customer table)
+    score_filter_name: str | None = None
+    models: tuple[str, ...] = ("t_linear", "t_spline", "t_boosting", "x_learner", "transformed_outcome")
+    folds: int = 4
+    bootstrap: int = 200
+    seed: int = 42
+
+
+@dataclass(frozen=True)
 class EngineConfig:
     """Where the heavy SQL runs, and how many customers the local models are fitted on."""
 
@@ -170,6 +187,7 @@ class Config:
     offers: OffersConfig
     engine: EngineConfig
     email: EmailConfig | None
+    uplift: UpliftConfig = field(default_factory=UpliftConfig)
     digest: str = field(default="", compare=False)
     defaults_applied: tuple[str, ...] = ()  # codes of sections run with defaults although not configured
 

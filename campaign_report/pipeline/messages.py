@@ -6,7 +6,7 @@ TEXT = {
     "ru": {
         "stage.load": "Загрузка данных", "stage.validate": "Проверка и очистка", "stage.features": "Признаки клиентов",
         "stage.segments": "Сегменты", "stage.experiment": "A/B-тест", "stage.propensity": "Модель склонности",
-        "stage.offers": "Предложения", "stage.render": "Документы",
+        "stage.offers": "Предложения", "stage.uplift": "Кого выбирать дальше", "stage.render": "Документы",
         "done": "Готово за {seconds} с →", "files": "Записаны файлы:",
         "already_sent": "Уже отправлено для этих данных; отправлять нечего (--force отправит ещё раз).",
         "attempt_failed": "попытка отправки {attempt} не удалась:",
@@ -22,7 +22,7 @@ TEXT = {
         "stage.load": "Loading data", "stage.validate": "Validation and cleaning",
         "stage.features": "Customer features",
         "stage.segments": "Segments", "stage.experiment": "A/B test", "stage.propensity": "Propensity model",
-        "stage.offers": "Offers", "stage.render": "Documents",
+        "stage.offers": "Offers", "stage.uplift": "Whom to contact next", "stage.render": "Documents",
         "done": "Done in {seconds} s →", "files": "Files written:",
         "already_sent": "Already sent for these inputs; nothing to do (use --force to send again).",
         "attempt_failed": "send attempt {attempt} failed:",

@@ -1,4 +1,5 @@
-"""Which files a Results becomes: results.json, brief.pdf, deck.pptx, email.json, target_list.csv."""
+"""Which files a Results becomes: results.json, brief.pdf, deck.pptx, email.json, target_list.csv,
+uplift_list.csv."""
 
 from __future__ import annotations
 
@@ -25,4 +26,7 @@ def document_writers(results: Results) -> dict[str, Callable[[Path], Path]]:
     full_list = results.target_list
     if full_list is not None:
         writers["target_list.csv"] = lambda p: write_target_list(full_list, p)
+    uplift_list = results.uplift_list
+    if uplift_list is not None:
+        writers["uplift_list.csv"] = lambda p: write_target_list(uplift_list, p)
     return writers

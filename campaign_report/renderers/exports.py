@@ -79,6 +79,8 @@ def results_to_dict(results: Results, view: View) -> dict[str, Any]:
         out["offers_blocked"] = [{"segment": f"{s.kind}:{s.key}", "offer": b[0], "reason": b[1]}
                                  for s in results.offers.segments for b in s.blocked]
         out["category_pairs"] = _plain(results.offers.pairs)
+    if results.uplift is not None:
+        out["uplift"] = _plain(results.uplift)
     return out
 
 

@@ -320,12 +320,20 @@ def _section_slides(prs, section: Section, source: str) -> None:
         _cards_slides(prs, section.title, section.cards, notes)
     if section.key == "propensity" and section.cards:
         _cards_slides(prs, section.cards[0].title, section.cards, notes, per_slide=1)
+    if section.key == "uplift":
+        _uplift_slides(prs, section, notes)
     if section.key == "offers":
         for card in section.cards:
             if card.kind in ("cluster", "action"):
                 _offer_slide(prs, card, notes)
             elif card.kind == "catch_all":
                 _cards_slides(prs, card.title, [replace(card, title="")], notes, per_slide=1)
+
+
+def _uplift_slides(prs, section: Section, notes: str) -> None:
+    """Whom to contact next time: after its two charts, the decision against everyone and the models compared."""
+    for table in section.tables:
+        _table_slide(prs, table.headline or table.title, table, notes)
 
 
 def render_pptx(view: View, out_path: Path) -> Path:

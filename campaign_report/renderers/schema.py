@@ -23,6 +23,7 @@ from campaign_report.analysis.experiment.readout import Decision, ExperimentResu
 from campaign_report.analysis.model.propensity import PropensityResult
 from campaign_report.analysis.offers.recommend import CategoryPair
 from campaign_report.analysis.results import Meta
+from campaign_report.analysis.uplift.result import UpliftResult
 from campaign_report.renderers.exports import SCHEMA_VERSION
 
 SCHEMA_PATH = Path(__file__).resolve().parent.parent / "schema" / "results.schema.json"
@@ -117,6 +118,7 @@ def results_schema() -> dict[str, Any]:
             "propensity": dataclass_schema(PropensityResult),
             "offers": {"type": "array", "items": offer}, "offers_blocked": {"type": "array", "items": blocked},
             "category_pairs": {"type": "array", "items": dataclass_schema(CategoryPair)},
+            "uplift": dataclass_schema(UpliftResult),
         },
     }
 

@@ -28,6 +28,8 @@ def build_view(results: Results) -> View:
         sections.append(vs.propensity_section(f, results, source, summary))
     if results.offers is not None:
         sections.append(vs.offers_section(f, results, source, summary))
+    if results.uplift is not None:
+        sections.append(vs.uplift_section(f, results, source, summary))
     order = {"experiment": 0, "propensity": 1, "segments": 2}
     summary.key_numbers.sort(key=lambda k: order.get(k.source, 3))
     summary.next_steps = next_steps(f, results)

@@ -72,6 +72,7 @@ class Summary:
     act_on: list[ActOn] = field(default_factory=list)
     offers: list[OfferLine] = field(default_factory=list)
     next_steps: list[str] = field(default_factory=list)  # what the results support doing, at most three
+    whom_next: str = ""  # "whom to contact next time", when the uplift section ran
 
 
 @dataclass

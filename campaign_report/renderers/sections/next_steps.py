@@ -43,6 +43,12 @@ def next_steps(f: Formatter, results: Results) -> list[str]:
         steps.append(f.t("next.contact", customers=f.plural(p.action_segment.size, "customer")))
     elif p is not None and p.target_list is not None:
         steps.append(f.t("next.contact", customers=f.plural(p.target_list.above_threshold, "customer")))
+    u = results.uplift
+    if u is not None and u.decision.rule == "top_share":
+        steps.append(f.t("next.uplift", share=f.percent(u.decision.contact_share, 0),
+                         customers=f.plural(u.decision.contacts, "customer"),
+                         profit=f.money_short(u.decision.profit, sign=True),
+                         everyone=f.money_short(u.decision.everyone_profit, sign=True)))
     o = results.offers
     if o is not None:
         untested = [s for s in o.segments if s.kind in ("action", "cluster") and s.offers

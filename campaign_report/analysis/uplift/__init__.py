@@ -1,0 +1,1 @@
+"""Whom to contact next time: uplift models learned from the campaign's own A/B test."""

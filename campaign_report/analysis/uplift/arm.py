@@ -1,0 +1,120 @@
+"""One treatment arm: candidates cross-fitted and compared, the chosen one's curve, deciles, decision."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from campaign_report.analysis.settings import UpliftConfig
+from campaign_report.analysis.uplift.curves import (
+    GRID,
+    bootstrap_weights,
+    curve_and_area,
+    deciles,
+    top_share_uplift,
+)
+from campaign_report.analysis.uplift.learners import SIMPLICITY, UpliftLearner, cross_fitted
+from campaign_report.analysis.uplift.result import (
+    Comparison,
+    CurvePoint,
+    UpliftArm,
+    UpliftCandidate,
+    UpliftDecile,
+    UpliftDecision,
+)
+
+COMPARE_SHARE = 0.3  # the share compared with propensity targeting when the decision is all or nothing
+
+
+@dataclass(frozen=True)
+class ArmData:
+    """The arm's customers (control and this treatment): features, group, outcome."""
+
+    treatment: str
+    outcome: str
+    x: np.ndarray
+    treated: np.ndarray
+    y: np.ndarray
+    features: tuple[str, ...]
+    propensity: np.ndarray  # the score propensity targeting would rank by (higher = contacted first)
+    propensity_basis: str
+
+
+@dataclass(frozen=True)
+class Economics:
+    population: int  # customers the decision is for
+    value_per_unit: float  # money per unit of outcome (1 for revenue; per conversion; per order)
+    cost_per_contact: float
+    margin: float
+    value_per_conversion: float | None
+
+
+def decide(gain: np.ndarray, heterogeneous: bool, econ: Economics) -> UpliftDecision:
+    """The contact share with the largest expected profit; all or nothing when no subgroup stands out."""
+    shares = np.concatenate([[0.0], GRID])
+    gains = np.concatenate([[0.0], gain])
+    money = gains * econ.population * econ.value_per_unit
+    profit = money * econ.margin - shares * econ.population * econ.cost_per_contact
+    allowed = np.ones(len(shares), dtype=bool) if heterogeneous else np.isin(shares, (0.0, 1.0))
+    best = int(np.flatnonzero(allowed)[np.argmax(profit[allowed])])
+    share = float(shares[best])
+    rule = "no_one" if share == 0 else "everyone" if share == 1 else "top_share"
+    contacts = int(round(share * econ.population))
+    return UpliftDecision(
+        contact_share=share, contacts=contacts, population=econ.population,
+        incremental=float(gains[best] * econ.population), incremental_money=float(money[best]),
+        profit=float(profit[best]), everyone_incremental=float(gains[-1] * econ.population),
+        everyone_money=float(money[-1]), everyone_profit=float(profit[-1]),
+        contacts_saved=econ.population - contacts, cost_per_contact=econ.cost_per_contact, margin=econ.margin,
+        value_per_conversion=econ.value_per_conversion, rule=rule)
+
+
+def analyze_arm(data: ArmData, settings: UpliftConfig, confidence: float, econ: Economics,
+                ) -> tuple[UpliftArm, UpliftLearner]:
+    """Compare the learners on held-out customers, describe the winner, and refit it on the whole arm."""
+    binary = data.outcome == "conversion"
+    x, t, y = data.x, data.treated, data.y
+    oof, seconds = cross_fitted(settings.models, x, t, y, binary, settings.folds, settings.seed)
+    weights = bootstrap_weights(len(y), settings.bootstrap, settings.seed)
+    tail = (1 - confidence) / 2 * 100
+    measured = {}
+    for kind, score in oof.items():
+        measured[kind] = curve_and_area(score, t, y, weights)
+    candidates = tuple(UpliftCandidate(
+        model=k, qini=m[1], qini_ci=(float(np.percentile(m[3], tail)), float(np.percentile(m[3], 100 - tail))),
+        top30=top_share_uplift(oof[k], t, y, 0.3), fit_seconds=seconds[k]) for k, m in measured.items())
+    ranked = sorted(candidates, key=lambda c: (-c.qini, SIMPLICITY[c.model]))
+    best = ranked[0]
+    runner = ranked[1] if len(ranked) > 1 else ranked[0]
+    paired = measured[best.model][3] - measured[runner.model][3]
+    diff_ci = (float(np.percentile(paired, tail)), float(np.percentile(paired, 100 - tail)))
+    why = "only_candidate" if len(ranked) == 1 else "largest_qini" if diff_ci[0] > 0 else \
+        "largest_qini_not_distinguishable"
+    gain, qini, boot_gain, _ = measured[best.model]
+    heterogeneous = best.qini_ci[0] > 0
+    band_low, band_high = np.percentile(boot_gain, tail, axis=0), np.percentile(boot_gain, 100 - tail, axis=0)
+    propensity_gain = curve_and_area(data.propensity, t, y, weights[:1])[0]
+    average = float(gain[-1])
+    curve = tuple(CurvePoint(share=float(s), gain=float(g), low=float(lo), high=float(hi), random=float(s * average),
+                             propensity=float(p))
+                  for s, g, lo, hi, p in zip(GRID, gain, band_low, band_high, propensity_gain, strict=True))
+    decision = decide(gain, heterogeneous, econ)
+    share = decision.contact_share if 0 < decision.contact_share < 1 else COMPARE_SHARE
+    at = int(np.argmin(np.abs(GRID - share)))
+
+    def captured(g: float) -> float:
+        return float(g / average) if average > 0 else float("nan")
+
+    comparison = Comparison(basis=data.propensity_basis, share=share, uplift_captured=captured(gain[at]),
+                            propensity_captured=captured(propensity_gain[at]), uplift_incremental=float(gain[at]),
+                            propensity_incremental=float(propensity_gain[at]))
+    arm = UpliftArm(
+        treatment=data.treatment, outcome=data.outcome, model=best.model, why=why, runner_up=runner.model,
+        qini_difference_ci=diff_ci, candidates=candidates, qini=qini, qini_ci=best.qini_ci,
+        heterogeneous=heterogeneous, average_effect=average, n_treatment=int(t.sum()), n_control=int((~t).sum()),
+        features=data.features, curve=curve,
+        deciles=tuple(UpliftDecile(*row) for row in deciles(oof[best.model], t, y, confidence)),
+        decision=decision, comparison=comparison, confidence=confidence)
+    learner = UpliftLearner(best.model, binary, settings.seed, members=settings.models).fit(x, t, y)
+    return arm, learner

@@ -1,0 +1,144 @@
+"""The uplift section: whom to contact next time, learned from the campaign's own test."""
+
+from __future__ import annotations
+
+from campaign_report.analysis.results import Results
+from campaign_report.analysis.uplift.result import UpliftArm
+from campaign_report.renderers.charts import ChartSpec, Series
+from campaign_report.renderers.format import Formatter
+from campaign_report.renderers.view_model import Section, Summary, Table
+from campaign_report.renderers.wording import group_name
+
+SHOWN_SHARE = 0.3  # the top share quoted when the decision is everyone or no one
+
+
+def _effect(f: Formatter, outcome: str, x: float | None) -> str:
+    """An incremental outcome per customer: percentage points of conversion, money, or orders."""
+    if outcome == "conversion":
+        return f.pp(x)
+    if outcome == "revenue":
+        return f.money(x, sign=True)
+    return f.number(x, 3, sign=True)
+
+
+def _scale(outcome: str) -> float:
+    return 100.0 if outcome == "conversion" else 1.0
+
+
+def _total(f: Formatter, outcome: str, x: float) -> str:
+    """An incremental total over the customers in scope: conversions, money or orders."""
+    if outcome == "revenue":
+        return f.money_short(x, sign=True)
+    return f.t("uplift.units", n=f.number(x, 0, sign=True), unit=f.t(f"uplift.unit_{outcome}"))
+
+
+def _arm_lines(f: Formatter, arm: UpliftArm, arm_name: str, population: str) -> tuple[list[str], str]:
+    """Paragraphs and the deck headline of one arm."""
+    out = [f.t("uplift.learned", arm=arm_name, treated=f.plural(arm.n_treatment, "customer"),
+               control=f.integer(arm.n_control), outcome=f.t(f"uplift.outcome_{arm.outcome}"),
+               features=f.plural(len(arm.features), "feature"), average=_effect(f, arm.outcome, arm.average_effect))]
+    out.append(f.t(f"uplift.why_{arm.why}", model=f.t(f"uplift_model.{arm.model}"),
+                   runner=f.t(f"uplift_model.{arm.runner_up}")))
+    top = next(p for p in arm.curve if abs(p.share - SHOWN_SHARE) < 1e-9)
+    d, c = arm.decision, arm.comparison
+    if arm.heterogeneous:
+        out.append(f.t("uplift.differs", top=_effect(f, arm.outcome, top.gain / top.share),
+                       average=_effect(f, arm.outcome, arm.average_effect)))
+    else:
+        out.append(f.t("uplift.no_difference"))
+    money = f.money_short(d.incremental_money, sign=True)
+    in_money = "_money" if arm.outcome == "revenue" else ""  # revenue: the extra outcome is the money itself
+    if d.rule == "top_share":
+        out.append(f.t("uplift.decide_top" + in_money, share=f.percent(d.contact_share, 0),
+                       contacts=f.plural(d.contacts, "customer"), population=population,
+                       incremental=_total(f, arm.outcome, d.incremental), money=money,
+                       profit=f.money_short(d.profit, sign=True), everyone=f.money_short(d.everyone_profit, sign=True),
+                       saved=f.integer(d.contacts_saved)))
+        headline = f.t("uplift.headline_top", share=f.percent(d.contact_share, 0),
+                       captured=f.percent(c.uplift_captured, 0))
+    elif d.rule == "everyone":
+        out.append(f.t("uplift.decide_everyone" + in_money, population=population,
+                       incremental=_total(f, arm.outcome, d.incremental), money=money,
+                       profit=f.money_short(d.profit, sign=True)))
+        headline = f.t("uplift.headline_everyone" if not arm.heterogeneous else "uplift.headline_everyone_pays")
+    else:
+        out.append(f.t("uplift.decide_no_one", everyone=f.money_short(d.everyone_profit, sign=True)))
+        headline = f.t("uplift.headline_no_one")
+    out.append(f.t("uplift.economics", cost=f.money(d.cost_per_contact), margin=f.percent(d.margin, 0)) +
+               (" " + f.t("uplift.value_per_conversion", value=f.money(d.value_per_conversion))
+                if d.value_per_conversion is not None else ""))
+    if arm.average_effect > 0:  # a share of a negative or null effect means nothing
+        out.append(f.t("uplift.compare", share=f.percent(c.share, 0), basis=f.t(f"uplift.basis_{c.basis}"),
+                       propensity=f.percent(c.propensity_captured, 0), uplift=f.percent(c.uplift_captured, 0)))
+    return out, headline
+
+
+def uplift_section(f: Formatter, results: Results, source: str, summary: Summary) -> Section:
+    """Candidates, the uplift-gain curve with its band, deciles, the decision and the list."""
+    u = results.uplift
+    assert u is not None
+    names = results.meta.names
+    sec = Section("uplift", f.t("uplift.title"))
+    arm_name = f.quote(group_name(f, names, u.treatment))
+    lst = u.list
+    population = (lst.score_filter_name or f.t("uplift.filtered")) if lst is not None and lst.score_filter else \
+        f.t("uplift.all_customers")
+    paragraphs, headline = _arm_lines(f, u, arm_name, population)
+    sec.paragraphs += paragraphs
+    sec.headline = headline
+    for other in u.arms:
+        if other.treatment != u.treatment:
+            sec.paragraphs.append(f.t("uplift.other_arm", arm=f.quote(group_name(f, names, other.treatment)),
+                                      model=f.t(f"uplift_model.{other.model}"),
+                                      verdict=f.t("uplift.other_differs" if other.heterogeneous else
+                                                  "uplift.other_same"),
+                                      profit=f.money_short(other.decision.profit, sign=True)))
+    if lst is not None:
+        sec.paragraphs.append(f.t("uplift.list", customers=f.plural(lst.size, "customer"), population=population,
+                                  contact=f.integer(lst.contact)))
+    unit = f.t(f"uplift.axis_{u.outcome}", currency=f.currency)
+    scale = _scale(u.outcome)
+    # Every other point of the 5 % grid: ten readable labels on the category axis.
+    curve = [p for p in u.curve if round(p.share * 100) % 10 == 0]
+    shares = tuple(f.percent(p.share, 0) for p in curve)
+    basis = f.t(f"uplift.basis_short_{u.comparison.basis}")
+    sec.charts.append(ChartSpec(
+        "uplift_gain", "line", f.t("uplift.curve_chart", arm=arm_name), unit, shares,
+        (Series(f.t("uplift.series_model", model=f.t(f"uplift_model.{u.model}")),
+                tuple(p.gain * scale for p in curve), tuple((p.gain - p.low) * scale for p in curve),
+                tuple((p.high - p.gain) * scale for p in curve)),
+         Series(basis, tuple(p.propensity * scale for p in curve)),
+         Series(f.t("uplift.series_random"), tuple(p.random * scale for p in curve))),
+        source, category_title=f.t("uplift.curve_x"), decimals=2 if u.outcome == "conversion" else 0,
+        decimal_mark=f.decimal))
+    sec.headlines["uplift_gain"] = headline
+    deciles = [d for d in u.deciles]
+    sec.charts.append(ChartSpec(
+        "uplift_deciles", "column", f.t("uplift.decile_chart"), unit, tuple(str(d.decile) for d in deciles),
+        (Series(f.t("uplift.series_measured"), tuple(d.uplift * scale for d in deciles),
+                tuple((d.uplift - d.ci_low) * scale for d in deciles),
+                tuple((d.ci_high - d.uplift) * scale for d in deciles)),),
+        source, category_title=f.t("uplift.decile_x"), decimals=1 if u.outcome == "conversion" else 0,
+        decimal_mark=f.decimal))
+    sec.headlines["uplift_deciles"] = f.t("uplift.headline_deciles", top=_effect(f, u.outcome, deciles[0].uplift),
+                                          bottom=_effect(f, u.outcome, deciles[-1].uplift))
+    level = f.percent(u.confidence, 0)
+    sec.tables.append(Table(
+        title=f.t("uplift.decision_table"), header=[f.t("uplift.col_rule"), f.t("uplift.col_contacts"),
+                                                    f.t("uplift.col_incremental"), f.t("uplift.col_profit")],
+        rows=[[f.t("uplift.row_choice", share=f.percent(u.decision.contact_share, 0)), f.integer(u.decision.contacts),
+               _total(f, u.outcome, u.decision.incremental), f.money_short(u.decision.profit, sign=True)],
+              [f.t("uplift.row_everyone"), f.integer(u.decision.population),
+               _total(f, u.outcome, u.decision.everyone_incremental),
+               f.money_short(u.decision.everyone_profit, sign=True)]],
+        numeric=[1, 2, 3], headline=f.t("uplift.decision_headline")))
+    sec.tables.append(Table(
+        title=f.t("uplift.models_table"), header=[f.t("uplift.col_model"), f.t("uplift.col_qini"),
+                                                  f.t("uplift.col_qini_ci", level=level), f.t("uplift.col_top30")],
+        rows=[[("✓ " if c.model == u.model else "") + f.t(f"uplift_model.{c.model}"), _effect(f, u.outcome, c.qini),
+               f"{_effect(f, u.outcome, c.qini_ci[0])} … {_effect(f, u.outcome, c.qini_ci[1])}",
+               _effect(f, u.outcome, c.top30)] for c in sorted(u.candidates, key=lambda c: -c.qini)],
+        numeric=[1, 2, 3], note=f.t("uplift.models_note"), headline=f.t("uplift.models_headline")))
+    summary.whom_next = headline + ". " + paragraphs[3 if len(paragraphs) > 3 else -1]
+    sec.notes = f.t("methods.uplift")
+    return sec

@@ -1,0 +1,224 @@
+"""Uplift: the curve, band and decile statistics against planted truth, the demo's planted responders,
+and the real check on Hillstrom against the two-model logistic baseline (skipped without the data sets)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from threadpoolctl import threadpool_limits
+
+import campaign_report as cr
+from campaign_report.analysis.errors import ConfigError
+from campaign_report.analysis.settings import UpliftConfig
+from campaign_report.analysis.uplift.arm import ArmData, Economics, analyze_arm
+from campaign_report.analysis.uplift.curves import GRID, bootstrap_weights, curve_and_area, deciles, top_share_uplift
+from campaign_report.analysis.uplift.learners import UpliftLearner, cross_fitted
+from campaign_report.analysis.uplift.run import encode
+from tests.conftest import DATASETS, ROOT, write_config
+
+HILLSTROM = DATASETS / "hillstrom" / "hillstrom.csv"
+# The traits the Hillstrom example's [data.customers] gives the model (all known before the e-mails).
+HILLSTROM_FEATURES = ["recency", "history", "mens", "womens", "zip_code", "newbie", "channel", "history_segment"]
+DEMO_AUUC_SHARE = 0.55  # the demo's model reaches at least this share of the true ranking's Qini area
+
+
+def _planted(n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Customers with one trait x ~ U(0, 1); buying chance 0.2, raised by 0.2·x when treated."""
+    x = rng.random(n)
+    treated = rng.random(n) < 0.5
+    true_uplift = 0.2 * x
+    y = (rng.random(n) < 0.2 + treated * true_uplift).astype(float)
+    return x, treated, y, true_uplift
+
+
+def test_gain_curve_is_the_uplift_curve_computed_by_hand():
+    rng = np.random.default_rng(1)
+    x, treated, y, _ = _planted(2000, rng)
+    gain, _, _, _ = curve_and_area(x, treated, y, np.ones((1, len(y))))
+    order = np.argsort(-x, kind="stable")
+    for share, value in zip(GRID, gain, strict=True):
+        top = order[: int(np.ceil(share * len(y)))]
+        t, yy = treated[top], y[top]
+        # scikit-uplift's uplift_curve at that cut-off, per customer of the base
+        by_hand = (yy[t].mean() - yy[~t].mean()) * len(top) / len(y)
+        assert value == pytest.approx(by_hand, abs=1e-12)
+    assert gain[-1] == pytest.approx(y[treated].mean() - y[~treated].mean())
+
+
+def test_random_ranking_has_qini_near_zero_and_the_true_ranking_does_not():
+    rng = np.random.default_rng(2)
+    areas, true_areas = [], []
+    for _ in range(60):
+        x, treated, y, true_uplift = _planted(4000, rng)
+        ones = np.ones((1, len(y)))
+        areas.append(curve_and_area(rng.random(len(y)), treated, y, ones)[1])
+        true_areas.append(curve_and_area(true_uplift, treated, y, ones)[1])
+    mean, se = np.mean(areas), np.std(areas, ddof=1) / np.sqrt(len(areas))
+    assert abs(mean) < 3 * se
+    # The true ranking's area: gain(φ) = 0.2·(φ − φ²/2), average effect 0.1, so ∫ (0.1·φ − 0.1·φ²) dφ = 1/60.
+    expected = 1 / 60
+    assert np.mean(true_areas) == pytest.approx(expected, abs=0.004)
+
+
+def test_decile_intervals_cover_the_planted_decile_effect():
+    rng = np.random.default_rng(3)
+    n, sims = 20_000, 200
+    x = np.sort(rng.random(n))[::-1]  # a fixed ranking: decile d holds x in a known band
+    true_by_decile = np.array([0.2 * x[part].mean() for part in np.array_split(np.arange(n), 10)])
+    covered = np.zeros(10)
+    for _ in range(sims):
+        treated = rng.random(n) < 0.5
+        y = (rng.random(n) < 0.2 + treated * 0.2 * x).astype(float)
+        rows = deciles(x, treated, y, 0.95)
+        covered += [lo <= true <= hi for (*_, lo, hi), true in zip(rows, true_by_decile, strict=True)]
+    coverage = covered.sum() / (10 * sims)
+    assert 0.93 <= coverage <= 0.97, coverage
+
+
+def test_bootstrap_band_covers_the_true_curve():
+    rng = np.random.default_rng(4)
+    n = 6000
+    hits = []
+    for _ in range(40):
+        x, treated, y, true_uplift = _planted(n, rng)
+        _, _, boot, _ = curve_and_area(x, treated, y, bootstrap_weights(n, 200, int(rng.integers(1 << 30))))
+        low, high = np.percentile(boot, 2.5, axis=0), np.percentile(boot, 97.5, axis=0)
+        truth = np.array([0.2 * np.sort(x)[::-1][: int(np.ceil(s * n))].mean() * s for s in GRID])
+        hits.append(low[9] <= truth[9] <= high[9])  # the 50 % point
+    assert np.mean(hits) >= 0.85
+
+
+def _arm(x: np.ndarray, treated: np.ndarray, y: np.ndarray, outcome: str = "conversion",
+         settings: UpliftConfig | None = None, cost: float = 0.0):
+    settings = settings or UpliftConfig(bootstrap=200, models=("t_linear", "t_boosting"))
+    econ = Economics(population=len(y), value_per_unit=100.0, cost_per_contact=cost, margin=1.0,
+                     value_per_conversion=100.0)
+    data = ArmData("treatment", outcome, x, treated, y, tuple(f"f{i}" for i in range(x.shape[1])),
+                   np.zeros(len(y)), "control_buyers")
+    with threadpool_limits(1):
+        return analyze_arm(data, settings, 0.95, econ)
+
+
+def test_planted_heterogeneity_is_found_and_the_decision_contacts_the_responders():
+    rng = np.random.default_rng(5)
+    x, treated, y, _ = _planted(8000, rng)
+    features = np.column_stack([x, rng.random(len(x))])
+    arm, _ = _arm(features, treated, y, cost=5.0)  # a contact costs 5, a conversion is worth 100
+    assert arm.heterogeneous
+    # Worth contacting where 100 · 0.2 · x > 5, i.e. x > 0.25: about the top 75 %.
+    assert arm.decision.rule == "top_share"
+    assert 0.55 <= arm.decision.contact_share <= 0.95
+    assert arm.decision.profit >= arm.decision.everyone_profit
+    assert arm.deciles[0].uplift > arm.deciles[-1].uplift
+
+
+def test_no_effect_means_no_subgroup_and_everyone_or_no_one():
+    rng = np.random.default_rng(6)
+    n = 8000
+    features = rng.random((n, 3))
+    treated = rng.random(n) < 0.5
+    y = (rng.random(n) < 0.2).astype(float)
+    arm, _ = _arm(features, treated, y, cost=1.0)
+    assert not arm.heterogeneous
+    assert arm.decision.rule in ("everyone", "no_one")
+
+
+def test_config_validates_the_uplift_section(tmp_path):
+    base = (ROOT / "config.toml").read_text(encoding="utf-8").split("[uplift]")[0]
+    with pytest.raises(ConfigError, match="did you mean 'cost_per_contact'"):
+        cr.load_config(write_config(tmp_path, base + "[uplift]\ncost_per_contcat = 5\n"))
+    with pytest.raises(ConfigError, match="margin"):
+        cr.load_config(write_config(tmp_path, base + "[uplift]\nmargin = 30\n"))
+    with pytest.raises(ConfigError, match="outcome"):
+        cr.load_config(write_config(tmp_path, base + "[uplift]\noutcome = \"visits\"\n"))
+    config = cr.load_config(write_config(tmp_path, base + "[uplift]\ncost_per_contact = 5\nmargin = 0.3\n"))
+    assert (config.uplift.cost_per_contact, config.uplift.margin) == (5.0, 0.3)
+
+
+def test_a_run_writes_the_uplift_list_and_section(small_run):
+    out = small_run.output_dir
+    frame = pd.read_csv(out / "uplift_list.csv", encoding="utf-8-sig")
+    assert list(frame.columns) == ["customer_id", "predicted_uplift", "decile", "arm", "reason"]
+    assert frame["predicted_uplift"].is_monotonic_decreasing
+    assert set(frame["decile"]) == set(range(1, 11))
+    data = json.loads((out / "results.json").read_text(encoding="utf-8"))
+    uplift = data["uplift"]
+    assert uplift["list"]["size"] == len(frame)
+    assert {"treatment", "model", "candidates", "qini", "qini_ci", "deciles", "decision"} <= set(uplift)
+
+
+def test_demo_model_ranks_the_planted_responders_first(demo_dir, tmp_path):
+    """On the 20,000-customer demo: the chosen model's Qini area (customers scored out of fold) reaches
+    DEMO_AUUC_SHARE of the area of the true ranking (each customer's planted expected uplift)."""
+    text = (ROOT / "config.toml").read_text(encoding="utf-8").replace('"demo_data/', f'"{demo_dir}/')
+    text = text.split("[segments]")[0] + "[uplift]\ncost_per_contact = 15.0\nmargin = 0.3\n"
+    text = text.replace('label = "activity"\npositive = "Снизилась"\n', "")
+    results = cr.analyze(cr.load_config(write_config(tmp_path, text)))
+    u = results.uplift
+    assert u is not None and u.heterogeneous
+    truth = pd.read_csv(demo_dir / "truth_customers.csv", dtype={"customer_id": str})
+    assignment = pd.read_csv(demo_dir / "assignment.csv", dtype={"customer_id": str})
+    assignment = assignment[~assignment["customer_id"].duplicated(keep=False)]
+    tx = pd.read_csv(demo_dir / "transactions.csv", dtype={"customer_id": str}).drop_duplicates()
+    october = tx[(tx["date"] >= "2026-10-01") & (tx["amount"] > 0)].groupby("customer_id")["amount"].sum()
+    units = assignment.merge(truth, on="customer_id")
+    y = october.reindex(units["customer_id"]).fillna(0.0).to_numpy()
+    treated = (units["group"] == "treatment").to_numpy()
+    true_area = curve_and_area(units["true_uplift"].to_numpy(), treated, y, np.ones((1, len(y))))[1]
+    print("demo uplift:", u.model, round(u.qini, 1), "true ranking:", round(true_area, 1),
+          {c.model: round(c.qini, 1) for c in u.candidates}, u.comparison)
+    assert u.qini >= DEMO_AUUC_SHARE * true_area, (u.qini, true_area)
+    # Planted: premium customers do not respond at all; promo hunters respond most.
+    listed = pd.read_csv(demo_dir / "truth_customers.csv", dtype={"customer_id": str}).set_index("customer_id")
+    ranked = results.uplift_list.assign(type=lambda d: listed["type"].reindex(d["customer_id"]).to_numpy())
+    top, bottom = ranked[ranked["decile"] <= 2], ranked[ranked["decile"] >= 9]
+    assert (top["type"] == "promo_hunters").mean() > 0.5
+    assert (bottom["type"] == "premium").mean() > (ranked["type"] == "premium").mean()
+
+
+def _hillstrom(arm: str) -> tuple[np.ndarray, np.ndarray, pd.DataFrame]:
+    data = pd.read_csv(HILLSTROM)
+    data = data[data["segment"].isin([arm, "No E-Mail"])].reset_index(drop=True)
+    return encode(data[HILLSTROM_FEATURES]).to_numpy(), (data["segment"] == arm).to_numpy(), data
+
+
+@pytest.mark.skipif(not HILLSTROM.exists(), reason="public data sets not present")
+def test_hillstrom_chosen_model_beats_or_matches_the_logistic_baseline_on_held_out_customers():
+    """Womens E-Mail vs No E-Mail, outcome visit, half of the customers held out (the issue's set-up)."""
+    x, treated, data = _hillstrom("Womens E-Mail")
+    y = data["visit"].to_numpy(dtype=float)
+    rng = np.random.default_rng(20)
+    held_out = rng.random(len(y)) < 0.5
+    fit = ~held_out
+    settings = UpliftConfig()
+    with threadpool_limits(1):
+        oof, _ = cross_fitted(settings.models, x[fit], treated[fit], y[fit], True, settings.folds, settings.seed)
+        ones = np.ones((1, int(fit.sum())))
+        chosen = max(oof, key=lambda k: curve_and_area(oof[k], treated[fit], y[fit], ones)[1])
+        ours = UpliftLearner(chosen, True, 42, members=settings.models).fit(x[fit], treated[fit], y[fit]).predict(
+            x[held_out])
+        baseline = UpliftLearner("t_linear", True, 42).fit(x[fit], treated[fit], y[fit]).predict(x[held_out])
+    t, yy = treated[held_out], y[held_out]
+    ones = np.ones((1, int(held_out.sum())))
+    ours_area, base_area = curve_and_area(ours, t, yy, ones)[1], curve_and_area(baseline, t, yy, ones)[1]
+    ours_top, base_top = top_share_uplift(ours, t, yy, 0.3), top_share_uplift(baseline, t, yy, 0.3)
+    overall = yy[t].mean() - yy[~t].mean()
+    assert base_top > overall + 0.01  # the issue's finding: the baseline's top 30 % gain well above average
+    print("hillstrom held out:", chosen, ours_area, ours_top, "baseline:", base_area, base_top, "overall:", overall)
+    assert ours_area >= base_area, (chosen, ours_area, base_area)
+    assert ours_top >= base_top, (chosen, ours_top, base_top)
+
+
+@pytest.mark.skipif(not HILLSTROM.exists(), reason="public data sets not present")
+def test_hillstrom_a_a_split_says_no_subgroup_responds_differently():
+    data = pd.read_csv(HILLSTROM)
+    control = data[data["segment"] == "No E-Mail"].reset_index(drop=True)
+    x = encode(control[HILLSTROM_FEATURES]).to_numpy()
+    fake = np.random.default_rng(21).random(len(control)) < 0.5
+    arm, _ = _arm(x, fake, control["visit"].to_numpy(dtype=float), cost=0.01,
+                  settings=UpliftConfig(bootstrap=200))
+    assert not arm.heterogeneous
+    assert arm.decision.rule in ("everyone", "no_one")
