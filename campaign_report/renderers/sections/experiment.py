@@ -129,6 +129,7 @@ def experiment_section(f: Formatter, results: Results, source: str, summary: Sum
                           decimal_mark=f.decimal)
         sec.charts.append(chart)
         sec.headlines["lift"] = sec.headline
+        sec.so_what["lift"] = [v.sentence for v in summary.verdicts][:2] + [srm_line]
     seg_rows = [e for e in exp.by_segment if e.metric == exp.primary]
     if seg_rows:
         order = {"cluster": 0, "rfm": 1}
@@ -145,7 +146,8 @@ def experiment_section(f: Formatter, results: Results, source: str, summary: Sum
                       f.metric_diff(e.metric, e.abs_diff),
                       f"{f.percent(e.rel_lift, 1, sign=True)} ({f.percent_range(e.rel_ci_low, e.rel_ci_high)})",
                       f.p_value(e.p_adjusted)] for e in seg_rows],
-            numeric=[i + multi for i in (2, 3, 4, 5)], note=f.t("experiment.by_segment_note")))
+            numeric=[i + multi for i in (2, 3, 4, 5)], note=f.t("experiment.by_segment_note"),
+            headline=f.t("experiment.by_segment"), appendix=True))
         clusters = [e for e in seg_rows if e.dimension == "cluster" and e.treatment == first]
         if clusters:
             chart = ChartSpec("segment_lift", "bar", f.t("experiment.segment_chart", ci=ci_label(
@@ -159,6 +161,7 @@ def experiment_section(f: Formatter, results: Results, source: str, summary: Sum
             best = max(clusters, key=lambda e: e.rel_lift if math.isfinite(e.rel_lift) else -1)
             sec.headlines["segment_lift"] = f.t("experiment.headline_segment", name=best.segment,
                                                 lift=f.percent(best.rel_lift, 1, sign=True))
+            sec.so_what["segment_lift"] = [f.t("experiment.by_segment_note")]
     for obs in exp.observational:
         if obs.outcome == "orders":
             sec.paragraphs.append(f.t("experiment.observational", name=obs.name) + ": " + f.t(

@@ -39,6 +39,7 @@ def offers_section(f: Formatter, results: Results, source: str, summary: Summary
             rows=[[p.category, p.related, f.number(p.lift, 2), f.percent(p.support, 1)] for p in o.pairs[:8]],
             numeric=[2, 3]))
     rfm_rows: list[list[str]] = []
+    plan_rows: list[list[str]] = []  # the deck's one offer slide: segment, first offer, why, expected effect
     rest: list[str] = []
     for s in o.segments:
         if s.kind == "cluster":
@@ -79,6 +80,11 @@ def offers_section(f: Formatter, results: Results, source: str, summary: Summary
                              "; ".join(offer_text(f, o) for o in s.offers[:1])])
             continue
         sec.cards.append(Card(title=title, lines=lines, kind=s.kind))
+        first = s.offers[0]
+        plan_rows.append([title.split(": ", 1)[-1], f.integer(s.size), offer_text(f, first),
+                          "; ".join(_reason(f, r) for r in first.reasons),
+                          f.money_short(first.expected_effect, sign=True) if first.expected_effect is not None
+                          else f.t("offers.untested_short")])
         if s.kind in ("cluster", "action"):
             summary.offers.append(OfferLine(segment=title, offer=offer_text(f, s.offers[0])))
     if rest:
@@ -88,5 +94,10 @@ def offers_section(f: Formatter, results: Results, source: str, summary: Summary
         sec.tables.append(Table(title=f.t("offers.rfm_table"), header=[
             f.t("segments.col_rfm"), f.t("segments.col_size"), f.t("offers.evidence"), f.t("offers.col_offer")],
             rows=rfm_rows, numeric=[1]))
+    if plan_rows:
+        sec.deck_tables.append(Table(title=f.t("offers.title"), header=[
+            f.t("deck.offers_segment"), f.t("segments.col_size"), f.t("deck.offers_first"), f.t("deck.offers_why"),
+            f.t("deck.offers_effect")], rows=plan_rows, numeric=[1], note=note,
+            headline=f.t("deck.offers_headline", segments=f.plural(len(plan_rows), "segment"))))
     sec.notes = note
     return sec

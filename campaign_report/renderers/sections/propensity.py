@@ -90,14 +90,17 @@ def propensity_section(f: Formatter, results: Results, source: str, summary: Sum
     tl = p.target_list
     population = (tl.score_filter_name or f.t("propensity.filtered_population")) if tl and tl.score_filter else \
         f.t("propensity.all_customers")
+    list_lines: list[str] = []  # what the gains chart means for the list: beside it on the deck's slide
     if tl is not None:
         line = f.t("propensity.target_list", customers=f.plural(tl.size, "customer"), filter=population,
                    above=f.plural(tl.above_threshold, "customer"), threshold=f.number(tl.threshold, 2))
         sec.paragraphs.append(line)
+        list_lines.append(line)
         if math.isfinite(h.cutoff_precision):
-            sec.paragraphs.append(f.t("propensity.list_quality", cutoff=f.number(h.cutoff, 2),
+            list_lines.append(f.t("propensity.list_quality", cutoff=f.number(h.cutoff, 2),
                                       share=f.percent(h.cutoff_share, 0), precision=f.percent(h.cutoff_precision, 0),
                                       recall=f.percent(h.cutoff_recall, 0)))
+            sec.paragraphs.append(list_lines[-1])
     if a is not None and a.size:
         lines = [f.t("propensity.action", customers=f.plural(a.size, "customer"), share=f.percent(a.share, 1),
                      pcut=f.number(a.probability_cut, 2), profit_cut=f.money(a.profit_cut),
@@ -128,5 +131,9 @@ def propensity_section(f: Formatter, results: Results, source: str, summary: Sum
         summary.key_numbers.append(KeyNumber(label=f.t("propensity.list_label", threshold=f.number(tl.threshold, 2)),
                                              value=f.integer(tl.above_threshold), detail=line, significant=True,
                                              source="propensity"))
+    # The deck: the model comparison checks the method (appendix); gains and drivers are the findings.
+    sec.diagnostics.append("models")
+    sec.so_what["gains"] = [x for x in sec.paragraphs if x in list_lines]
+    sec.so_what["importance"] = [x for x in sec.paragraphs if x.startswith(f.t("propensity.drivers"))][:1]
     sec.notes = f.t("methods.propensity")
     return sec
