@@ -87,6 +87,8 @@ def _table_slides(prs, f: Formatter, section: Section, source: str, appendix: bo
     for table in [*section.tables, *section.deck_tables]:
         if not table.headline or table.appendix != appendix:
             continue
+        if table in section.deck_tables and not appendix and len(table.rows) <= 2:
+            continue  # an offer plan of one or two segments is on the next-steps slide already
         headline = _pick_title(prs, table.headline, table.title)
         table_slide(prs, headline, table, table_notes(f, headline, table, section), source)
 
@@ -94,19 +96,28 @@ def _table_slides(prs, f: Formatter, section: Section, source: str, appendix: bo
 def _summary(prs, view: View, source: str) -> None:
     f, s = view.fmt, view.summary
     decision = s.verdicts[0] if s.verdicts else None
-    headline = _pick_title(prs, decision.headline if decision else "", s.findings[0].sentence if s.findings else "",
-                           f.t("doc.summary"))
+    finding = s.findings[0].sentence if s.findings else ""
+    first_section = next((x.headline for x in view.sections if x.headline), "")
+    headline = _pick_title(prs, decision.headline if decision else "", finding, finding.split(";")[0],
+                           first_section, f.t("doc.summary"))
     lines = [v.sentence for v in s.verdicts] + [x.sentence for x in s.findings if x.sentence.rstrip(".") != headline]
     lines += [f"{a.title}: {a.text}" for a in s.act_on]
+    if _steps_fit_the_summary(view):  # one step and nobody to list: it closes the summary, not a slide alone
+        lines.append(f"{f.t('doc.next_steps')}: {s.next_steps[0]}")
     numbers = s.key_numbers[:3]
     notes = f.t("deck.notes_summary", decision=_sentence(decision.sentence if decision else headline),
                 numbers="; ".join(f"{k.label} {k.value}" for k in numbers) or "—")
     summary_slide(prs, headline, numbers, lines[:5], notes, source)
 
 
+def _steps_fit_the_summary(view: View) -> bool:
+    s = view.summary
+    return len(s.next_steps) == 1 and not s.act_on and not s.offers
+
+
 def _next_steps(prs, view: View, source: str) -> None:
     f, s = view.fmt, view.summary
-    if not s.next_steps and not s.act_on:
+    if (not s.next_steps and not s.act_on) or _steps_fit_the_summary(view):
         return
     steps = s.next_steps or [a.text for a in s.act_on]
     headline = _pick_title(prs, steps[0], f.t("doc.next_steps"))
@@ -121,16 +132,16 @@ def _appendix(prs, view: View, source: str) -> None:
     for section in view.sections:
         finding_slides(prs, f, section, source, appendix=True)
         _table_slides(prs, f, section, source, appendix=True)
-        for card in section.cards:
-            if card.kind == "catch_all":
-                cards_slide(prs, _pick_title(prs, card.title), [card], f.t("deck.notes_offers"), source, 1)
     methods = next((s for s in view.sections if s.key == "methods"), None)
+    quality = next((s for s in view.sections if s.key == "quality"), None)
+    clean = quality is not None and not quality.tables
     if methods is not None:
-        paragraphs = [p for p in methods.paragraphs if p]
+        # Data without issues is one line: it closes the methods slide rather than taking a slide alone.
+        paragraphs = [p for p in methods.paragraphs if p] + ([f.t("deck.quality_clean") + ". " + " ".join(
+            [*quality.warnings, *quality.paragraphs])] if clean and quality is not None else [])
         text_slide(prs, f.t("deck.methods_headline"), paragraphs,
                    f.t("deck.notes_methods", first=_first_sentences(paragraphs[0], 2) if paragraphs else ""), source)
-    quality = next((s for s in view.sections if s.key == "quality"), None)
-    if quality is not None:
+    if quality is not None and (quality.tables or methods is None):
         rows = quality.paragraphs[0] if quality.paragraphs else ""
         notes = f.t("deck.notes_quality", rows=rows.rstrip("."))
         if quality.tables:
@@ -138,7 +149,7 @@ def _appendix(prs, view: View, source: str) -> None:
             headline = f.t("deck.quality_headline", found=f.integer(len(table.rows)))
             table_slide(prs, _pick_title(prs, headline), Table(table.title, table.header, table.rows, table.numeric,
                                                                 note=" ".join([*quality.warnings, rows])), notes,
-                        source, max_pt=14)
+                        source)
         else:
             text_slide(prs, f.t("deck.quality_clean"), [*quality.warnings, *quality.paragraphs], notes, source)
 

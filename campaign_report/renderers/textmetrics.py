@@ -61,7 +61,8 @@ def wrapped_lines(text: str, width_pt: float, size_pt: float, bold: bool = False
 
 def longest_word(text: str, size_pt: float, bold: bool = False) -> float:
     """The width of the widest word: a column narrower than this breaks a word."""
-    return max((text_width(w, size_pt, bold) for w in text.split()), default=0.0)
+    # Split at ordinary spaces and line breaks only: a no-break space (thousands, "< 0,001") joins its word.
+    return max((text_width(w, size_pt, bold) for w in text.replace("\n", " ").split(" ")), default=0.0)
 
 
 def fit_columns(header: list[str], rows: list[list[str]], width_pt: float, size_pt: float,

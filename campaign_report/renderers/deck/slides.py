@@ -7,7 +7,7 @@ import math
 from dataclasses import replace
 
 from lxml import etree
-from pptx.enum.text import PP_ALIGN
+from pptx.enum.text import MSO_ANCHOR, PP_ALIGN
 from pptx.oxml.ns import qn
 from pptx.util import Emu, Inches, Pt
 
@@ -33,6 +33,7 @@ from campaign_report.renderers.view_model import Card, KeyNumber, Table
 CELL_INSET_PT = 7.2  # 0.05 in left and right of a table cell's text
 CELL_PAD_PT = 7.2  # top plus bottom
 TABLE_ROWS = 8  # at most on a slide; the rest continues
+FILL = 0.6  # a table shorter than this share of the content area gets taller rows
 
 
 def _slide(prs, headline: str, notes: str, source: str = ""):
@@ -86,12 +87,15 @@ def finding_slide(prs, headline: str, chart: ChartSpec, so_what: list[str], note
                  content_height(prs) - Inches(0.4), max_pt=16, min_pt=12, bullets=True, spacing_pt=10)
 
 
+WRAP_SLACK_PT = 8  # LibreOffice wraps a word that fits a cell to within a few points: keep that much spare
+
+
 def _column_widths(table: Table, width_pt: float, size: float) -> list[float] | None:
-    return fit_columns(table.header, table.rows, width_pt, size, 2 * CELL_INSET_PT)
+    return fit_columns(table.header, table.rows, width_pt, size, 2 * CELL_INSET_PT + WRAP_SLACK_PT)
 
 
 def _row_height(row: list[str], widths: list[float], size: float, bold_first: bool = False) -> float:
-    return max(wrapped_lines(str(x), w - 2 * CELL_INSET_PT, size, bold_first and i == 0)
+    return max(wrapped_lines(str(x), w - 2 * CELL_INSET_PT - WRAP_SLACK_PT, size, bold_first and i == 0)
                for i, (x, w) in enumerate(zip(row, widths, strict=True))) * size * 1.2 + CELL_PAD_PT
 
 
@@ -103,25 +107,36 @@ def _master_table_style(prs) -> str | None:
     return None
 
 
-def table_slide(prs, headline: str, table: Table, notes: str, source: str, max_pt: float = 16) -> None:
-    """A native table in the master's style, columns sized to content; rows that do not fit continue."""
+def _table_size(table: Table, width_pt: float, height_pt: float, max_pt: float) -> tuple[float, list[float]]:
+    """The largest size (18 pt down to 10) at which the columns fit the width and, for up to TABLE_ROWS rows,
+    the rows fit the height: a short table grows to use the slide, a long one shrinks to a floor."""
+    rows = [table.header, *table.rows[:TABLE_ROWS]]
+    size = max_pt
+    while size > 10:
+        widths = _column_widths(table, width_pt, size)
+        if widths and sum(_row_height(r, widths, size, True) for r in rows) <= height_pt:
+            return size, widths
+        size -= 1
+    return 10, _column_widths(table, width_pt, 10) or [width_pt / len(table.header)] * len(table.header)
+
+
+def table_slide(prs, headline: str, table: Table, notes: str, source: str, max_pt: float = 18) -> None:
+    """A native table in the master's style, columns sized to content; rows that do not fit continue on as
+    many slides as needed, split evenly (no slide with two leftover rows)."""
     width_pt = content_width(prs) / 12700
     height_pt = content_height(prs) / 12700 - (30 if table.note else 0)
-    size, widths = max_pt, None
-    while widths is None and size >= 10:
-        widths = _column_widths(table, width_pt, size)
-        heights = [_row_height(r, widths, size, True) for r in [table.header, *table.rows]] if widths else []
-        if widths and (sum(heights[:TABLE_ROWS + 1]) > height_pt and size > 11):
-            widths = None
-        size -= 0 if widths else 1
-    widths = widths or [width_pt / len(table.header)] * len(table.header)
+    size, widths = _table_size(table, width_pt, height_pt, max_pt)
     heights = [_row_height(r, widths, size, True) for r in [table.header, *table.rows]]
     fit, used = 0, heights[0]
     while fit < min(len(table.rows), TABLE_ROWS) and used + heights[fit + 1] <= height_pt:
         used += heights[fit + 1]
         fit += 1
     fit = max(fit, 1)
+    if len(table.rows) <= fit and used < FILL * height_pt:  # a short table: taller rows use the slide
+        stretch = min(FILL * height_pt / used, 1.8)
+        heights, used = [h * stretch for h in heights], used * stretch
     if len(table.rows) > fit:  # each part's notes name its first row, so no two slides share notes
+        fit = math.ceil(len(table.rows) / math.ceil(len(table.rows) / fit))
         table_slide(prs, headline, replace(table, rows=table.rows[:fit], note=""), notes, source, max_pt)
         rest = table.rows[fit:]
         table_slide(prs, headline, replace(table, rows=rest), f"{notes} ({rest[0][0]} …)", source, max_pt)
@@ -145,6 +160,7 @@ def table_slide(prs, headline: str, table: Table, notes: str, source: str, max_p
             cell = shape.table.cell(r, c)
             cell.margin_left = cell.margin_right = Pt(CELL_INSET_PT)
             cell.margin_top = cell.margin_bottom = Pt(CELL_PAD_PT / 2)
+            cell.vertical_anchor = MSO_ANCHOR.MIDDLE
             paragraph = cell.text_frame.paragraphs[0]
             run = paragraph.add_run()
             run.text = str(text)
@@ -169,7 +185,7 @@ def cards_slide(prs, headline: str, cards: list[Card], notes: str, source: str, 
         rows = math.ceil(len(chunk) / cols)
         width = int((content_width(prs) - gap * (cols - 1)) / cols)
         height = int((content_height(prs) - gap * (rows - 1)) / rows)
-        if len(chunk) > 1 and any(fit_size([c.title, *c.lines], width / 914400, height / 914400, 14, 11) is None
+        if len(chunk) > 1 and any(fit_size([c.title, *c.lines], width / 914400, height / 914400, 14, 11, 3) is None
                                   for c in chunk):
             cards_slide(prs, headline, chunk, notes, source, per_slide=max(1, per_slide // 2))
             continue
@@ -179,7 +195,7 @@ def cards_slide(prs, headline: str, cards: list[Card], notes: str, source: str, 
             pending = [card.title, *card.lines] if card.title else list(card.lines)
             left = MARGIN + (i % cols) * (width + gap)
             top = CONTENT_TOP + (i // cols) * (height + gap)
-            pending = text_box(slide, pending, left, top, width, height, max_pt=18 if len(chunk) == 1 else 14,
+            pending = text_box(slide, pending, left, top, width, height, max_pt=18 if len(chunk) <= 2 else 14,
                                min_pt=11, bold_first=bool(card.title), spacing_pt=3)
             while pending:
                 slide = _slide(prs, headline, f"{notes} ({pending[0][:60]} …)", source)
@@ -204,13 +220,20 @@ def steps_slide(prs, headline: str, steps: list[str], who: list[str], offers: li
 
 
 def text_slide(prs, headline: str, paragraphs: list[str], notes: str, source: str) -> None:
-    """Plain paragraphs in two columns (methods); what does not fit continues on the next slide."""
+    """Plain paragraphs (methods): one full-width column when they fit it at 14 pt or more, else two
+    columns; what does not fit continues on the next slide."""
+    width, height = content_width(prs), content_height(prs)
+    size = fit_size(paragraphs, width / 914400, height / 914400, 18, 14, 8)
+    if size is not None:
+        slide = _slide(prs, headline, notes, source)
+        text_box(slide, paragraphs, MARGIN, CONTENT_TOP, width, height, max_pt=18, min_pt=14, spacing_pt=8)
+        return
     pending = list(paragraphs)
     while pending:
         first = pending == paragraphs
         slide = _slide(prs, headline, notes if first else f"{notes} ({pending[0][:60]} …)", source)
-        col_w = int((content_width(prs) - Inches(0.4)) / 2)
+        col_w = int((width - Inches(0.4)) / 2)
         for col in range(2):
             if pending:
                 pending = text_box(slide, pending, MARGIN + col * (col_w + Inches(0.4)), CONTENT_TOP, col_w,
-                                   content_height(prs), max_pt=14, min_pt=11, spacing_pt=6)
+                                   height, max_pt=14, min_pt=11, spacing_pt=6)

@@ -97,7 +97,8 @@ def experiment_section(f: Formatter, results: Results, source: str, summary: Sum
                                 (f"{group_name(f, names, t)}: " if multi else "") + ", ".join(
                                     f"{f.t('metric_short.' + m.metric)} {f.percent(m.rel_lift, 1, sign=True)}"
                                     + ("" if m.significant else f" ({f.t('experiment.not_significant')})")
-                                    for m in exp.metrics if m.treatment == t) for t in treatments)))
+                                    for m in exp.metrics if m.treatment == t) for t in treatments),
+                            appendix=True))
     ci_metrics = ci_label(f, exp.confidence, [m.ci_level for m in exp.metrics])
     shown = [m for m in exp.metrics if m.treatment == first]
     if shown:
@@ -128,7 +129,9 @@ def experiment_section(f: Formatter, results: Results, source: str, summary: Sum
                           tuple(f.t(f"metric_short.{m.metric}") for m in shown), tuple(series), source,
                           decimal_mark=f.decimal)
         sec.charts.append(chart)
-        sec.headlines["lift"] = sec.headline
+        # The lift slide's title lists every metric's lift (the summary slide already states the verdict);
+        # the table behind it goes to the deck's appendix.
+        sec.headlines["lift"] = sec.tables[0].headline
         sec.so_what["lift"] = [v.sentence for v in summary.verdicts][:2] + [srm_line]
     seg_rows = [e for e in exp.by_segment if e.metric == exp.primary]
     if seg_rows:

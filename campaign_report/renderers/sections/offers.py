@@ -41,6 +41,7 @@ def offers_section(f: Formatter, results: Results, source: str, summary: Summary
     rfm_rows: list[list[str]] = []
     plan_rows: list[list[str]] = []  # the deck's one offer slide: segment, first offer, why, expected effect
     rest: list[str] = []
+    rest_rows: list[list[str]] = []
     for s in o.segments:
         if s.kind == "cluster":
             title = f.t("offers.cluster", name=names.get(s.key, s.key))
@@ -71,6 +72,7 @@ def offers_section(f: Formatter, results: Results, source: str, summary: Summary
                 if any(r == "too_few_customers" for _, r in s.blocked) else \
                 f.t("offers.reason_campaign") if s.blocked else f.t("offers.reason_no_rule")
             rest.append(f"{title} ({f.plural(s.size, 'customer')}): {reason}")
+            rest_rows.append([title, f.integer(s.size), reason])
             continue
         for _, reason in s.blocked:
             lines.append(f.t("offers.too_few" if reason == "too_few_customers" else "offers.blocked_campaign"))
@@ -99,5 +101,9 @@ def offers_section(f: Formatter, results: Results, source: str, summary: Summary
             f.t("deck.offers_segment"), f.t("segments.col_size"), f.t("deck.offers_first"), f.t("deck.offers_why"),
             f.t("deck.offers_effect")], rows=plan_rows, numeric=[1], note=note,
             headline=f.t("deck.offers_headline", segments=f.plural(len(plan_rows), "segment"))))
+    if rest_rows:
+        sec.deck_tables.append(Table(title=f.t("offers.catch_all"), header=[
+            f.t("deck.offers_segment"), f.t("segments.col_size"), f.t("deck.offers_why")], rows=rest_rows,
+            numeric=[1], note=f.t("offers.catch_all_text"), headline=f.t("offers.catch_all"), appendix=True))
     sec.notes = note
     return sec
