@@ -47,7 +47,7 @@ def test_planted_ab_effect_inside_reported_ci(small_run, small_demo):
 
 def test_pdf_has_cyrillic_pages_and_embeds_the_font(small_run):
     reader = PdfReader(small_run.output_dir / "brief.pdf")
-    assert 4 <= len(reader.pages) <= 9
+    assert 4 <= len(reader.pages) <= 12
     text = [page.extract_text() for page in reader.pages]
     assert "Ключевые цифры" in text[0] and "Сработала ли кампания" in "".join(text)
     assert sum("клиент" in t for t in text) >= 3
@@ -60,7 +60,8 @@ def test_pdf_has_cyrillic_pages_and_embeds_the_font(small_run):
             if descriptor is not None and any(k in descriptor.get_object() for k in ("/FontFile", "/FontFile2",
                                                                                        "/FontFile3")):
                 embedded.add(str(font["/BaseFont"]))
-    assert embedded and all("DejaVu-Sans" in f for f in embedded), embedded
+    # Liberation Sans (Arial's metrics, as the deck's theme font); DejaVu where it is not installed
+    assert embedded and all("LiberationSans" in f or "DejaVu-Sans" in f for f in embedded), embedded
     assert "NaN" not in "".join(text) and "nan %" not in "".join(text)
 
 

@@ -57,7 +57,7 @@ def test_fit_size_shrinks_then_splits():
     assert fit_size(lines, 10, 5, 16) == 16
     assert fit_size(lines, 8, 3.2, 16) < 16
     assert fit_size(lines * 10, 2, 1, 16) is None
-    assert estimated_lines("x" * 100, 1, 12) > 1
+    assert estimated_lines("слово " * 20, 1, 12) > 1
 
 
 @pytest.mark.parametrize("language", ["ru", "en"])

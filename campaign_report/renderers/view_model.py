@@ -17,6 +17,7 @@ class Table:
     numeric: list[int] = field(default_factory=list)  # column indices set right-aligned
     note: str = ""
     headline: str = ""  # the deck's action title for this table, where it states a finding
+    appendix: bool = False  # detail behind a finding: the deck shows it after the next steps
 
 
 @dataclass(frozen=True)
@@ -86,6 +87,9 @@ class Section:
     warnings: list[str] = field(default_factory=list)
     headline: str = ""
     headlines: dict[str, str] = field(default_factory=dict)  # chart key -> deck headline stating the finding
+    so_what: dict[str, list[str]] = field(default_factory=dict)  # chart key -> two or three lines beside it
+    diagnostics: list[str] = field(default_factory=list)  # chart keys that check a method: deck appendix
+    deck_tables: list[Table] = field(default_factory=list)  # tables only the deck shows (the offer plan)
     notes: str = ""
 
 

@@ -91,8 +91,10 @@ def methods_section(f: Formatter, results: Results, source: str = "") -> Section
     if chart is not None:
         sec.paragraphs.append(f.t("experiment.placebo_note"))
         sec.charts.append(chart)
+        sec.so_what["placebo"] = [f.t("experiment.placebo_note")]
     reliability = reliability_chart(f, results, source)
     if reliability is not None:
         sec.paragraphs.append(f.t("propensity.reliability_note"))
         sec.charts.append(reliability)
+        sec.so_what["reliability"] = [f.t("propensity.reliability_note")]
     return sec

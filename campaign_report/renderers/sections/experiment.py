@@ -97,7 +97,8 @@ def experiment_section(f: Formatter, results: Results, source: str, summary: Sum
                                 (f"{group_name(f, names, t)}: " if multi else "") + ", ".join(
                                     f"{f.t('metric_short.' + m.metric)} {f.percent(m.rel_lift, 1, sign=True)}"
                                     + ("" if m.significant else f" ({f.t('experiment.not_significant')})")
-                                    for m in exp.metrics if m.treatment == t) for t in treatments)))
+                                    for m in exp.metrics if m.treatment == t) for t in treatments),
+                            appendix=True))
     ci_metrics = ci_label(f, exp.confidence, [m.ci_level for m in exp.metrics])
     shown = [m for m in exp.metrics if m.treatment == first]
     if shown:
@@ -128,7 +129,10 @@ def experiment_section(f: Formatter, results: Results, source: str, summary: Sum
                           tuple(f.t(f"metric_short.{m.metric}") for m in shown), tuple(series), source,
                           decimal_mark=f.decimal)
         sec.charts.append(chart)
-        sec.headlines["lift"] = sec.headline
+        # The lift slide's title lists every metric's lift (the summary slide already states the verdict);
+        # the table behind it goes to the deck's appendix.
+        sec.headlines["lift"] = sec.tables[0].headline
+        sec.so_what["lift"] = [v.sentence for v in summary.verdicts][:2] + [srm_line]
     seg_rows = [e for e in exp.by_segment if e.metric == exp.primary]
     if seg_rows:
         order = {"cluster": 0, "rfm": 1}
@@ -145,7 +149,8 @@ def experiment_section(f: Formatter, results: Results, source: str, summary: Sum
                       f.metric_diff(e.metric, e.abs_diff),
                       f"{f.percent(e.rel_lift, 1, sign=True)} ({f.percent_range(e.rel_ci_low, e.rel_ci_high)})",
                       f.p_value(e.p_adjusted)] for e in seg_rows],
-            numeric=[i + multi for i in (2, 3, 4, 5)], note=f.t("experiment.by_segment_note")))
+            numeric=[i + multi for i in (2, 3, 4, 5)], note=f.t("experiment.by_segment_note"),
+            headline=f.t("experiment.by_segment"), appendix=True))
         clusters = [e for e in seg_rows if e.dimension == "cluster" and e.treatment == first]
         if clusters:
             chart = ChartSpec("segment_lift", "bar", f.t("experiment.segment_chart", ci=ci_label(
@@ -159,6 +164,7 @@ def experiment_section(f: Formatter, results: Results, source: str, summary: Sum
             best = max(clusters, key=lambda e: e.rel_lift if math.isfinite(e.rel_lift) else -1)
             sec.headlines["segment_lift"] = f.t("experiment.headline_segment", name=best.segment,
                                                 lift=f.percent(best.rel_lift, 1, sign=True))
+            sec.so_what["segment_lift"] = [f.t("experiment.by_segment_note")]
     for obs in exp.observational:
         if obs.outcome == "orders":
             sec.paragraphs.append(f.t("experiment.observational", name=obs.name) + ": " + f.t(

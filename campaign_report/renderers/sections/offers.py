@@ -39,7 +39,9 @@ def offers_section(f: Formatter, results: Results, source: str, summary: Summary
             rows=[[p.category, p.related, f.number(p.lift, 2), f.percent(p.support, 1)] for p in o.pairs[:8]],
             numeric=[2, 3]))
     rfm_rows: list[list[str]] = []
+    plan_rows: list[list[str]] = []  # the deck's one offer slide: segment, first offer, why, expected effect
     rest: list[str] = []
+    rest_rows: list[list[str]] = []
     for s in o.segments:
         if s.kind == "cluster":
             title = f.t("offers.cluster", name=names.get(s.key, s.key))
@@ -70,6 +72,7 @@ def offers_section(f: Formatter, results: Results, source: str, summary: Summary
                 if any(r == "too_few_customers" for _, r in s.blocked) else \
                 f.t("offers.reason_campaign") if s.blocked else f.t("offers.reason_no_rule")
             rest.append(f"{title} ({f.plural(s.size, 'customer')}): {reason}")
+            rest_rows.append([title, f.integer(s.size), reason])
             continue
         for _, reason in s.blocked:
             lines.append(f.t("offers.too_few" if reason == "too_few_customers" else "offers.blocked_campaign"))
@@ -79,6 +82,11 @@ def offers_section(f: Formatter, results: Results, source: str, summary: Summary
                              "; ".join(offer_text(f, o) for o in s.offers[:1])])
             continue
         sec.cards.append(Card(title=title, lines=lines, kind=s.kind))
+        first = s.offers[0]
+        plan_rows.append([title.split(": ", 1)[-1], f.integer(s.size), offer_text(f, first),
+                          "; ".join(_reason(f, r) for r in first.reasons),
+                          f.money_short(first.expected_effect, sign=True) if first.expected_effect is not None
+                          else f.t("offers.untested_short")])
         if s.kind in ("cluster", "action"):
             summary.offers.append(OfferLine(segment=title, offer=offer_text(f, s.offers[0])))
     if rest:
@@ -88,5 +96,14 @@ def offers_section(f: Formatter, results: Results, source: str, summary: Summary
         sec.tables.append(Table(title=f.t("offers.rfm_table"), header=[
             f.t("segments.col_rfm"), f.t("segments.col_size"), f.t("offers.evidence"), f.t("offers.col_offer")],
             rows=rfm_rows, numeric=[1]))
+    if plan_rows:
+        sec.deck_tables.append(Table(title=f.t("offers.title"), header=[
+            f.t("deck.offers_segment"), f.t("segments.col_size"), f.t("deck.offers_first"), f.t("deck.offers_why"),
+            f.t("deck.offers_effect")], rows=plan_rows, numeric=[1], note=note,
+            headline=f.t("deck.offers_headline", segments=f.plural(len(plan_rows), "segment"))))
+    if rest_rows:
+        sec.deck_tables.append(Table(title=f.t("offers.catch_all"), header=[
+            f.t("deck.offers_segment"), f.t("segments.col_size"), f.t("deck.offers_why")], rows=rest_rows,
+            numeric=[1], note=f.t("offers.catch_all_text"), headline=f.t("offers.catch_all"), appendix=True))
     sec.notes = note
     return sec

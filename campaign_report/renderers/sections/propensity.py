@@ -103,17 +103,20 @@ def propensity_section(f: Formatter, results: Results, source: str, summary: Sum
     population = (tl.score_filter_name or f.t("propensity.filtered_population")) if tl and tl.score_filter else \
         f.t("propensity.all_customers")
     list_act_on = None
+    list_lines: list[str] = []  # what the gains chart means for the list: beside it on the deck's slide
     if tl is not None:
         rule = cutoff_rule_text(f, tl)
         line = f.t("propensity.target_list", customers=f.plural(tl.size, "customer"), filter=population, rule=rule,
                    above=f.plural(tl.above_threshold, "customer"), threshold=f.number(tl.threshold, 2))
         sec.paragraphs.append(line)
+        list_lines.append(line)
         if not h.cutoff_reached:
             sec.warnings.append(f.t("propensity.cutoff_unreachable", precision=f.percent(tl.cutoff_value, 0)))
         if math.isfinite(h.cutoff_precision):
-            sec.paragraphs.append(f.t("propensity.list_quality", cutoff=f.number(h.cutoff, 2),
-                                      share=f.percent(h.cutoff_share, 0), precision=f.percent(h.cutoff_precision, 0),
-                                      recall=f.percent(h.cutoff_recall, 0)))
+            list_lines.append(f.t("propensity.list_quality", cutoff=f.number(h.cutoff, 2),
+                                  share=f.percent(h.cutoff_share, 0), precision=f.percent(h.cutoff_precision, 0),
+                                  recall=f.percent(h.cutoff_recall, 0)))
+            sec.paragraphs.append(list_lines[-1])
             list_act_on = ActOn(title=f.t("propensity.list_act_on_title"), text=f.t(
                 "propensity.list_act_on", rule=rule[:1].upper() + rule[1:], above=f.plural(tl.above_threshold,
                                                                                            "customer"),
@@ -150,5 +153,9 @@ def propensity_section(f: Formatter, results: Results, source: str, summary: Sum
                                              source="propensity"))
     if list_act_on is not None:
         summary.act_on.append(list_act_on)
+    # The deck: the model comparison checks the method (appendix); gains and drivers are the findings.
+    sec.diagnostics.append("models")
+    sec.so_what["gains"] = [x for x in sec.paragraphs if x in list_lines]
+    sec.so_what["importance"] = [x for x in sec.paragraphs if x.startswith(f.t("propensity.drivers"))][:1]
     sec.notes = f.t("methods.propensity")
     return sec

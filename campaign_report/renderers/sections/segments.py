@@ -40,6 +40,9 @@ def segments_section(f: Formatter, results: Results, source: str, summary: Summa
                                                percent_points([c.revenue_share for c in seg.clusters]))),
                                     source, decimals=0, decimal_mark=f.decimal))
         sec.headlines["cluster_sizes"] = sec.headline
+        sec.so_what["cluster_sizes"] = [f.t("segments.kpi_k_detail", name=cluster_name(f, biggest),
+                                            share=f.percent(biggest.share, 0),
+                                            revenue=f.percent(biggest.revenue_share, 0))] + sec.warnings[:1]
         summary.findings.append(Finding(label=f.t("doc.finding_segments"), sentence=sec.headline + "."))
         summary.key_numbers.append(KeyNumber(
             label=f.t("segments.kpi_k"), value=f.integer(seg.k),
@@ -52,6 +55,7 @@ def segments_section(f: Formatter, results: Results, source: str, summary: Summa
                                         (Series(f.t("segments.silhouette_unit"),
                                                 tuple(s.silhouette for s in seg.k_scores)),), source,
                                         category_title="k", decimals=2, decimal_mark=f.decimal))
+            sec.diagnostics.append("silhouette")
             sec.headlines["silhouette"] = f.t(
                 "segments.k_auto", k=seg.k, silhouette=f.number(seg.silhouette, 2)).split(" (")[0]
         base_promo = None
@@ -95,6 +99,8 @@ def segments_section(f: Formatter, results: Results, source: str, summary: Summa
         risky = sum(s.share for s in rfm.segments if s.name in ("at_risk", "cant_lose", "lost"))
         sec.headlines["rfm"] = f.t("segments.headline_rfm", share=f.percent(risky, 0))
         risky_revenue = sum(s.revenue_share for s in rfm.segments if s.name in ("at_risk", "cant_lose", "lost"))
+        sec.so_what["rfm"] = [f.t("segments.kpi_risk_detail", revenue=f.percent(risky_revenue, 0)),
+                              f.t("segments.rfm_note")]
         summary.key_numbers.append(KeyNumber(label=f.t("segments.kpi_risk"), value=f.percent(risky, 0),
                                              detail=f.t("segments.kpi_risk_detail",
                                                         revenue=f.percent(risky_revenue, 0)),

@@ -138,7 +138,11 @@ def uplift_section(f: Formatter, results: Results, source: str, summary: Summary
         rows=[[("✓ " if c.model == u.model else "") + f.t(f"uplift_model.{c.model}"), _effect(f, u.outcome, c.qini),
                f"{_effect(f, u.outcome, c.qini_ci[0])} … {_effect(f, u.outcome, c.qini_ci[1])}",
                _effect(f, u.outcome, c.top30)] for c in sorted(u.candidates, key=lambda c: -c.qini)],
-        numeric=[1, 2, 3], note=f.t("uplift.models_note"), headline=f.t("uplift.models_headline")))
+        numeric=[1, 2, 3], note=f.t("uplift.models_note"), headline=f.t("uplift.models_headline"), appendix=True))
+    # The deck: beside the curve the decision and what propensity targeting would capture; beside the deciles
+    # whether customers respond differently. (_arm_lines: learned, why, differs, decision, economics, compare.)
+    sec.so_what["uplift_gain"] = [paragraphs[3], *paragraphs[5:6]]
+    sec.so_what["uplift_deciles"] = [paragraphs[2]]
     summary.whom_next = headline + ". " + paragraphs[3 if len(paragraphs) > 3 else -1]
     sec.notes = f.t("methods.uplift")
     return sec

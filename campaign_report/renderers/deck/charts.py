@@ -1,0 +1,146 @@
+"""Native, editable charts drawn by the same rules as the brief's SVG (renderers/charts.py): one axis scale,
+the accent colour for what the title talks about, values on the bars, the legend above the plot in series
+order, the value axis at the bottom of horizontal bars and the category names left of any negative bar.
+"""
+
+from __future__ import annotations
+
+import math
+
+from lxml import etree
+from pptx.chart.data import CategoryChartData
+from pptx.dml.color import RGBColor
+from pptx.enum.chart import XL_AXIS_CROSSES, XL_CHART_TYPE, XL_LABEL_POSITION, XL_LEGEND_POSITION
+from pptx.enum.chart import XL_TICK_LABEL_POSITION as TICKS
+from pptx.oxml.ns import qn
+from pptx.util import Emu, Pt
+
+from campaign_report.renderers.charts import ChartSpec, axis_scale, point_colors, series_color, tick_decimals
+
+KINDS = {"column": XL_CHART_TYPE.COLUMN_CLUSTERED, "bar": XL_CHART_TYPE.BAR_CLUSTERED,
+         "line": XL_CHART_TYPE.LINE_MARKERS}
+LABEL_PT = 12
+GRID = RGBColor(0xE3, 0xE3, 0xE3)
+MUTED = RGBColor(0x59, 0x59, 0x59)
+
+
+def _rgb(hex_color: str) -> RGBColor:
+    return RGBColor.from_string(hex_color.lstrip("#"))
+
+
+def _number_format(decimals: int) -> str:
+    return "#,##0" if decimals == 0 else "#,##0." + "0" * decimals
+
+
+def _error_bars(series_xml, minus: tuple[float, ...], plus: tuple[float, ...], direction: str | None) -> None:
+    def lit(tag: str, values: tuple[float, ...]) -> None:
+        num = etree.SubElement(etree.SubElement(err, qn(f"c:{tag}")), qn("c:numLit"))
+        etree.SubElement(num, qn("c:formatCode")).text = "General"
+        etree.SubElement(num, qn("c:ptCount")).set("val", str(len(values)))
+        for i, v in enumerate(values):
+            pt = etree.SubElement(num, qn("c:pt"))
+            pt.set("idx", str(i))
+            etree.SubElement(pt, qn("c:v")).text = repr(float(v) if math.isfinite(v) else 0.0)
+
+    err = etree.Element(qn("c:errBars"))
+    if direction:
+        etree.SubElement(err, qn("c:errDir")).set("val", direction)
+    etree.SubElement(err, qn("c:errBarType")).set("val", "both")
+    etree.SubElement(err, qn("c:errValType")).set("val", "cust")
+    etree.SubElement(err, qn("c:noEndCap")).set("val", "0")
+    lit("plus", plus)
+    lit("minus", minus)
+    line = etree.SubElement(etree.SubElement(err, qn("c:spPr")), qn("a:ln"))
+    line.set("w", "12700")
+    etree.SubElement(etree.SubElement(line, qn("a:solidFill")), qn("a:srgbClr")).set("val", "222222")
+    anchor = series_xml.find(qn("c:cat"))
+    if anchor is None:
+        anchor = series_xml.find(qn("c:val"))
+    anchor.addprevious(err)
+
+
+def _axis_text(axis, size: float = LABEL_PT) -> None:
+    axis.tick_labels.font.size = Pt(size)
+    axis.format.line.color.rgb = _rgb("#8C8C8C")
+
+
+def add_chart(slide, spec: ChartSpec, left: int, top: int, width: int, height: int):
+    """A native chart with its title (unit), value-axis title, values on bars and CI whiskers."""
+    data = CategoryChartData()
+    data.categories = list(spec.categories)
+    for s in spec.series:
+        data.add_series(s.name, [round(v, 6) if math.isfinite(v) else None for v in s.values])
+    frame = slide.shapes.add_chart(KINDS[spec.kind], Emu(left), Emu(top), Emu(width), Emu(height), data)
+    chart = frame.chart
+    chart.font.size = Pt(LABEL_PT)
+    chart.has_title = True
+    chart.chart_title.text_frame.text = spec.title
+    title_font = chart.chart_title.text_frame.paragraphs[0].runs[0].font
+    title_font.size, title_font.bold = Pt(13), True
+    chart.has_legend = len(spec.series) > 1
+    if chart.has_legend:
+        chart.legend.position = XL_LEGEND_POSITION.TOP
+        chart.legend.include_in_layout = False
+        chart.legend.font.size = Pt(LABEL_PT)
+    lo, hi, step = axis_scale(spec)
+    value_axis, category_axis = chart.value_axis, chart.category_axis
+    value_axis.minimum_scale, value_axis.maximum_scale, value_axis.major_unit = lo, hi, step
+    value_axis.has_title = True
+    value_axis.axis_title.text_frame.text = spec.value_title
+    axis_font = value_axis.axis_title.text_frame.paragraphs[0].runs[0].font
+    axis_font.size, axis_font.bold, axis_font.color.rgb = Pt(11), False, MUTED
+    value_axis.tick_labels.number_format = _number_format(tick_decimals(step))
+    value_axis.tick_labels.number_format_is_linked = False
+    value_axis.has_major_gridlines = True
+    value_axis.major_gridlines.format.line.color.rgb = GRID
+    _axis_text(value_axis)
+    _axis_text(category_axis)
+    category_axis.tick_label_position = TICKS.LOW  # names beside the lowest value, never over the bars
+    value_axis.crosses = XL_AXIS_CROSSES.MINIMUM
+    if spec.kind == "bar":
+        category_axis.reverse_order = True  # first category on top, as in the brief
+        category_axis.crosses = XL_AXIS_CROSSES.MAXIMUM  # ... and the value axis stays at the bottom
+    if spec.category_title:
+        category_axis.has_title = True
+        category_axis.axis_title.text_frame.text = spec.category_title
+        cat_font = category_axis.axis_title.text_frame.paragraphs[0].runs[0].font
+        cat_font.size, cat_font.bold, cat_font.color.rgb = Pt(11), False, MUTED
+    plot = chart.plots[0]
+    if spec.kind != "line":
+        plot.gap_width = 50
+        plot.overlap = -5 if len(spec.series) > 1 else 0
+    for i, (series, s) in enumerate(zip(plot.series, spec.series, strict=True)):
+        color = _rgb(series_color(spec, i))
+        if spec.kind == "line":
+            series.format.line.color.rgb = color
+            series.format.line.width = Pt(2.25)
+            series.marker.format.fill.solid()
+            series.marker.format.fill.fore_color.rgb = color
+            series.marker.format.line.color.rgb = color
+            series.smooth = False
+        else:
+            series.format.fill.solid()
+            series.format.fill.fore_color.rgb = color
+            for k, point_color in enumerate(point_colors(spec, i)):
+                if point_color != series_color(spec, i):
+                    point = series.points[k]
+                    point.format.fill.solid()
+                    point.format.fill.fore_color.rgb = _rgb(point_color)
+        whiskers = s.err_minus is not None and s.err_plus is not None
+        if whiskers:
+            _error_bars(series._element, s.err_minus or (), s.err_plus or (), "y" if spec.kind == "line" else None)
+        if spec.kind != "line":
+            labels = series.data_labels
+            labels.show_value = True
+            labels.number_format = _number_format(spec.decimals)
+            labels.number_format_is_linked = False
+            labels.font.size = Pt(LABEL_PT - 1)
+            # A whisker runs through a label at the bar's end: there the value sits inside the bar's base.
+            long_enough = all(abs(v) >= 0.15 * (hi - lo) for v in s.values if math.isfinite(v))
+            if whiskers and long_enough:
+                labels.position = XL_LABEL_POSITION.INSIDE_BASE
+                labels.font.color.rgb = RGBColor(0xFF, 0xFF, 0xFF)
+                labels.font.bold = True
+            else:
+                labels.position = XL_LABEL_POSITION.OUTSIDE_END
+    return frame
