@@ -131,7 +131,8 @@ def uplift_section(f: Formatter, results: Results, source: str, summary: Summary
               [f.t("uplift.row_everyone"), f.integer(u.decision.population),
                _total(f, u.outcome, u.decision.everyone_incremental),
                f.money_short(u.decision.everyone_profit, sign=True)]],
-        numeric=[1, 2, 3], headline=f.t("uplift.decision_headline")))
+        # No deck headline: two rows would leave a slide half empty; the deck states the decision beside the curve.
+        numeric=[1, 2, 3]))
     sec.tables.append(Table(
         title=f.t("uplift.models_table"), header=[f.t("uplift.col_model"), f.t("uplift.col_qini"),
                                                   f.t("uplift.col_qini_ci", level=level), f.t("uplift.col_top30")],
