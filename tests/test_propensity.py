@@ -275,9 +275,13 @@ def test_cutoff_precision_and_recall_agree_with_sklearn(rule):
 def test_a_precision_target_out_of_reach_is_said():
     from campaign_report.analysis.model.cutoff import precision_threshold
 
-    y, score = _planted_scores()
-    threshold, reached = precision_threshold(y, score, 0.999)
+    rng = np.random.default_rng(8)
+    score = rng.random(4000)
+    y = (rng.random(4000) < 0.6 * score).astype(int)  # no list of 1 % or more is 90 % positive
+    threshold, reached = precision_threshold(y, score, 0.9)
     assert not reached and 0 < threshold < 1
+    listed = score >= threshold
+    assert listed.sum() >= 40 and y[listed].mean() < 0.9
 
 
 @pytest.mark.parametrize(("text", "kind", "value"), [
