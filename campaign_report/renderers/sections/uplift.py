@@ -81,7 +81,9 @@ def _arm_lines(f: Formatter, arm: UpliftArm, arm_name: str, population: str) -> 
     if arm.average_effect > 0:  # a share of a negative or null effect means nothing
         out.append(f.t("uplift.compare", share=f.percent(c.share, 0), basis=f.t(f"uplift.basis_{c.basis}"),
                        propensity=f.percent(c.propensity_captured, 0), uplift=f.percent(c.uplift_captured, 0)))
-    return out, headline
+    # The answer first (who responds, whom to contact), then how it was learned: the deck's bullets are
+    # the first two paragraphs.
+    return out[2:] + out[:2], headline
 
 
 def uplift_section(f: Formatter, results: Results, source: str, summary: Summary) -> Section:
@@ -140,9 +142,12 @@ def uplift_section(f: Formatter, results: Results, source: str, summary: Summary
     sec.tables.append(Table(
         title=f.t("uplift.decision_table"), header=[f.t("uplift.col_rule"), f.t("uplift.col_contacts"),
                                                     f.t("uplift.col_incremental"), f.t("uplift.col_profit")],
-        rows=[[f.t("uplift.row_choice", share=f.percent(u.decision.contact_share, 0)), f.integer(u.decision.contacts),
-               _total(f, u.outcome, u.decision.incremental), f.money_short(u.decision.profit, sign=True)],
-              [f.t("uplift.row_everyone"), f.integer(u.decision.population),
+        rows=([[f.t("uplift.row_choice", share=f.percent(u.decision.contact_share, 0)),
+                f.integer(u.decision.contacts), _total(f, u.outcome, u.decision.incremental),
+                f.money_short(u.decision.profit, sign=True)]] if u.decision.rule == "top_share" else
+              [[f.t("uplift.row_no_one"), "0", _total(f, u.outcome, 0.0), f.money_short(0.0)]]
+              if u.decision.rule == "no_one" else []) +
+             [[f.t("uplift.row_everyone"), f.integer(u.decision.population),
                _total(f, u.outcome, u.decision.everyone_incremental),
                f.money_short(u.decision.everyone_profit, sign=True)]],
         numeric=[1, 2, 3], headline=f.t("uplift.decision_headline")))
