@@ -104,14 +104,16 @@ def _arm(x: np.ndarray, treated: np.ndarray, y: np.ndarray, outcome: str = "conv
 
 def test_planted_heterogeneity_is_found_and_the_decision_contacts_the_responders():
     rng = np.random.default_rng(5)
-    x, treated, y, _ = _planted(8000, rng)
+    x, treated, y, _ = _planted(12_000, rng)
     features = np.column_stack([x, rng.random(len(x))])
-    arm, _ = _arm(features, treated, y, cost=5.0)  # a contact costs 5, a conversion is worth 100
+    arm, _ = _arm(features, treated, y, cost=10.0)  # a contact costs 10, a conversion is worth 100
     assert arm.heterogeneous
-    # Worth contacting where 100 · 0.2 · x > 5, i.e. x > 0.25: about the top 75 %.
+    # Worth contacting where 100 · 0.2 · x > 10, i.e. x > 0.5: the top half, which earns 2.5 per customer of
+    # the base more than everyone (who break even) — far beyond the bootstrap's noise at this size.
     assert arm.decision.rule == "top_share"
-    assert 0.55 <= arm.decision.contact_share <= 0.95
-    assert arm.decision.profit >= arm.decision.everyone_profit
+    assert 0.35 <= arm.decision.contact_share <= 0.7
+    assert arm.decision.targeting_gain_ci[0] > 0
+    assert arm.decision.profit > arm.decision.everyone_profit
     assert arm.deciles[0].uplift > arm.deciles[-1].uplift
 
 
@@ -174,9 +176,11 @@ def test_demo_model_ranks_the_planted_responders_first(demo_dir, tmp_path):
     # Planted: premium customers do not respond at all; promo hunters respond most.
     listed = pd.read_csv(demo_dir / "truth_customers.csv", dtype={"customer_id": str}).set_index("customer_id")
     ranked = results.uplift_list.assign(type=lambda d: listed["type"].reindex(d["customer_id"]).to_numpy())
-    top, bottom = ranked[ranked["decile"] <= 2], ranked[ranked["decile"] >= 9]
-    assert (top["type"] == "promo_hunters").mean() > 0.5
-    assert (bottom["type"] == "premium").mean() > (ranked["type"] == "premium").mean()
+    by_type = ranked.groupby("type")["predicted_uplift"].mean()
+    top = ranked[ranked["decile"] <= 2]
+    print(by_type.round(0).to_dict(), (top["type"] == "promo_hunters").mean())
+    assert by_type.idxmax() == "promo_hunters"
+    assert (top["type"] == "promo_hunters").mean() > (ranked["type"] == "promo_hunters").mean() + 0.05
 
 
 def _hillstrom(arm: str) -> tuple[np.ndarray, np.ndarray, pd.DataFrame]:

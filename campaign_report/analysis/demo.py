@@ -6,8 +6,8 @@ returned in `PlantedTruth` and written to `planted_truth.json` next to the CSV f
 - four latent customer types with distinct categories, checks, promo use and age;
 - an e-mail A/B test in October 2026 (≈50/50) whose treatment multiplies each customer's probability
   to buy in the window (capped at 0.95) and every line amount by a factor that depends on the customer's
-  type: promo hunters respond strongly (×1.35 and ×1.30), premium customers not at all (×1), youth and
-  family mildly (×1.10 and ×1.10); each customer's expected revenue uplift is in
+  type: promo hunters respond strongly (×1.30 and ×1.50), premium customers not at all (×1), youth and
+  family less (×1.10 and ×1.30); each customer's expected revenue uplift is in
   truth_customers.csv (`true_uplift`);
 - an "activity declined" label drawn from a known logistic function of recency, frequency and
   promo share (the true probability of each customer is in truth_customers.csv);
@@ -75,7 +75,7 @@ FEMALE_TILT = {"Плавание": 2.5, "Аксессуары": 1.8, "Детск
 
 # Heterogeneous response (issue #20): type -> (multiplier of the chance to buy, of every line amount).
 # Deterministic per type: no new random numbers are drawn (only what follows from the changed purchases moves).
-RESPONSE = {"promo_hunters": (1.35, 1.30), "premium": (1.0, 1.0), "youth": (1.10, 1.10), "family": (1.10, 1.10)}
+RESPONSE = {"promo_hunters": (1.30, 1.50), "premium": (1.0, 1.0), "youth": (1.10, 1.30), "family": (1.10, 1.30)}
 BANNER_DAY = 15
 BANNER_MULTIPLIER = 1.30
 # Label: P(activity declined) = sigmoid(logit), with the drivers as the pipeline computes them.

@@ -50,24 +50,38 @@ class Economics:
     value_per_conversion: float | None
 
 
-def decide(gain: np.ndarray, heterogeneous: bool, econ: Economics) -> UpliftDecision:
-    """The contact share with the largest expected profit; all or nothing when no subgroup stands out."""
+def decide(gain: np.ndarray, boot_gain: np.ndarray, heterogeneous: bool, econ: Economics,
+           confidence: float) -> UpliftDecision:
+    """The contact share with the largest expected profit. A top share wins over the better of everyone
+    and no one only when its extra profit is beyond chance (paired bootstrap); else, and whenever no
+    subgroup stands out, the choice is all or nothing."""
     shares = np.concatenate([[0.0], GRID])
+
+    def profit_of(g: np.ndarray) -> np.ndarray:
+        revenue = g * econ.population * econ.value_per_unit
+        return revenue * econ.margin - shares * econ.population * econ.cost_per_contact
+
     gains = np.concatenate([[0.0], gain])
-    money = gains * econ.population * econ.value_per_unit
-    profit = money * econ.margin - shares * econ.population * econ.cost_per_contact
-    allowed = np.ones(len(shares), dtype=bool) if heterogeneous else np.isin(shares, (0.0, 1.0))
-    best = int(np.flatnonzero(allowed)[np.argmax(profit[allowed])])
-    share = float(shares[best])
+    profit = profit_of(gains)
+    boot = profit_of(np.concatenate([np.zeros((len(boot_gain), 1)), boot_gain], axis=1))
+    plain = 0 if profit[0] >= profit[-1] else len(shares) - 1  # everyone or no one
+    best = int(np.argmax(profit)) if heterogeneous else plain
+    tail = (1 - confidence) / 2 * 100
+    extra = boot[:, best] - boot[:, plain]
+    extra_ci = (float(np.percentile(extra, tail)), float(np.percentile(extra, 100 - tail)))
+    chosen = best if best == plain or extra_ci[0] > 0 else plain
+    share = float(shares[chosen])
     rule = "no_one" if share == 0 else "everyone" if share == 1 else "top_share"
     contacts = int(round(share * econ.population))
+    money = gains * econ.population * econ.value_per_unit
     return UpliftDecision(
         contact_share=share, contacts=contacts, population=econ.population,
-        incremental=float(gains[best] * econ.population), incremental_money=float(money[best]),
-        profit=float(profit[best]), everyone_incremental=float(gains[-1] * econ.population),
+        incremental=float(gains[chosen] * econ.population), incremental_money=float(money[chosen]),
+        profit=float(profit[chosen]), everyone_incremental=float(gains[-1] * econ.population),
         everyone_money=float(money[-1]), everyone_profit=float(profit[-1]),
         contacts_saved=econ.population - contacts, cost_per_contact=econ.cost_per_contact, margin=econ.margin,
-        value_per_conversion=econ.value_per_conversion, rule=rule)
+        value_per_conversion=econ.value_per_conversion, rule=rule, best_share=float(shares[best]),
+        targeting_gain=float(profit[best] - profit[plain]), targeting_gain_ci=extra_ci)
 
 
 def analyze_arm(data: ArmData, settings: UpliftConfig, confidence: float, econ: Economics,
@@ -99,7 +113,7 @@ def analyze_arm(data: ArmData, settings: UpliftConfig, confidence: float, econ: 
     curve = tuple(CurvePoint(share=float(s), gain=float(g), low=float(lo), high=float(hi), random=float(s * average),
                              propensity=float(p))
                   for s, g, lo, hi, p in zip(GRID, gain, band_low, band_high, propensity_gain, strict=True))
-    decision = decide(gain, heterogeneous, econ)
+    decision = decide(gain, boot_gain, heterogeneous, econ, confidence)
     share = decision.contact_share if 0 < decision.contact_share < 1 else COMPARE_SHARE
     at = int(np.argmin(np.abs(GRID - share)))
 

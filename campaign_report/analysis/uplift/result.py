@@ -61,6 +61,9 @@ class UpliftDecision:
     margin: float
     value_per_conversion: float | None  # money per incremental conversion (conversion outcome only)
     rule: str  # "top_share" | "everyone" | "no_one"
+    best_share: float  # the most profitable top share on the curve, before the check below
+    targeting_gain: float  # its profit over the better of everyone and no one
+    targeting_gain_ci: tuple[float, float]  # bootstrap interval: a top share is chosen only if it excludes 0
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from campaign_report.analysis.results import Results
-from campaign_report.analysis.uplift.result import UpliftArm
+from campaign_report.analysis.uplift.result import UpliftArm, UpliftDecision
 from campaign_report.renderers.charts import ChartSpec, Series
 from campaign_report.renderers.format import Formatter
 from campaign_report.renderers.view_model import Section, Summary, Table
@@ -12,12 +12,12 @@ from campaign_report.renderers.wording import group_name
 SHOWN_SHARE = 0.3  # the top share quoted when the decision is everyone or no one
 
 
-def _effect(f: Formatter, outcome: str, x: float | None) -> str:
+def _effect(f: Formatter, outcome: str, x: float | None, digits: int | None = None) -> str:
     """An incremental outcome per customer: percentage points of conversion, money, or orders."""
     if outcome == "conversion":
-        return f.pp(x)
+        return f.pp(x, 2 if digits else 1)
     if outcome == "revenue":
-        return f.money(x, sign=True)
+        return f.money(x, digits=digits, sign=True)
     return f.number(x, 3, sign=True)
 
 
@@ -30,6 +30,16 @@ def _total(f: Formatter, outcome: str, x: float) -> str:
     if outcome == "revenue":
         return f.money_short(x, sign=True)
     return f.t("uplift.units", n=f.number(x, 0, sign=True), unit=f.t(f"uplift.unit_{outcome}"))
+
+
+def _not_worth(f: Formatter, d: UpliftDecision) -> str:
+    """Why a top share that looked more profitable was not chosen, if one did."""
+    if d.best_share in (0.0, 1.0):
+        return ""
+    low, high = d.targeting_gain_ci
+    return " " + f.t("uplift.not_worth", share=f.percent(d.best_share, 0),
+                     gain=f.money_short(d.targeting_gain, sign=True),
+                     low=f.money_short(low, sign=True), high=f.money_short(high, sign=True))
 
 
 def _arm_lines(f: Formatter, arm: UpliftArm, arm_name: str, population: str) -> tuple[list[str], str]:
@@ -59,10 +69,11 @@ def _arm_lines(f: Formatter, arm: UpliftArm, arm_name: str, population: str) -> 
     elif d.rule == "everyone":
         out.append(f.t("uplift.decide_everyone" + in_money, population=population,
                        incremental=_total(f, arm.outcome, d.incremental), money=money,
-                       profit=f.money_short(d.profit, sign=True)))
+                       profit=f.money_short(d.profit, sign=True)) + _not_worth(f, d))
         headline = f.t("uplift.headline_everyone" if not arm.heterogeneous else "uplift.headline_everyone_pays")
     else:
-        out.append(f.t("uplift.decide_no_one", everyone=f.money_short(d.everyone_profit, sign=True)))
+        out.append(f.t("uplift.decide_no_one", everyone=f.money_short(d.everyone_profit, sign=True)) +
+                   _not_worth(f, d))
         headline = f.t("uplift.headline_no_one")
     out.append(f.t("uplift.economics", cost=f.money(d.cost_per_contact), margin=f.percent(d.margin, 0)) +
                (" " + f.t("uplift.value_per_conversion", value=f.money(d.value_per_conversion))
@@ -70,7 +81,9 @@ def _arm_lines(f: Formatter, arm: UpliftArm, arm_name: str, population: str) -> 
     if arm.average_effect > 0:  # a share of a negative or null effect means nothing
         out.append(f.t("uplift.compare", share=f.percent(c.share, 0), basis=f.t(f"uplift.basis_{c.basis}"),
                        propensity=f.percent(c.propensity_captured, 0), uplift=f.percent(c.uplift_captured, 0)))
-    return out, headline
+    # The answer first (who responds, whom to contact), then how it was learned: the deck's bullets are
+    # the first two paragraphs.
+    return out[2:] + out[:2], headline
 
 
 def uplift_section(f: Formatter, results: Results, source: str, summary: Summary) -> Section:
@@ -123,12 +136,18 @@ def uplift_section(f: Formatter, results: Results, source: str, summary: Summary
     sec.headlines["uplift_deciles"] = f.t("uplift.headline_deciles", top=_effect(f, u.outcome, deciles[0].uplift),
                                           bottom=_effect(f, u.outcome, deciles[-1].uplift))
     level = f.percent(u.confidence, 0)
+    # One precision for the whole table (cents only when the smallest amount needs them).
+    amounts = [abs(v) for c in u.candidates for v in (c.qini, *c.qini_ci, c.top30)]
+    digits = (0 if max(amounts, default=0) >= 100 else f.money_digits(*amounts)) if u.outcome == "revenue" else 2
     sec.tables.append(Table(
         title=f.t("uplift.decision_table"), header=[f.t("uplift.col_rule"), f.t("uplift.col_contacts"),
                                                     f.t("uplift.col_incremental"), f.t("uplift.col_profit")],
-        rows=[[f.t("uplift.row_choice", share=f.percent(u.decision.contact_share, 0)), f.integer(u.decision.contacts),
-               _total(f, u.outcome, u.decision.incremental), f.money_short(u.decision.profit, sign=True)],
-              [f.t("uplift.row_everyone"), f.integer(u.decision.population),
+        rows=([[f.t("uplift.row_choice", share=f.percent(u.decision.contact_share, 0)),
+                f.integer(u.decision.contacts), _total(f, u.outcome, u.decision.incremental),
+                f.money_short(u.decision.profit, sign=True)]] if u.decision.rule == "top_share" else
+              [[f.t("uplift.row_no_one"), "0", _total(f, u.outcome, 0.0), f.money_short(0.0)]]
+              if u.decision.rule == "no_one" else []) +
+             [[f.t("uplift.row_everyone"), f.integer(u.decision.population),
                _total(f, u.outcome, u.decision.everyone_incremental),
                f.money_short(u.decision.everyone_profit, sign=True)]],
         # No deck headline: two rows would leave a slide half empty; the deck states the decision beside the curve.
@@ -136,14 +155,19 @@ def uplift_section(f: Formatter, results: Results, source: str, summary: Summary
     sec.tables.append(Table(
         title=f.t("uplift.models_table"), header=[f.t("uplift.col_model"), f.t("uplift.col_qini"),
                                                   f.t("uplift.col_qini_ci", level=level), f.t("uplift.col_top30")],
-        rows=[[("✓ " if c.model == u.model else "") + f.t(f"uplift_model.{c.model}"), _effect(f, u.outcome, c.qini),
-               f"{_effect(f, u.outcome, c.qini_ci[0])} … {_effect(f, u.outcome, c.qini_ci[1])}",
-               _effect(f, u.outcome, c.top30)] for c in sorted(u.candidates, key=lambda c: -c.qini)],
+        rows=[[("✓ " if c.model == u.model else "") + f.t(f"uplift_model.{c.model}"),
+               _effect(f, u.outcome, c.qini, digits), f"{_effect(f, u.outcome, c.qini_ci[0], digits)} … "
+               f"{_effect(f, u.outcome, c.qini_ci[1], digits)}", _effect(f, u.outcome, c.top30, digits)]
+              for c in sorted(u.candidates, key=lambda c: -c.qini)],
         numeric=[1, 2, 3], note=f.t("uplift.models_note"), headline=f.t("uplift.models_headline"), appendix=True))
     # The deck: beside the curve the decision and what propensity targeting would capture; beside the deciles
-    # whether customers respond differently. (_arm_lines: learned, why, differs, decision, economics, compare.)
-    sec.so_what["uplift_gain"] = [paragraphs[3], *paragraphs[5:6]]
-    sec.so_what["uplift_deciles"] = [paragraphs[2]]
-    summary.whom_next = headline + ". " + paragraphs[3 if len(paragraphs) > 3 else -1]
+    # whether customers respond differently (_arm_lines: differs, decision, economics, [compare], learned, why).
+    sec.so_what["uplift_gain"] = [paragraphs[1], *(paragraphs[3:4] if u.average_effect > 0 else [])]
+    sec.so_what["uplift_deciles"] = [paragraphs[0]]
+    d = u.decision
+    summary.whom_next = f.t(f"uplift.page1_{d.rule}", share=f.percent(d.contact_share, 0),
+                            contacts=f.plural(d.contacts, "customer"), profit=f.money_short(d.profit, sign=True),
+                            everyone=f.money_short(d.everyone_profit, sign=True), saved=f.integer(d.contacts_saved),
+                            arm=arm_name) + ("" if u.heterogeneous else " " + f.t("uplift.page1_no_difference"))
     sec.notes = f.t("methods.uplift")
     return sec
