@@ -136,7 +136,7 @@ def _appendix(prs, view: View, source: str) -> None:
         _table_slides(prs, f, section, source, appendix=True)
     methods = next((s for s in view.sections if s.key == "methods"), None)
     quality = next((s for s in view.sections if s.key == "quality"), None)
-    clean = quality is not None and not quality.tables
+    few = quality is not None and (not quality.tables or len(quality.tables[0].rows) <= 2)  # no slide of its own
     if methods is not None:
         # Data without issues is one line: it closes the methods slide rather than taking a slide alone.
         paragraphs = [p for p in methods.paragraphs if p]
@@ -147,11 +147,14 @@ def _appendix(prs, view: View, source: str) -> None:
             if section.key not in APPENDIX and new:
                 paragraphs.append(" ".join(new))
                 said += " ".join(new)
-        if clean and quality is not None:
-            paragraphs.append(f.t("deck.quality_clean") + ". " + " ".join([*quality.warnings, *quality.paragraphs]))
+        if few and quality is not None:
+            found = quality.tables[0].rows if quality.tables else []
+            head = f.t("deck.quality_headline", found=f.integer(len(found))) + ": " + "; ".join(
+                ", ".join(row) for row in found) if found else f.t("deck.quality_clean")
+            paragraphs.append(_sentence(head) + " " + " ".join([*quality.warnings, *quality.paragraphs]))
         text_slide(prs, f.t("deck.methods_headline"), paragraphs,
                    f.t("deck.notes_methods", first=_first_sentences(paragraphs[0], 2) if paragraphs else ""), source)
-    if quality is not None and (quality.tables or methods is None):
+    if quality is not None and (not few or methods is None):
         rows = quality.paragraphs[0] if quality.paragraphs else ""
         notes = f.t("deck.notes_quality", rows=rows.rstrip("."))
         if quality.tables:
