@@ -72,6 +72,7 @@ def test_every_slide_has_its_own_notes(documents):
     notes = [s.notes_slide.notes_text_frame.text.strip() if s.has_notes_slide else "" for s in prs.slides]
     assert all(notes), [i + 1 for i, n in enumerate(notes) if not n]
     assert len(set(notes)) == len(notes), [n[:80] for n in notes if notes.count(n) > 1]
+    assert not any("{" in n or "}" in n for n in notes)  # no placeholder left unfilled
     for text in notes:  # two to five sentences, give or take an abbreviation
         assert len(re.findall(r"[.!?…](?:\s|$)", text)) >= 2 and len(text) <= 1200, text
 

@@ -25,7 +25,7 @@ from campaign_report.renderers.deck.slides import (
     title_slide,
 )
 from campaign_report.renderers.format import Formatter
-from campaign_report.renderers.view_model import Section, Table, View
+from campaign_report.renderers.view_model import Card, Section, Table, View
 
 TEMPLATE = Path(__file__).resolve().parent.parent / "templates" / "deck.pptx"
 APPENDIX = ("quality", "methods")
@@ -102,12 +102,14 @@ def _summary(prs, view: View, source: str) -> None:
                            first_section, f.t("doc.summary"))
     lines = [v.sentence for v in s.verdicts] + [x.sentence for x in s.findings if x.sentence.rstrip(".") != headline]
     lines += [f"{a.title}: {a.text}" for a in s.act_on]
-    if _steps_fit_the_summary(view):  # one step and nobody to list: it closes the summary, not a slide alone
+    if s.next_steps:  # the summary ends with what to do (the next-steps slide says who does it, with what)
         lines.append(f"{f.t('doc.next_steps')}: {s.next_steps[0]}")
     numbers = s.key_numbers[:3]
     notes = f.t("deck.notes_summary", decision=_sentence(decision.sentence if decision else headline),
                 numbers="; ".join(f"{k.label} {k.value}" for k in numbers) or "—")
-    summary_slide(prs, headline, numbers, lines[:5], notes, source)
+    rest = summary_slide(prs, headline, numbers, lines, notes, source)
+    if rest:  # many treatments or segments: the summary continues rather than losing lines
+        cards_slide(prs, headline, [Card(title="", lines=rest)], f"{notes} ({rest[0][:60]} …)", source, 1)
 
 
 def _steps_fit_the_summary(view: View) -> bool:
@@ -134,14 +136,25 @@ def _appendix(prs, view: View, source: str) -> None:
         _table_slides(prs, f, section, source, appendix=True)
     methods = next((s for s in view.sections if s.key == "methods"), None)
     quality = next((s for s in view.sections if s.key == "quality"), None)
-    clean = quality is not None and not quality.tables
+    few = quality is not None and (not quality.tables or len(quality.tables[0].rows) <= 2)  # no slide of its own
     if methods is not None:
         # Data without issues is one line: it closes the methods slide rather than taking a slide alone.
-        paragraphs = [p for p in methods.paragraphs if p] + ([f.t("deck.quality_clean") + ". " + " ".join(
-            [*quality.warnings, *quality.paragraphs])] if clean and quality is not None else [])
+        paragraphs = [p for p in methods.paragraphs if p]
+        # The sections' own method notes (the RFM scoring, say) where the methods text does not say them yet.
+        said = " ".join(paragraphs)
+        for section in view.sections:
+            new = [_sentence(x) for x in section.notes.split(". ") if x and x[:40] not in said]
+            if section.key not in APPENDIX and new:
+                paragraphs.append(" ".join(new))
+                said += " ".join(new)
+        if few and quality is not None:
+            found = quality.tables[0].rows if quality.tables else []
+            head = f.t("deck.quality_headline", found=f.integer(len(found))) + ": " + "; ".join(
+                ", ".join(row) for row in found) if found else f.t("deck.quality_clean")
+            paragraphs.append(_sentence(head) + " " + " ".join([*quality.warnings, *quality.paragraphs]))
         text_slide(prs, f.t("deck.methods_headline"), paragraphs,
                    f.t("deck.notes_methods", first=_first_sentences(paragraphs[0], 2) if paragraphs else ""), source)
-    if quality is not None and (quality.tables or methods is None):
+    if quality is not None and (not few or methods is None):
         rows = quality.paragraphs[0] if quality.paragraphs else ""
         notes = f.t("deck.notes_quality", rows=rows.rstrip("."))
         if quality.tables:

@@ -56,8 +56,10 @@ def title_slide(prs, title: str, subtitle: str, notes: str) -> None:
     set_notes(slide, notes)
 
 
-def summary_slide(prs, headline: str, numbers: list[KeyNumber], lines: list[str], notes: str, source: str) -> None:
-    """The decision as the title, three numbers as tiles, then what to do about it."""
+def summary_slide(prs, headline: str, numbers: list[KeyNumber], lines: list[str], notes: str,
+                  source: str) -> list[str]:
+    """The decision as the title, three numbers as tiles, then what to do about it; returns the lines that
+    did not fit (many treatments), for a continuation."""
     slide = _slide(prs, headline, notes, source)
     width = content_width(prs)
     top = CONTENT_TOP + Inches(0.1)
@@ -71,8 +73,8 @@ def summary_slide(prs, headline: str, numbers: list[KeyNumber], lines: list[str]
             text_box(slide, [k.label, k.detail], left, top + Inches(0.85), tile_w, Inches(1.45), max_pt=14,
                      min_pt=11, bold_first=True, color=GREY, spacing_pt=3)
         top += Inches(2.5)
-    text_box(slide, lines, MARGIN, top, width, CONTENT_TOP + content_height(prs) - top, max_pt=18, min_pt=12,
-             bullets=True)
+    return text_box(slide, lines, MARGIN, top, width, CONTENT_TOP + content_height(prs) - top, max_pt=18,
+                    min_pt=12, bullets=True)
 
 
 def finding_slide(prs, headline: str, chart: ChartSpec, so_what: list[str], notes: str, source: str) -> None:
@@ -223,10 +225,10 @@ def text_slide(prs, headline: str, paragraphs: list[str], notes: str, source: st
     """Plain paragraphs (methods): one full-width column when they fit it at 14 pt or more, else two
     columns; what does not fit continues on the next slide."""
     width, height = content_width(prs), content_height(prs)
-    size = fit_size(paragraphs, width / 914400, height / 914400, 18, 14, 8)
-    if size is not None:
+    size = fit_size(paragraphs, width / 914400, height / 914400, 20, 14, 12)
+    if size is not None:  # short: one column, up to 20 pt with room between paragraphs
         slide = _slide(prs, headline, notes, source)
-        text_box(slide, paragraphs, MARGIN, CONTENT_TOP, width, height, max_pt=18, min_pt=14, spacing_pt=8)
+        text_box(slide, paragraphs, MARGIN, CONTENT_TOP, width, height, max_pt=20, min_pt=14, spacing_pt=12)
         return
     pending = list(paragraphs)
     while pending:

@@ -64,19 +64,24 @@ def reliability_chart(f: Formatter, results: Results, source: str) -> ChartSpec 
                      source, category_title=f.t("propensity.reliability_axis"), decimals=0, decimal_mark=f.decimal)
 
 
-def methods_section(f: Formatter, results: Results, source: str = "") -> Section:
-    """Methods in plain words, only for the analyses that ran."""
-    sec = Section("methods", f.t("methods.title"))
-    ran = {"experiment": results.experiment, "cuped": results.experiment and results.experiment.cuped,
-           "segments": results.segments, "propensity": results.propensity}
-    def family(name: str) -> str:  # category and brand shares are named once, as a group
+def segment_features(f: Formatter, results: Results) -> str:
+    """The clustering features in words, category and brand shares named once, as a group."""
+    def family(name: str) -> str:
         if name.startswith(CAT_PREFIX):
             return f.t("feature.cat_shares")
         if name.startswith(BRAND_PREFIX):
             return f.t("feature.brand_shares")
         return feature_label(f, name)
 
-    features = ", ".join(dict.fromkeys(family(x) for x in results.segments.features)) if results.segments else ""
+    return ", ".join(dict.fromkeys(family(x) for x in results.segments.features)) if results.segments else ""
+
+
+def methods_section(f: Formatter, results: Results, source: str = "") -> Section:
+    """Methods in plain words, only for the analyses that ran."""
+    sec = Section("methods", f.t("methods.title"))
+    ran = {"experiment": results.experiment, "cuped": results.experiment and results.experiment.cuped,
+           "segments": results.segments, "propensity": results.propensity}
+    features = segment_features(f, results)
     sec.paragraphs = [f.t(f"methods.{k}", features=features) if k == "segments" else f.t(f"methods.{k}")
                       for k, present in ran.items() if present]
     p = results.propensity

@@ -5,6 +5,7 @@ from __future__ import annotations
 from campaign_report.analysis.results import Results
 from campaign_report.renderers.charts import ChartSpec, Series, percent_points
 from campaign_report.renderers.format import Formatter
+from campaign_report.renderers.sections.appendix import segment_features
 from campaign_report.renderers.view_model import Card, Finding, KeyNumber, Section, Summary, Table
 from campaign_report.renderers.wording import cluster_name, feature_label
 
@@ -107,5 +108,5 @@ def segments_section(f: Formatter, results: Results, source: str, summary: Summa
                                              significant=True, source="segments"))
         if seg is None:
             summary.findings.append(Finding(label=f.t("doc.finding_segments"), sentence=sec.headlines["rfm"] + "."))
-    sec.notes = f.t("methods.segments") + " " + f.t("segments.rfm_note")
+    sec.notes = f.t("methods.segments", features=segment_features(f, results)) + " " + f.t("segments.rfm_note")
     return sec
