@@ -17,7 +17,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from joblib import Parallel, delayed
 from scipy.stats import loguniform, randint
 from sklearn.base import clone
 from sklearn.compose import ColumnTransformer
@@ -31,6 +30,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from sklearn.svm import SVC
 from sklearn.tree import DecisionTreeClassifier
+from sklearn.utils.parallel import Parallel, delayed
 from threadpoolctl import threadpool_limits
 
 SVC_MAX_ROWS = 2000  # SVC's fit grows with the square of the rows; beyond this it learns from a sample
