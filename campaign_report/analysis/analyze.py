@@ -155,9 +155,14 @@ def _analyze(config: Config, engine: Engine, workdir: Path, progress: StageCallb
 
     uplift_result = uplift_list = None
     if experiment_result is not None and config.uplift.enabled and (has_tx or customers is not None):
-        with _stage("uplift", timings, progress):
-            uplift_result, uplift_list = run_uplift(config, engine, experiment_result, table, customers, has_tx,
-                                                    probability)
+        if experiment_result.decision.verdict == "invalid":
+            notes.append(("uplift_invalid_test", ""))  # a broken split cannot say who responds
+        else:
+            with _stage("uplift", timings, progress):
+                uplift_result, uplift_list = run_uplift(config, engine, experiment_result, table, customers,
+                                                        has_tx, probability)
+            if uplift_result is None:
+                notes.append(("uplift_too_few", ""))
 
     meta = Meta(title=config.report.title, language=language, currency=config.report.currency,
                 created=datetime.now().astimezone().isoformat(timespec="seconds"), config_hash=config.digest,

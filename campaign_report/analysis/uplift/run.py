@@ -83,10 +83,23 @@ def _control_buyers(x: np.ndarray, treated: np.ndarray, y: np.ndarray, seed: int
     return out
 
 
+MIN_EACH_WAY = 20  # customers with and without the outcome, per group: below this no learner has two classes
+
+
+def _enough_to_learn(treated: np.ndarray, y: np.ndarray) -> bool:
+    """Both groups hold customers with and without the outcome (a window with no purchases has none)."""
+    return all(min(int((y[group] > 0).sum()), int((y[group] <= 0).sum())) >= MIN_EACH_WAY
+               for group in (treated, ~treated))
+
+
 def run_uplift(config: Config, engine: Engine, experiment: ExperimentResult, table: pd.DataFrame,
                customers: pd.DataFrame | None, has_tx: bool, propensity: np.ndarray | None,
                ) -> tuple[UpliftResult | None, pd.DataFrame | None]:
-    """Uplift per arm and the list (None when there is nothing to learn from: no customer features)."""
+    """Uplift per arm and the list.
+
+    None when there is nothing to learn from: no customer features, or no arm whose groups both hold
+    customers with and without the outcome.
+    """
     settings = config.uplift
     t0 = time.perf_counter()
     if has_tx:
@@ -124,6 +137,8 @@ def run_uplift(config: Config, engine: Engine, experiment: ExperimentResult, tab
             rows = units["grp"].isin([experiment.control, treatment]).to_numpy()
             treated = (units["grp"] == treatment).to_numpy()[rows]
             x, y = x_all[rows], y_all[rows]
+            if not _enough_to_learn(treated, y):
+                continue
             if prop_by_id is not None:
                 score = prop_by_id.reindex(units["customer_id"][rows]).fillna(-1.0).to_numpy()
                 basis = "propensity_model"
@@ -145,6 +160,8 @@ def run_uplift(config: Config, engine: Engine, experiment: ExperimentResult, tab
             arms.append(arm)
             learners[treatment] = learner
         predictions = {arm: learner.predict(x_scope) for arm, learner in learners.items()}
+    if not arms:
+        return None, None
     lead = max(arms, key=lambda a: a.decision.profit)
     frame = uplift_list(scope["id"].to_numpy(), predictions, lead)
     summary = UpliftListSummary(path="uplift_list.csv", size=len(frame),

@@ -136,9 +136,9 @@ def uplift_section(f: Formatter, results: Results, source: str, summary: Summary
     sec.headlines["uplift_deciles"] = f.t("uplift.headline_deciles", top=_effect(f, u.outcome, deciles[0].uplift),
                                           bottom=_effect(f, u.outcome, deciles[-1].uplift))
     level = f.percent(u.confidence, 0)
-    # One precision for the whole table (cents only when the smallest amount needs them).
+    # One precision for the whole table: cents when any amount is below 10 units, as everywhere in the documents.
     amounts = [abs(v) for c in u.candidates for v in (c.qini, *c.qini_ci, c.top30)]
-    digits = (0 if max(amounts, default=0) >= 100 else f.money_digits(*amounts)) if u.outcome == "revenue" else 2
+    digits = f.money_digits(*amounts) if u.outcome == "revenue" else 2
     sec.tables.append(Table(
         title=f.t("uplift.decision_table"), header=[f.t("uplift.col_rule"), f.t("uplift.col_contacts"),
                                                     f.t("uplift.col_incremental"), f.t("uplift.col_profit")],
