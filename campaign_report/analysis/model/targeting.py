@@ -62,16 +62,20 @@ def action_segment(table: pd.DataFrame, probability: np.ndarray, quantile: float
     return segment, pd.Series(mask, index=table["id"].to_numpy())
 
 
-def score_population(engine: Engine, name: str, table: pd.DataFrame, score_filter: str | None) -> np.ndarray:
-    """Boolean mask of the customers (rows of `table`, registered as `name`) the configured SQL filter selects."""
+def score_population(engine: Engine, name: str, table: pd.DataFrame, score_filter: str | None,
+                     section: str = "propensity") -> np.ndarray:
+    """Boolean mask of the customers (rows of `table`, registered as `name`) the configured SQL filter selects.
+
+    `section` names the config section the filter came from, for the error message.
+    """
     if not score_filter:
         return np.ones(len(table), dtype=bool)
     try:
         ids = {str(r[0]) for r in engine.rows(f"SELECT id FROM {name} WHERE {score_filter}")}
     except EngineError as exc:
-        raise ConfigError(f"config.toml: [propensity] score_filter failed: {exc}") from None
+        raise ConfigError(f"config.toml: [{section}] score_filter failed: {exc}") from None
     if not ids:
-        raise ConfigError(f"config.toml: [propensity] score_filter selects no customers: {score_filter}")
+        raise ConfigError(f"config.toml: [{section}] score_filter selects no customers: {score_filter}")
     return table["id"].astype(str).isin(ids).to_numpy()
 
 

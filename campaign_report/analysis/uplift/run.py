@@ -20,9 +20,9 @@ from threadpoolctl import threadpool_limits
 
 from campaign_report.analysis.config import Config
 from campaign_report.analysis.data.features import build_customer_features
-from campaign_report.analysis.engines.base import Engine, EngineError
-from campaign_report.analysis.errors import ConfigError
+from campaign_report.analysis.engines.base import Engine
 from campaign_report.analysis.experiment.readout import ExperimentResult
+from campaign_report.analysis.model.targeting import score_population
 from campaign_report.analysis.uplift.arm import ArmData, Economics, analyze_arm
 from campaign_report.analysis.uplift.learners import UpliftLearner, boosting
 from campaign_report.analysis.uplift.result import UpliftArm, UpliftListSummary, UpliftResult
@@ -58,16 +58,9 @@ def _pre_campaign(engine: Engine, ids: pd.Series, start: date) -> pd.DataFrame |
 
 
 def _in_scope(engine: Engine, table: pd.DataFrame, score_filter: str | None) -> np.ndarray:
-    if not score_filter:
-        return np.ones(len(table), dtype=bool)
-    engine.register("uplift_base", table)
-    try:
-        ids = {str(r[0]) for r in engine.rows(f"SELECT id FROM uplift_base WHERE {score_filter}")}
-    except EngineError as exc:
-        raise ConfigError(f"config.toml: [uplift] score_filter failed: {exc}") from None
-    if not ids:
-        raise ConfigError(f"config.toml: [uplift] score_filter selects no customers: {score_filter}")
-    return table["id"].astype(str).isin(ids).to_numpy()
+    if score_filter:
+        engine.register("uplift_base", table)
+    return score_population(engine, "uplift_base", table, score_filter, section="uplift")
 
 
 def _control_buyers(x: np.ndarray, treated: np.ndarray, y: np.ndarray, seed: int) -> np.ndarray:
