@@ -129,8 +129,9 @@ def export(captured: dict, folder: Path) -> list[str]:
 
 
 def pycaret(python: Path, folder: Path, seed: int, categorical: list[str]) -> dict:
+    # cwd: PyCaret writes its logs.log into the working folder; keep it beside the exported table, not in the checkout.
     out = subprocess.run([str(python), "-c", PYCARET_RUNNER, str(folder), str(seed), json.dumps(categorical)],
-                         capture_output=True, text=True)
+                         capture_output=True, text=True, cwd=folder)
     if out.returncode != 0:
         sys.exit(f"vs_pycaret: PyCaret failed:\n{out.stderr[-3000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])
