@@ -9,8 +9,6 @@ from campaign_report.renderers.format import Formatter
 from campaign_report.renderers.view_model import Section, Summary, Table
 from campaign_report.renderers.wording import group_name
 
-SHOWN_SHARE = 0.3  # the top share quoted when the decision is everyone or no one
-
 
 def _effect(f: Formatter, outcome: str, x: float | None, digits: int | None = None) -> str:
     """An incremental outcome per customer: percentage points of conversion, money, or orders."""
@@ -49,10 +47,11 @@ def _arm_lines(f: Formatter, arm: UpliftArm, arm_name: str, population: str) -> 
                features=f.plural(len(arm.features), "feature"), average=_effect(f, arm.outcome, arm.average_effect))]
     out.append(f.t(f"uplift.why_{arm.why}", model=f.t(f"uplift_model.{arm.model}"),
                    runner=f.t(f"uplift_model.{arm.runner_up}")))
-    top = next(p for p in arm.curve if abs(p.share - SHOWN_SHARE) < 1e-9)
+    # The measured uplift among the chosen model's top 30 % comes from the analysis (no arithmetic here).
+    top30 = next(c.top30 for c in arm.candidates if c.model == arm.model)
     d, c = arm.decision, arm.comparison
     if arm.heterogeneous:
-        out.append(f.t("uplift.differs", top=_effect(f, arm.outcome, top.gain / top.share),
+        out.append(f.t("uplift.differs", top=_effect(f, arm.outcome, top30),
                        average=_effect(f, arm.outcome, arm.average_effect)))
     else:
         out.append(f.t("uplift.no_difference"))
