@@ -114,8 +114,8 @@ ASCENT = 0.8465  # Liberation Sans: the baseline's distance below the top of a l
 
 
 class _Canvas:
-    """Positioned boxes for the brief: text and rectangles as absolutely placed HTML, lines and points in one
-    SVG layer without text. WeasyPrint lays out HTML text in well under a millisecond a label, while every
+    """Positioned boxes for the brief: text as absolutely placed HTML, lines, bars and points in one SVG layer
+    without text. WeasyPrint lays out HTML text in well under a millisecond a label, while every
     SVG <text> costs it several (a Pango layout each): ten charts drawn as SVG took over a second."""
 
     def __init__(self) -> None:
@@ -138,8 +138,9 @@ class _Canvas:
                           f"{escape(text)}</div>")
 
     def rect(self, x: float, y: float, w: float, h: float, color: str) -> None:
-        self.boxes.append(f'<div class="r" style="left:{x:.1f}pt;top:{y:.1f}pt;width:{max(w, 0):.1f}pt;'
-                          f'height:{max(h, 0):.1f}pt;background:{color}"></div>')
+        """A filled rectangle in the SVG layer, drawn in call order (grid, bars, then whiskers over them)."""
+        self.vectors.append(f'<rect x="{x:.1f}" y="{y:.1f}" width="{max(w, 0):.1f}" height="{max(h, 0):.1f}" '
+                            f'fill="{color}"/>')
 
     def line(self, x1: float, y1: float, x2: float, y2: float, color: str = AXIS, width: float = 0.8) -> None:
         self.vectors.append(f'<line x1="{x1:.1f}" y1="{y1:.1f}" x2="{x2:.1f}" y2="{y2:.1f}" stroke="{color}" '
