@@ -26,6 +26,7 @@ from campaign_report.renderers.deck.slides import (
 )
 from campaign_report.renderers.format import Formatter
 from campaign_report.renderers.view_model import Card, Section, Table, View
+from campaign_report.renderers.wording import lower_first
 
 TEMPLATE = Path(__file__).resolve().parent.parent / "templates" / "deck.pptx"
 APPENDIX = ("quality", "methods")
@@ -98,7 +99,10 @@ def _summary(prs, view: View, source: str) -> None:
     decision = s.verdicts[0] if s.verdicts else None
     finding = s.findings[0].sentence if s.findings else ""
     first_section = next((x.headline for x in view.sections if x.headline), "")
-    headline = _pick_title(prs, decision.headline if decision else "", finding, finding.split(";")[0],
+    # Without a test's decision, the title joins the findings: one of them alone is the next slide's title.
+    joined = "; ".join(lower_first(x.sentence.rstrip(".")) if i else x.sentence.rstrip(".")
+                       for i, x in enumerate(s.findings[:2])) if not decision and len(s.findings) > 1 else ""
+    headline = _pick_title(prs, decision.headline if decision else "", joined, finding, finding.split(";")[0],
                            first_section, f.t("doc.summary"))
     lines = [v.sentence for v in s.verdicts] + [x.sentence for x in s.findings if x.sentence.rstrip(".") != headline]
     lines += [f"{a.title}: {a.text}" for a in s.act_on]

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import functools
 
+from fontTools.ttLib import TTFont
 from PIL import ImageFont
 
 FONT_FILES = {False: "LiberationSans-Regular.ttf", True: "LiberationSans-Bold.ttf"}
+FALLBACK_FILES = {False: "DejaVuSans.ttf", True: "DejaVuSans-Bold.ttf"}
 MEASURE_SIZE = 100  # glyph advances at 100 px, scaled linearly: hinting does not distort them at this size
 
 
@@ -22,6 +24,20 @@ def _font(bold: bool) -> ImageFont.FreeTypeFont | None:
         return ImageFont.truetype(FONT_FILES[bold], MEASURE_SIZE)
     except OSError:
         return None
+
+
+@functools.lru_cache(maxsize=2)
+def _fallback(bold: bool) -> tuple[frozenset[int], ImageFont.FreeTypeFont | None]:
+    """The characters Liberation Sans has, and the font that draws the others. It has no ₽: LibreOffice and
+    WeasyPrint draw it in DejaVu Sans, 0.64 em wide, where Liberation's empty box measures 0.37 em."""
+    font = _font(bold)
+    if font is None:
+        return frozenset(), None
+    covered = frozenset(TTFont(font.path, lazy=True).getBestCmap())
+    try:
+        return covered, ImageFont.truetype(FALLBACK_FILES[bold], MEASURE_SIZE)
+    except OSError:
+        return covered, None
 
 
 def font_available() -> bool:
@@ -36,7 +52,13 @@ def _advance_em(text: str, bold: bool) -> float:
     font = _font(bold)
     if font is None:
         return len(text) * (0.6 if bold else 0.55)
-    return font.getlength(text) / MEASURE_SIZE
+    covered, fallback = _fallback(bold)
+    missing = [c for c in text if ord(c) not in covered]
+    if not missing:
+        return font.getlength(text) / MEASURE_SIZE
+    kept = "".join(c for c in text if ord(c) in covered)
+    extra = sum(fallback.getlength(c) / MEASURE_SIZE if fallback is not None else 0.75 for c in missing)
+    return (font.getlength(kept) / MEASURE_SIZE if kept else 0.0) + extra
 
 
 def text_width(text: str, size_pt: float, bold: bool = False) -> float:

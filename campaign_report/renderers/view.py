@@ -32,6 +32,7 @@ def build_view(results: Results) -> View:
         sections.append(vs.uplift_section(f, results, source, summary))
     order = {"experiment": 0, "propensity": 1, "segments": 2}
     summary.key_numbers.sort(key=lambda k: order.get(k.source, 3))
+    summary.key_numbers += summary.spare_numbers[:max(0, 3 - len(summary.key_numbers))]
     summary.next_steps = next_steps(f, results)
     sections.append(vs.quality_section(f, results))
     sections.append(vs.methods_section(f, results, source))

@@ -70,6 +70,8 @@ class Summary:
     verdicts: list[Verdict] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)  # the main finding of every other analysis that ran
     key_numbers: list[KeyNumber] = field(default_factory=list)
+    # Numbers that fill the three tiles when the analyses that ran give fewer (a profile without a test).
+    spare_numbers: list[KeyNumber] = field(default_factory=list)
     act_on: list[ActOn] = field(default_factory=list)
     offers: list[OfferLine] = field(default_factory=list)
     next_steps: list[str] = field(default_factory=list)  # what the results support doing, at most three

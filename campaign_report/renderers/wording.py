@@ -23,6 +23,13 @@ def feature_label(f: Formatter, name: str) -> str:
         return name.replace("_", " ")
 
 
+def lower_first(text: str) -> str:
+    """A sentence's start as it reads after "; ": "В зоне риска" -> "в зоне риска"; a first word in capitals
+    ("RFM", "ARPU", "A/B") stays as it is."""
+    first = text.split(" ", 1)[0]
+    return text[:1].lower() + text[1:] if len(first) <= 1 or first[1].islower() else text
+
+
 def humanize(identifier: str) -> str:
     """A column or key as words: "zip_code" -> "Zip code", "history_segment" -> "History segment"."""
     text = str(identifier).replace("_", " ").strip()

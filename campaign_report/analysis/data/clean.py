@@ -33,6 +33,8 @@ class QualityIssue:
     count: int
     action: str  # a code: dropped, kept_first, set_missing, merged, imputed, kept, excluded, ...
     detail: str = ""  # the data behind it, e.g. "стандартт → стандарт"
+    maximum: float | None = None  # outliers: the largest value and the column's median, formatted by the
+    median: float | None = None  # documents in their language
 
 
 @dataclass(frozen=True)

@@ -49,7 +49,7 @@ def screen_model_rows(table: pd.DataFrame, columns: list[str], drop: bool) -> tu
             if high.any():
                 flagged |= high
                 issues.append(QualityIssue("outlier", col, int(high.sum()), action,
-                                           f"max {values.max():,.0f}, median {values.median():,.0f}"))
+                                           maximum=float(values.max()), median=float(values.median())))
         known = values.dropna()
         zero = (values == 0).to_numpy()
         if zero.any() and (known > 0).mean() >= POSITIVE_SHARE:

@@ -99,7 +99,9 @@ def add_chart(slide, spec: ChartSpec, left: int, top: int, width: int, height: i
     value_axis.crosses = XL_AXIS_CROSSES.MINIMUM
     if spec.kind == "bar":
         category_axis.reverse_order = True  # first category on top, as in the brief
-        category_axis.crosses = XL_AXIS_CROSSES.MAXIMUM  # ... and the value axis stays at the bottom
+        # ... and the value axis stays at the bottom: it crosses the reversed category axis at its last
+        # category. (python-pptx has `crosses` on value axes only; on a category axis it is a no-op.)
+        value_axis._element.find(qn("c:crosses")).set("val", "max")
     if spec.category_title:
         category_axis.has_title = True
         category_axis.axis_title.text_frame.text = spec.category_title

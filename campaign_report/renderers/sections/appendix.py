@@ -16,10 +16,10 @@ def quality_section(f: Formatter, results: Results) -> Section:
     for code, detail in results.meta.run_notes:
         sec.warnings.append(run_note_text(f, code, detail))
     sec.paragraphs.append(f.t("quality.rows") + ": " + "; ".join(
-        f"{q.name} {f.integer(q.rows_in)} → {f.integer(q.rows_out)}" for q in results.data_quality) + ".")
-    rows = [[q.name, f.t(f"issue.{i.kind}") if i.kind in f.strings["issue"] else i.kind, i.column or "—",
-             f.integer(i.count), (f.t(f"action.{i.action}") if i.action in f.strings["action"] else i.action)
-             + (f" ({i.detail})" if i.detail else "")] for q in results.data_quality for i in q.issues]
+        f"{_table_name(f, q.name)} {f.integer(q.rows_in)} → {f.integer(q.rows_out)}"
+        for q in results.data_quality) + ".")
+    rows = [[_table_name(f, q.name), f.t(f"issue.{i.kind}") if i.kind in f.strings["issue"] else i.kind,
+             i.column or "—", f.integer(i.count), _action(f, i)] for q in results.data_quality for i in q.issues]
     if rows:
         sec.tables.append(Table(title="", header=[f.t("quality.col_table"), f.t("quality.col_issue"),
                                                    f.t("quality.col_column"), f.t("quality.col_count"),
@@ -27,6 +27,19 @@ def quality_section(f: Formatter, results: Results) -> Section:
     else:
         sec.paragraphs.append(f.t("quality.none"))
     return sec
+
+
+def _table_name(f: Formatter, name: str) -> str:
+    """The config's table names as the analyst wrote them; the model's own screening by its role."""
+    return f.t("quality.model_table") if name == "model" else name
+
+
+def _action(f: Formatter, issue) -> str:
+    text = f.t(f"action.{issue.action}") if issue.action in f.strings["action"] else issue.action
+    if issue.maximum is not None and issue.median is not None:
+        return text + " (" + f.t("quality.outlier_detail", maximum=f.number(issue.maximum, 0),
+                                 median=f.number(issue.median, 0)) + ")"
+    return text + (f" ({issue.detail})" if issue.detail else "")
 
 
 PLACEBO_BARS = 8

@@ -147,10 +147,15 @@ def propensity_section(f: Formatter, results: Results, source: str, summary: Sum
                                                         profit_cut=f.money(a.profit_cut)),
                                              significant=True, source="propensity"))
         summary.act_on.append(ActOn(title=f.t("propensity.action_title"), text=explained))
-    elif tl is not None:
-        summary.key_numbers.append(KeyNumber(label=f.t("propensity.list_label", rule=cutoff_rule_text(f, tl)),
-                                             value=f.integer(tl.above_threshold), detail=line, significant=True,
-                                             source="propensity"))
+    if tl is not None:
+        list_number = KeyNumber(label=f.t("propensity.list_label", rule=cutoff_rule_text(f, tl)),
+                                value=f.integer(tl.above_threshold), detail=f.t(
+                                    "propensity.list_short", precision=f.percent(h.cutoff_precision, 0),
+                                    recall=f.percent(h.cutoff_recall, 0)) if math.isfinite(h.cutoff_precision)
+                                else f.t("propensity.list_short_threshold", threshold=f.number(tl.threshold, 2)),
+                                significant=True,
+                                source="propensity")
+        (summary.spare_numbers if a is not None and a.size else summary.key_numbers).append(list_number)
     if list_act_on is not None:
         summary.act_on.append(list_act_on)
     # The deck: the model comparison checks the method (appendix); gains and drivers are the findings.

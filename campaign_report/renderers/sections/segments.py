@@ -7,7 +7,7 @@ from campaign_report.renderers.charts import ChartSpec, Series, percent_points
 from campaign_report.renderers.format import Formatter
 from campaign_report.renderers.sections.appendix import segment_features
 from campaign_report.renderers.view_model import Card, Finding, KeyNumber, Section, Summary, Table
-from campaign_report.renderers.wording import cluster_name, feature_label
+from campaign_report.renderers.wording import cluster_name, feature_label, lower_first
 
 
 def segments_section(f: Formatter, results: Results, source: str, summary: Summary) -> Section:
@@ -44,7 +44,6 @@ def segments_section(f: Formatter, results: Results, source: str, summary: Summa
         sec.so_what["cluster_sizes"] = [f.t("segments.kpi_k_detail", name=cluster_name(f, biggest),
                                             share=f.percent(biggest.share, 0),
                                             revenue=f.percent(biggest.revenue_share, 0))] + sec.warnings[:1]
-        summary.findings.append(Finding(label=f.t("doc.finding_segments"), sentence=sec.headline + "."))
         summary.key_numbers.append(KeyNumber(
             label=f.t("segments.kpi_k"), value=f.integer(seg.k),
             detail=f.t("segments.kpi_k_detail", name=cluster_name(f, biggest), share=f.percent(biggest.share, 0),
@@ -106,7 +105,16 @@ def segments_section(f: Formatter, results: Results, source: str, summary: Summa
                                              detail=f.t("segments.kpi_risk_detail",
                                                         revenue=f.percent(risky_revenue, 0)),
                                              significant=True, source="segments"))
-        if seg is None:
-            summary.findings.append(Finding(label=f.t("doc.finding_segments"), sentence=sec.headlines["rfm"] + "."))
+    # One finding for page 1 and the summary slide: both analyses in one sentence, so the summary's title
+    # is not the next slide's title (the cluster chart's) again.
+    said = [x for x in (sec.headline, sec.headlines.get("rfm", "")) if x]
+    if said:
+        summary.findings.append(Finding(label=f.t("doc.finding_segments"), sentence="; ".join(
+            [said[0]] + [lower_first(x) for x in said[1:]]) + "."))
+    customers = seg.n_customers if seg is not None else sum(s.size for s in rfm.segments) if rfm else 0
+    summary.spare_numbers.append(KeyNumber(
+        label=f.t("segments.kpi_customers"), value=f.integer(customers),
+        detail=f.t("segments.kpi_customers_detail", k=seg.k if seg else 0, rfm=len(rfm.segments) if rfm else 0)
+        if seg is not None and rfm is not None else "", significant=True, source="segments"))
     sec.notes = f.t("methods.segments", features=segment_features(f, results)) + " " + f.t("segments.rfm_note")
     return sec
