@@ -15,7 +15,15 @@ from pptx.enum.chart import XL_TICK_LABEL_POSITION as TICKS
 from pptx.oxml.ns import qn
 from pptx.util import Emu, Pt
 
-from campaign_report.renderers.charts import ChartSpec, axis_scale, point_colors, series_color, tick_decimals
+from campaign_report.renderers.charts import (
+    ChartSpec,
+    axis_scale,
+    format_value,
+    point_colors,
+    series_color,
+    tick_decimals,
+)
+from campaign_report.renderers.textmetrics import text_width
 
 KINDS = {"column": XL_CHART_TYPE.COLUMN_CLUSTERED, "bar": XL_CHART_TYPE.BAR_CLUSTERED,
          "line": XL_CHART_TYPE.LINE_MARKERS}
@@ -137,12 +145,27 @@ def add_chart(slide, spec: ChartSpec, left: int, top: int, width: int, height: i
             labels.number_format = _number_format(spec.decimals)
             labels.number_format_is_linked = False
             labels.font.size = Pt(LABEL_PT - 1)
-            # A whisker runs through a label at the bar's end: there the value sits inside the bar's base.
-            long_enough = all(abs(v) >= 0.15 * (hi - lo) for v in s.values if math.isfinite(v))
-            if whiskers and long_enough:
-                labels.position = XL_LABEL_POSITION.INSIDE_BASE
-                labels.font.color.rgb = RGBColor(0xFF, 0xFF, 0xFF)
-                labels.font.bold = True
-            else:
-                labels.position = XL_LABEL_POSITION.OUTSIDE_END
+            labels.position = XL_LABEL_POSITION.OUTSIDE_END
+            if whiskers:
+                _labels_clear_of_whiskers(series, spec, s.values, width, (lo, hi))
     return frame
+
+
+def _labels_clear_of_whiskers(series, spec: ChartSpec, values: tuple[float, ...], chart_width: int,
+                              scale: tuple[float, float]) -> None:
+    """A whisker runs through a label at the bar's end: the value moves inside the bar's base (white, bold)
+    on every bar long enough to hold it; a shorter bar keeps it outside."""
+    lo, hi = scale
+    # The plot's length for the values: the chart less the category names (horizontal bars) and margins.
+    names = max((text_width(c, LABEL_PT) for c in spec.categories), default=0.0) if spec.kind == "bar" else 30.0
+    plot_pt = (chart_width / 12700) * 0.92 - names - 20
+    for k, v in enumerate(values):
+        if not math.isfinite(v):
+            continue
+        label_pt = text_width(format_value(v, spec.decimals, spec.decimal_mark), LABEL_PT - 1, bold=True)
+        if abs(v) / (hi - lo) * plot_pt >= label_pt + 8:
+            label = series.points[k].data_label
+            label.position = XL_LABEL_POSITION.INSIDE_BASE
+            label.font.size = Pt(LABEL_PT - 1)
+            label.font.bold = True
+            label.font.color.rgb = RGBColor(0xFF, 0xFF, 0xFF)
