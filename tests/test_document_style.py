@@ -92,6 +92,34 @@ def test_titles_stay_within_two_lines_at_the_masters_size(documents):
         assert lines <= 2, (number, title.text_frame.text)
 
 
+C = "{http://schemas.openxmlformats.org/drawingml/2006/chart}"
+
+
+def test_horizontal_bars_keep_the_value_axis_at_the_bottom(documents):
+    """Categories run top-down (reversed), so the value axis must cross at the last category to stay at the
+    bottom: python-pptx's `crosses` on a category axis writes nothing, and the axis sat over the bars."""
+    prs = Presentation(documents / "deck.pptx")
+    charts = [shape.chart for slide in prs.slides for shape in slide.shapes if shape.has_chart]
+    bars = [c for c in charts if (d := c._chartSpace.find(f".//{C}barDir")) is not None and d.get("val") == "bar"]
+    for chart in bars:
+        space = chart._chartSpace
+        assert space.find(f".//{C}catAx/{C}scaling/{C}orientation").get("val") == "maxMin"
+        assert space.find(f".//{C}valAx/{C}crosses").get("val") == "max"
+
+
+def test_the_summary_slide_has_three_numbers_and_a_title_of_its_own(documents):
+    """The executive summary: the decision (or the findings together) as its title, never another slide's,
+    and three number tiles."""
+    prs = Presentation(documents / "deck.pptx")
+    titles = [slide.shapes.title.text_frame.text for slide in prs.slides]
+    assert titles[1] not in titles[2:], titles[1]
+    summary = prs.slides[1]
+    tiles = [shape for shape in summary.shapes if shape.has_text_frame and shape != summary.shapes.title
+             and any(r.font.size is not None and r.font.size.pt >= 24
+                     for p in shape.text_frame.paragraphs for r in p.runs)]
+    assert len(tiles) == 3, [t.text_frame.text for t in tiles]
+
+
 def test_tables_use_the_masters_style_and_break_no_header_word(documents):
     prs = Presentation(documents / "deck.pptx")
     styles = next(p for p in prs.part.package.iter_parts() if str(p.partname) == "/ppt/tableStyles.xml")

@@ -12,6 +12,7 @@ from campaign_report.analysis.experiment.readout import Decision, ExperimentResu
 from campaign_report.analysis.results import Meta, Results
 from campaign_report.renderers.format import Formatter
 from campaign_report.renderers.pptx import estimated_lines, fit_size
+from campaign_report.renderers.textmetrics import font_available, text_width, wrap
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -164,3 +165,26 @@ def test_a_killed_runs_staging_folder_is_removed_by_the_next_run(tmp_path):
     assert not killed.exists() and running.exists()
     assert sorted(p.name for p in tmp_path.iterdir() if not p.name.startswith(".staging")) == [
         "current", "results.json", "runs"]
+
+
+@pytest.mark.skipif(not font_available(), reason="Liberation Sans not installed: widths would be estimates")
+def test_the_rouble_sign_is_measured_in_the_font_that_draws_it():
+    """Liberation Sans has no ₽ (its empty box is 0.37 em); LibreOffice and WeasyPrint draw it in DejaVu Sans
+    at 0.64 em. Measured as the empty box, "+122,05 ₽ … +276,27 ₽" fitted a deck column it then overflowed."""
+    assert text_width("₽", 10) == pytest.approx(6.36, abs=0.05)
+    assert text_width("+122,05\u00a0₽", 10) == pytest.approx(text_width("+122,05\u00a0", 10) + 6.36, abs=0.05)
+
+
+@pytest.mark.skipif(not font_available(), reason="Liberation Sans not installed: widths would be estimates")
+def test_wrapped_lines_keep_every_word_and_fit_their_width():
+    text = "Кампания «Осенняя рассылка» сработала: ARPU (выручка на клиента) +42,8 % (ДИ +26,7 % … +61,4 %)"
+    for width in (60, 120, 200, 400):
+        lines = wrap(text, width, 10)
+        assert " ".join(lines) == text
+        assert all(text_width(line, 10) <= width for line in lines if " " in line), (width, lines)
+        # Greedy: the next word would not have fitted on any line but the last.
+        words = text.split(" ")
+        position = 0
+        for line in lines[:-1]:
+            position += len(line.split(" "))
+            assert text_width(f"{line} {words[position]}", 10) > width * 0.99, (width, line)
