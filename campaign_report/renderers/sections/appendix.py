@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from campaign_report.analysis.data.clean import QualityIssue
 from campaign_report.analysis.data.features import BRAND_PREFIX, CAT_PREFIX
 from campaign_report.analysis.results import Results
 from campaign_report.renderers.charts import ChartSpec, Series, percent_points
@@ -34,7 +35,8 @@ def _table_name(f: Formatter, name: str) -> str:
     return f.t("quality.model_table") if name == "model" else name
 
 
-def _action(f: Formatter, issue) -> str:
+def _action(f: Formatter, issue: QualityIssue) -> str:
+    """What was done, with the data behind it: outlier figures formatted in the report's language."""
     text = f.t(f"action.{issue.action}") if issue.action in f.strings["action"] else issue.action
     if issue.maximum is not None and issue.median is not None:
         return text + " (" + f.t("quality.outlier_detail", maximum=f.number(issue.maximum, 0),
