@@ -60,8 +60,9 @@ def test_experiment_without_segments_has_no_default_segment_cuts(tmp_path):
     data = {"experiment": {"path": "a.csv", "customer_id": "id", "group": "g", "control": "c"}}
     plain = config_from_dict({"report": {"title": "t"}, "data": data, "experiment": {}}, folder=tmp_path)
     assert plain.experiment.segment_by == ()
-    with_segments = config_from_dict({"report": {"title": "t"}, "data": data, "experiment": {}, "segments": {}},
-                                     folder=tmp_path)
+    purchases = {"transactions": {"path": "t.csv", "customer_id": "id", "date": "d", "amount": "a"}}
+    with_segments = config_from_dict({"report": {"title": "t"}, "data": {**data, **purchases}, "experiment": {},
+                                      "segments": {}}, folder=tmp_path)
     assert with_segments.experiment.segment_by == ("cluster", "rfm")
     asked = config_from_dict({"report": {"title": "t"}, "data": data, "experiment": {"segment_by": ["city"]}},
                              folder=tmp_path)

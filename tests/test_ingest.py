@@ -98,7 +98,7 @@ BAD = [
     ("bad_number", ["transactions.csv", "column 'amount'", "row 5", "'12,3abc'"]),
     ("bad_date", ["transactions.csv", "column 'date'", "row 4", "'31.02.2026'"]),
     ("unknown_key", ["unknown key 'colour'", "[report]"]),
-    ("bad_label", ["customers.csv", "label value not found", "'Ушёл'"]),
+    ("bad_label", ["customers.csv", "is not a value of the label", "'Ушёл'"]),
     ("bad_filter", ["score_filter", "failed"]),
 ]
 

@@ -79,7 +79,8 @@ def test_guardrail_loss_blocks_more_of_the_same():
     assert (discount.expected_low, discount.expected_high) == pytest.approx((400 * 10, 400 * 30))
     lost = recommend(segment_evidence("cluster", "0", members, base, (), _effect(-20, True)), settings, "discount")
     assert "discount" not in {o.offer_type for o in lost.offers}
-    assert ("discount_related", "campaign_no_effect_in_segment") in lost.blocked
+    # No category in this segment: the plain discount is the one the catalogue would make, and it is blocked.
+    assert ("discount_plain", "campaign_no_effect_in_segment") in lost.blocked
     flat = recommend(segment_evidence("cluster", "0", members, base, (), _effect(-1, False)), settings, "discount")
     assert "discount" not in {o.offer_type for o in flat.offers}
 

@@ -140,7 +140,8 @@ def test_derived_target_uses_only_the_past(small_demo, tmp_path):
     from tests.conftest import demo_config, write_config
 
     text = demo_config(small_demo, tmp_path / "out").replace('label = "activity"\n', "").replace(
-        'positive = "Снизилась"\n', "").replace("threshold = 0.8", "threshold = 0.8\nhorizon_days = 90")
+        'positive = "Снизилась"\n', "").replace('positive_is = "bad"', "").replace(
+        "threshold = 0.8", "threshold = 0.8\nhorizon_days = 90")
     p = run_report(write_config(tmp_path, text)).results.propensity
     assert p.target_source == "derived" and p.target == "no_purchase_90d"
     # Recency at the cut-off predicts the next 90 days well; a leak (features after the cut) would push ~1.0.

@@ -9,6 +9,7 @@ import pytest
 
 from campaign_report.analysis.customers.segments import ClusterPortrait, KScore, SegmentsResult
 from campaign_report.analysis.experiment.readout import Decision, ExperimentResult, GroupSize, MetricResult, SrmCheck
+from campaign_report.analysis.meaning import DataMeaning, MoneyMeaning
 from campaign_report.analysis.results import Meta, Results
 from campaign_report.renderers.format import Formatter
 from campaign_report.renderers.pptx import estimated_lines, fit_size
@@ -28,7 +29,10 @@ def tiny_results(language: str = "ru") -> Results:
                               (("Обувь", 0.6),), (("Найк", 0.5),), 3000.0, 4.0, 0.2, 30.0, ())
     seg = SegmentsResult("kmeans", 1, "configured", 0.5, (KScore(2, 0.4, 1.0),), ("age",), (cluster,), 100, 100)
     meta = Meta("Тест", language, "₽", "2026-11-22T10:00:00+00:00", "abc", (), {}, "2026-11-01", 100)
-    return Results(meta, (), exp, seg, None, None, None)
+    money = MoneyMeaning(revenue=True, profit_column=None, profit_unit=None, margin=None, currency="₽")
+    meaning = DataMeaning(transactions=True, order_ids=True, categories=True, brands=True, promo=False,
+                          customers=False, customer_traits=(), experiment=True, label=None, money=money)
+    return Results(meta, meaning, (), exp, seg, None, None, None)
 
 
 def test_ru_and_en_number_formats():

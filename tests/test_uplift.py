@@ -4,6 +4,7 @@ and the real check on Hillstrom against the two-model logistic baseline (skipped
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pandas as pd
@@ -157,7 +158,7 @@ def test_demo_model_ranks_the_planted_responders_first(demo_dir, tmp_path):
     DEMO_AUUC_SHARE of the area of the true ranking (each customer's planted expected uplift)."""
     text = (ROOT / "config.toml").read_text(encoding="utf-8").replace('"demo_data/', f'"{demo_dir}/')
     text = text.split("[segments]")[0] + "[uplift]\ncost_per_contact = 15.0\nmargin = 0.3\n"
-    text = text.replace('label = "activity"\npositive = "Снизилась"\n', "")
+    text = re.sub(r'label = "activity"\npositive = "Снизилась"\npositive_is = .*\n', "", text)
     results = cr.analyze(cr.load_config(write_config(tmp_path, text)))
     u = results.uplift
     assert u is not None and u.heterogeneous

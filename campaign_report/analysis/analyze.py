@@ -19,18 +19,19 @@ from pathlib import Path
 import pandas as pd
 
 from campaign_report.analysis.config import Config
-from campaign_report.analysis.customers.rfm import analyze_rfm
+from campaign_report.analysis.customers.rfm import analyze_rfm, cycle_from_gaps
 from campaign_report.analysis.customers.segments import analyze_segments
 from campaign_report.analysis.data.clean import TableQuality, clean_customers, clean_experiment, clean_transactions
-from campaign_report.analysis.data.features import build_customer_features
+from campaign_report.analysis.data.features import build_customer_features, purchase_gaps
 from campaign_report.analysis.data.load import InputFile, load_raw, new_workdir
 from campaign_report.analysis.engines.base import Engine
 from campaign_report.analysis.engines.registry import open_engine
 from campaign_report.analysis.errors import ConfigError
 from campaign_report.analysis.experiment.run import run_experiment
-from campaign_report.analysis.model.run import assemble_target_list, impute_gender, run_propensity
+from campaign_report.analysis.meaning import describe_data
+from campaign_report.analysis.model.run import assemble_target_list, impute_gender, list_membership, run_propensity
 from campaign_report.analysis.model.targeting import model_table, score_population
-from campaign_report.analysis.offers.run import run_offers
+from campaign_report.analysis.offers.run import ListScores, run_offers
 from campaign_report.analysis.results import Meta, Results
 from campaign_report.analysis.uplift.run import run_uplift
 
@@ -65,10 +66,17 @@ def analyze(config: Config, progress: StageCallback | None = None,
             timings: dict[str, float] | None = None) -> Results:
     """Run every configured analysis and return the Results (the full target list rides along)."""
     timings = timings if timings is not None else {}
-    engine = open_engine(config.engine, config.path.parent)
+    if not config.tables:  # a config may hold only [email] for `send`, but a run needs data
+        raise ConfigError("needs [data.transactions], [data.customers] or [data.experiment]", config.shown_path)
+    try:
+        engine = open_engine(config.engine, config.path.parent)
+    except ConfigError as exc:
+        raise exc.in_file(config.shown_path) from None
     workdir = new_workdir()
     try:
         return _analyze(config, engine, workdir, progress, timings)
+    except ConfigError as exc:  # raised deep in a stage: still names the file the user ran
+        raise exc.in_file(config.shown_path) from None
     finally:
         engine.close()
         shutil.rmtree(workdir, ignore_errors=True)
@@ -96,13 +104,11 @@ def _analyze(config: Config, engine: Engine, workdir: Path, progress: StageCallb
                                               pd.Timestamp(date.today())))
     has_tx = "transactions" in raws
     notes: list[tuple[str, str]] = [(code, "") for code in config.defaults_applied]
-    if not has_tx and config.segments is not None:
-        raise ConfigError("config.toml: [segments] needs [data.transactions] (segments come from purchases)")
-    if not has_tx and customers is None and assignment is None:
-        raise ConfigError("config.toml: needs [data.transactions], [data.customers] or [data.experiment]")
+    meaning = describe_data(config, engine, customers, assignment, has_tx)
     with _stage("features", timings, progress):
         features = build_customer_features(engine, customers["id"] if customers is not None else None) \
             if has_tx else None
+        cycle = cycle_from_gaps(*purchase_gaps(engine)) if has_tx else None
         imputation = None
         if customers is not None:
             customers, imputation = impute_gender(config, customers, features)
@@ -120,7 +126,7 @@ def _analyze(config: Config, engine: Engine, workdir: Path, progress: StageCallb
                                                                         config.engine.sample_size)
             cluster_names = {c.id: c.name_ru if language == "ru" else c.name_en for c in segments_result.clusters}
             if config.segments.rfm:
-                rfm_result, rfm_labels = analyze_rfm(features.frame, config.segments.rfm_rules)
+                rfm_result, rfm_labels = analyze_rfm(features.frame, config.segments.rfm_rules, cycle)
 
     experiment_result = None
     if config.experiment is not None and assignment is not None:
@@ -128,7 +134,7 @@ def _analyze(config: Config, engine: Engine, workdir: Path, progress: StageCallb
             experiment_result = run_experiment(config, engine, assignment, customers, cluster_model, cluster_names,
                                                rfm_labels is not None, quality, has_tx, notes)
 
-    propensity_result = probability = selected = None
+    propensity_result = scores = None
     if config.propensity is not None:
         with _stage("propensity", timings, progress):
             engine.register("model_base", table)
@@ -137,20 +143,21 @@ def _analyze(config: Config, engine: Engine, workdir: Path, progress: StageCallb
                                                                       selected)
             quality.append(screened)
             propensity_result = dataclasses.replace(propensity_result, imputation=imputation)
+            scores = ListScores(probability, selected, list_membership(config, probability, selected,
+                                                                       propensity_result.holdout.cutoff))
 
-    offers_result = action_mask = action_offers = None
-    if has_tx or probability is not None:
+    offers_result = action_mask = None
+    if has_tx or scores is not None:
         with _stage("offers", timings, progress):
-            offers_result, action_mask, action_offers, action = run_offers(
-                config, engine, table, probability, clusters, cluster_names, rfm_labels, experiment_result, has_tx,
-                selected)
+            offers_result, action_mask, action = run_offers(config, engine, table, meaning, scores, clusters,
+                                                            cluster_names, rfm_labels, cycle, experiment_result)
             if propensity_result is not None:
                 propensity_result = dataclasses.replace(propensity_result, action_segment=action)
     full_list = None
-    if propensity_result is not None and probability is not None and selected is not None:
-        full_list, summary = assemble_target_list(config, table, probability, selected, clusters, cluster_names,
-                                                  offers_result, action_mask, action_offers,
-                                                  probability_cut=propensity_result.holdout.cutoff)
+    if propensity_result is not None and scores is not None:
+        full_list, summary = assemble_target_list(config, table, scores.probability, scores.selected,
+                                                  scores.on_list, action_mask, clusters, cluster_names,
+                                                  offers_result, probability_cut=propensity_result.holdout.cutoff)
         propensity_result = dataclasses.replace(propensity_result, target_list=summary)
 
     uplift_result = uplift_list = None
@@ -159,16 +166,16 @@ def _analyze(config: Config, engine: Engine, workdir: Path, progress: StageCallb
             notes.append(("uplift_invalid_test", ""))  # a broken split cannot say who responds
         else:
             with _stage("uplift", timings, progress):
-                uplift_result, uplift_list = run_uplift(config, engine, experiment_result, table, customers,
-                                                        has_tx, probability)
+                uplift_result, uplift_list, why_not = run_uplift(config, engine, experiment_result, table, customers,
+                                                                 has_tx, scores.probability if scores else None)
             if uplift_result is None:
-                notes.append(("uplift_too_few", ""))
+                notes.append((why_not, ""))
 
     meta = Meta(title=config.report.title, language=language, currency=config.report.currency,
                 created=datetime.now().astimezone().isoformat(timespec="seconds"), config_hash=config.digest,
                 inputs=tuple(inputs), versions=_versions(),
                 as_of=features.as_of.isoformat() if features is not None else None, n_customers=len(table),
                 engine=engine.description, names=dict(config.report.names), run_notes=tuple(notes))
-    return Results(meta=meta, data_quality=tuple(quality), experiment=experiment_result,
+    return Results(meta=meta, meaning=meaning, data_quality=tuple(quality), experiment=experiment_result,
                    segments=segments_result, rfm=rfm_result, propensity=propensity_result,
                    offers=offers_result, target_list=full_list, uplift=uplift_result, uplift_list=uplift_list)

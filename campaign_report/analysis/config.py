@@ -8,13 +8,10 @@ here: the SMTP password comes from the environment variable SMTP_PASSWORD at sen
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import hashlib
 import json
-import os
-import re
 import sys
-from collections.abc import Iterable
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -23,10 +20,14 @@ if sys.version_info >= (3, 11):
 else:  # Python 3.10
     import tomli as tomllib
 
+from campaign_report.analysis.config_tables import check_postgres_url, choice, did_you_mean, table_source
 from campaign_report.analysis.errors import ConfigError
 from campaign_report.analysis.settings import (  # noqa: F401 - the settings types are part of this module's API
+    POSITIVE_IS,
     SOURCE_KEYS,
+    TABLE_OPTIONS,
     TABLE_ROLES,
+    WHITESPACE,
     Config,
     EmailConfig,
     EngineConfig,
@@ -43,12 +44,6 @@ from campaign_report.analysis.settings import (  # noqa: F401 - the settings typ
 )
 
 
-def did_you_mean(key: str, known: Iterable[str]) -> str:
-    """" (did you mean 'title'?)" for a key one or two letters from a known one, else ""."""
-    close = difflib.get_close_matches(key, list(known), n=1, cutoff=0.7)
-    return f" (did you mean '{close[0]}'?)" if close else ""
-
-
 def _declared(field: dataclasses.Field) -> str | None:
     """The scalar type a field declares ("str", "int", "float", "bool"), None for anything else."""
     names = [t.strip() for t in str(field.type).split("|") if t.strip() != "None"]
@@ -60,16 +55,16 @@ def _check_type(section: str, key: str, value: Any, field: dataclasses.Field) ->
     default, declared = field.default, _declared(field)
     if isinstance(default, tuple) or str(field.type).startswith("tuple"):
         if not isinstance(value, (list, tuple)):
-            raise ConfigError(f"config.toml: [{section}] {key} must be a list, e.g. {key} = [{value!r}]")
+            raise ConfigError(f"[{section}] {key} must be a list, e.g. {key} = [{value!r}]")
         return tuple(value)
     if declared == "bool" and not isinstance(value, bool):
-        raise ConfigError(f"config.toml: [{section}] {key} must be true or false, got {value!r}")
+        raise ConfigError(f"[{section}] {key} must be true or false, got {value!r}")
     if declared in ("int", "float") and (not isinstance(value, (int, float)) or isinstance(value, bool)):
-        raise ConfigError(f"config.toml: [{section}] {key} must be a number, got {value!r}")
+        raise ConfigError(f"[{section}] {key} must be a number, got {value!r}")
     if declared == "int" and isinstance(value, float):
-        raise ConfigError(f"config.toml: [{section}] {key} must be a whole number, got {value!r}")
+        raise ConfigError(f"[{section}] {key} must be a whole number, got {value!r}")
     if declared == "str" and not isinstance(value, str):
-        raise ConfigError(f"config.toml: [{section}] {key} must be a string (in quotes), got {value!r}")
+        raise ConfigError(f"[{section}] {key} must be a string (in quotes), got {value!r}")
     return value
 
 
@@ -77,7 +72,7 @@ def _build(cls: type, table: Any, section: str, rename: dict[str, str] | None = 
     """Build a frozen dataclass from a TOML table, rejecting unknown keys and values of the wrong type
     (checked against each field's declared type: the dataclasses are the schema)."""
     if not isinstance(table, dict):
-        raise ConfigError(f"config.toml: [{section}] must be a table")
+        raise ConfigError(f"[{section}] must be a table")
     rename = rename or {}
     fields = {f.name: f for f in dataclasses.fields(cls)}
     kwargs: dict[str, Any] = {}
@@ -85,132 +80,78 @@ def _build(cls: type, table: Any, section: str, rename: dict[str, str] | None = 
         name = rename.get(key, key)
         if name not in fields:
             known = [k for k in (*fields, *rename) if k not in rename.values()]
-            raise ConfigError(f"config.toml: unknown key '{key}' in [{section}]{did_you_mean(key, known)}")
+            raise ConfigError(f"unknown key '{key}' in [{section}]{did_you_mean(key, known)}")
         kwargs[name] = _check_type(section, key, value, fields[name])
     missing = [n for n, f in fields.items()
                if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
                and n not in kwargs]
     if missing:
-        raise ConfigError(f"config.toml: missing key '{missing[0]}' in [{section}]")
+        raise ConfigError(f"missing key '{missing[0]}' in [{section}]")
     return cls(**kwargs)
 
 
 def _expected_split(value: Any) -> tuple[tuple[str, float], ...]:
     """`expected_split = { control = 0.5, treatment = 0.5 }`: group -> planned share, summing to 1."""
     if isinstance(value, list):
-        raise ConfigError("config.toml: [experiment] expected_split must name each group's share, e.g. "
+        raise ConfigError("[experiment] expected_split must name each group's share, e.g. "
                           "expected_split = { control = 0.5, treatment = 0.5 } (a list leaves open whose share "
                           "is whose)")
     if not isinstance(value, dict):
-        raise ConfigError(f"config.toml: [experiment] expected_split must be a table of group = share, got {value!r}")
+        raise ConfigError(f"[experiment] expected_split must be a table of group = share, got {value!r}")
     if not value:
         return ()
     for group, share in value.items():
         if not isinstance(share, (int, float)) or isinstance(share, bool) or not 0 < share < 1:
-            raise ConfigError(f"config.toml: [experiment] expected_split: the share of '{group}' must be a number "
+            raise ConfigError(f"[experiment] expected_split: the share of '{group}' must be a number "
                               f"between 0 and 1, got {share!r}")
     if len(value) < 2:
-        raise ConfigError("config.toml: [experiment] expected_split needs the control and at least one treatment")
+        raise ConfigError("[experiment] expected_split needs the control and at least one treatment")
     total = sum(value.values())
     if abs(total - 1) > 0.001:
-        raise ConfigError(f"config.toml: [experiment] expected_split shares sum to {total:g}, not 1")
+        raise ConfigError(f"[experiment] expected_split shares sum to {total:g}, not 1")
     return tuple((str(group), float(share)) for group, share in value.items())
 
 
-def _table_source(name: str, table: Any, base: Path) -> TableSource:
-    if name not in TABLE_ROLES:
-        raise ConfigError(f"config.toml: unknown table [data.{name}]{did_you_mean(name, TABLE_ROLES)} "
-                          f"(known: {', '.join(TABLE_ROLES)})")
-    required, optional = TABLE_ROLES[name]
-    roles: dict[str, str] = {}
-    source: dict[str, Any] = dict.fromkeys(SOURCE_KEYS)
-    if not isinstance(table, dict):
-        raise ConfigError(f"config.toml: [data.{name}] must be a table with a path or sql and the column names")
-    for key, value in table.items():
-        if key in SOURCE_KEYS:
-            if not isinstance(value, str) and not (key == "sheet" and isinstance(value, int)):
-                raise ConfigError(f"config.toml: [data.{name}] {key} must be a string (in quotes), got {value!r}")
-            source[key] = value
-        elif key in required or key in optional:
-            if not isinstance(value, str):
-                raise ConfigError(f"config.toml: [data.{name}] {key} must be a column name (string)")
-            roles[key] = value
-        else:
-            known = (*SOURCE_KEYS, *required, *optional)
-            raise ConfigError(f"config.toml: unknown key '{key}' in [data.{name}]{did_you_mean(key, known)}")
-    for role in required:
-        if role not in roles:
-            raise ConfigError(f"config.toml: missing key '{role}' in [data.{name}]")
-    if name == "transactions" and "amount" not in roles and not {"price", "quantity"} <= roles.keys():
-        raise ConfigError("config.toml: [data.transactions] needs 'amount' or both 'price' and 'quantity'")
-    if sum(source[k] is not None for k in ("path", "sql")) != 1:
-        raise ConfigError(f"config.toml: [data.{name}] needs exactly one of 'path' or 'sql'")
-    if source["url"] is not None:
-        if source["sql"] is None:
-            raise ConfigError(f"config.toml: [data.{name}] url needs 'sql' (the query run by the database)")
-        _check_postgres_url(str(source["url"]), f"[data.{name}]")
-    for key in ("path", "sql"):
-        if isinstance(source[key], str):
-            source[key] = expand_environment(source[key], f"[data.{name}] {key}")
-    path = Path(source["path"]) if source["path"] else None
-    if path is not None and not path.is_absolute():
-        path = (base / path).resolve()
-    return TableSource(name=name, path=path, sql=source["sql"], url=source["url"],
-                       encoding=source["encoding"], sep=source["sep"], decimal=source["decimal"],
-                       thousands=source["thousands"], date_format=source["date_format"],
-                       sheet=source["sheet"], roles=roles)
+def _check_margin(margin: float | None, section: str) -> None:
+    if margin is not None and not 0 < margin <= 1:
+        raise ConfigError(f"{section} margin must be a share of revenue between 0 and 1, e.g. 0.3")
 
 
-_ENV_REFERENCE = re.compile(r"\$\{(\w+)(?::-([^}]*))?\}")
-
-
-def expand_environment(text: str, where: str) -> str:
-    """`${NAME}` and `${NAME:-default}` in a path or query: the data folder can move without editing SQL."""
-    def value(match: re.Match[str]) -> str:
-        name, default = match.group(1), match.group(2)
-        if name in os.environ:
-            return os.environ[name]
-        if default is None:
-            raise ConfigError(f"config.toml: {where} uses ${{{name}}}, which is not set in the environment")
-        return default
-    return _ENV_REFERENCE.sub(value, text)
-
-
-def _check_postgres_url(url: str, section: str) -> None:
-    if not url.startswith(("postgresql://", "postgres://")):
-        raise ConfigError(f"config.toml: {section} url must be postgresql://user@host:port/database")
-    if "@" in url and ":" in url.split("@")[0].split("//", 1)[1]:
-        raise ConfigError(f"config.toml: {section} url must not hold a password; set PGPASSWORD")
-
-
-def _choice(value: str, allowed: tuple[str, ...], where: str) -> None:
-    if value not in allowed:
-        raise ConfigError(f"config.toml: {where} must be one of {', '.join(allowed)}, got {value!r}")
+def _check_date(value: str, where: str) -> None:
+    try:
+        date.fromisoformat(value)
+    except ValueError:
+        raise ConfigError(f"{where} must be a date as YYYY-MM-DD, got {value!r}") from None
 
 
 def _check_cutoff(section: dict[str, Any]) -> None:
     from campaign_report.analysis.model.cutoff import parse_cutoff
 
     if "cutoff" in section and "threshold" in section:
-        raise ConfigError("config.toml: [propensity] give either cutoff or threshold (threshold = 0.8 is "
+        raise ConfigError("[propensity] give either cutoff or threshold (threshold = 0.8 is "
                           "cutoff = \"probability 0.8\")")
     try:
         parse_cutoff(section["cutoff"]) if "cutoff" in section else None
     except ValueError as exc:
-        raise ConfigError(f"config.toml: [propensity] {exc}") from None
+        raise ConfigError(f"[propensity] {exc}") from None
 
 
 def load_config(path: str | Path) -> Config:
-    """Read and validate config.toml; every problem is a ConfigError naming the key."""
+    """Read and validate a config file; every problem is a ConfigError naming the file and the key."""
+    shown = str(path)
     path = Path(path).resolve()
     if not path.is_file():
-        raise ConfigError(f"{path}: config file not found")
+        raise ConfigError("config file not found", shown)
     raw_bytes = path.read_bytes()
     try:
         raw = tomllib.loads(raw_bytes.decode("utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
-    return _parse(raw, path, hashlib.sha256(raw_bytes).hexdigest())
+        raise ConfigError(f"not valid TOML: {exc}", shown) from None
+    try:
+        config = _parse(raw, path, hashlib.sha256(raw_bytes).hexdigest())
+    except ConfigError as exc:
+        raise exc.in_file(shown) from None
+    return dataclasses.replace(config, shown_path=shown)
 
 
 def config_from_dict(data: dict[str, Any], folder: str | Path = ".") -> Config:
@@ -219,9 +160,13 @@ def config_from_dict(data: dict[str, Any], folder: str | Path = ".") -> Config:
     Relative paths, `sql` file references and output_dir resolve against `folder`.
     """
     if not isinstance(data, dict):
-        raise ConfigError("config: expected a dict of sections like config.toml's")
+        raise ConfigError("expected a dict of sections like config.toml's", "config")
     digest = hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode("utf-8")).hexdigest()
-    return _parse(data, Path(folder).resolve() / "config.toml", digest)
+    try:
+        config = _parse(data, Path(folder).resolve() / "config.toml", digest)
+    except ConfigError as exc:
+        raise exc.in_file("config") from None
+    return dataclasses.replace(config, shown_path="config")
 
 
 def _parse(raw: dict[str, Any], path: Path, digest: str) -> Config:
@@ -229,17 +174,18 @@ def _parse(raw: dict[str, Any], path: Path, digest: str) -> Config:
     known = {"report", "data", "experiment", "segments", "propensity", "offers", "engine", "email", "uplift"}
     for key in raw:
         if key not in known:
-            raise ConfigError(f"config.toml: unknown section [{key}]{did_you_mean(key, known)}")
+            raise ConfigError(f"unknown section [{key}]{did_you_mean(key, known)}")
         if not isinstance(raw[key], dict):
-            raise ConfigError(f"config.toml: {key} must be a section [{key}], got {key} = {raw[key]!r}")
+            raise ConfigError(f"{key} must be a section [{key}], got {key} = {raw[key]!r}")
     if "report" not in raw:
-        raise ConfigError("config.toml: missing section [report]")
+        raise ConfigError("missing section [report]")
     report = _build(ReportConfig, raw["report"], "report")
     if not isinstance(report.names, dict) or not all(isinstance(v, str) for v in report.names.values()):
-        raise ConfigError("config.toml: [report.names] must map names in the data to display names (strings)")
-    _choice(report.language, ("ru", "en"), "[report] language")
+        raise ConfigError("[report.names] must map names in the data to display names (strings)")
+    choice(report.language, ("ru", "en"), "[report] language")
+    _check_margin(report.margin, "[report]")
     base = path.parent
-    tables = {name: _table_source(name, t, base) for name, t in raw.get("data", {}).items()}
+    tables = {name: table_source(name, t, base) for name, t in raw.get("data", {}).items()}
 
     experiment = None
     defaults_applied: tuple[str, ...] = ()
@@ -254,15 +200,20 @@ def _parse(raw: dict[str, Any], path: Path, digest: str) -> Config:
         if obs_raw is not None:
             obs = _build(ObservationalConfig, obs_raw, "experiment.observational")
             experiment = dataclasses.replace(experiment, observational=obs)
-        _choice(experiment.correction, ("holm", "bh", "none"), "[experiment] correction")
-        _choice(experiment.family, ("all", "primary"), "[experiment] family")
+        choice(experiment.correction, ("holm", "bh", "none"), "[experiment] correction")
+        choice(experiment.family, ("all", "primary"), "[experiment] family")
         for metric in experiment.metrics:
-            _choice(metric, ExperimentConfig.metrics, "[experiment] metrics")
-        _choice(experiment.primary, ExperimentConfig.metrics, "[experiment] primary")
+            choice(metric, ExperimentConfig.metrics, "[experiment] metrics")
+        choice(experiment.primary, ExperimentConfig.metrics, "[experiment] primary")
+        for name in ("start", "end"):
+            if getattr(experiment, name) is not None:
+                _check_date(getattr(experiment, name), f"[experiment] {name}")
+        if experiment.start and experiment.end and experiment.start > experiment.end:
+            raise ConfigError(f"[experiment] start ({experiment.start}) is after end ({experiment.end})")
         if not 0.5 < experiment.confidence < 1:
-            raise ConfigError("config.toml: [experiment] confidence must be between 0.5 and 1")
+            raise ConfigError("[experiment] confidence must be between 0.5 and 1")
         if "experiment" not in tables:
-            raise ConfigError("config.toml: [experiment] needs a [data.experiment] table")
+            raise ConfigError("[experiment] needs a [data.experiment] table")
     if experiment is None and "experiment" in tables:
         # An experiment table says there was a test: read it out with defaults rather than ignore it.
         has_tx = "transactions" in tables
@@ -277,10 +228,12 @@ def _parse(raw: dict[str, Any], path: Path, digest: str) -> Config:
         segments = _build(SegmentsConfig, seg_raw, "segments")
         segments = dataclasses.replace(segments, rfm_rules=rules)
         if not (segments.k == "auto" or (isinstance(segments.k, int) and segments.k >= 2)):
-            raise ConfigError("config.toml: [segments] k must be \"auto\" or an integer >= 2")
+            raise ConfigError("[segments] k must be \"auto\" or an integer >= 2")
     propensity = _build(PropensityConfig, raw["propensity"], "propensity") if "propensity" in raw else None
     if propensity is not None:
         _check_cutoff(raw["propensity"])
+        if propensity.features_before is not None:
+            _check_date(propensity.features_before, "[propensity] features_before")
     if propensity is None and "customers" in tables and "label" in tables["customers"].roles:
         # A label says what the user wants predicted: run the model with defaults rather than ignore it.
         propensity = PropensityConfig()
@@ -291,56 +244,71 @@ def _parse(raw: dict[str, Any], path: Path, digest: str) -> Config:
                            "unless": tuple(tuple(c) for c in o.get("unless", []))}, "offers.catalogue")
         for o in offers_raw.pop("catalogue", []))
     offers = dataclasses.replace(_build(OffersConfig, offers_raw, "offers"), catalogue=catalogue)
+    if not 0 <= offers.min_value_share <= 1:
+        raise ConfigError("[offers] min_value_share must be a share between 0 and 1, e.g. 0.05")
     engine_raw = dict(raw.get("engine", {}))
     conf_raw = engine_raw.pop("conf", {})
     if not isinstance(conf_raw, dict):
-        raise ConfigError("config.toml: [engine.conf] must be a table of Spark settings")
+        raise ConfigError("[engine.conf] must be a table of Spark settings")
     engine = _build(EngineConfig, engine_raw, "engine")
     engine = dataclasses.replace(engine, conf=tuple((str(k), str(v)) for k, v in conf_raw.items()))
-    _choice(engine.kind, ("duckdb", "spark", "postgres"), "[engine] kind")
+    choice(engine.kind, ("duckdb", "spark", "postgres"), "[engine] kind")
     if engine.master is not None and engine.kind != "spark":
-        raise ConfigError("config.toml: [engine] master is a Spark setting; set kind = \"spark\"")
+        raise ConfigError("[engine] master is a Spark setting; set kind = \"spark\"")
     if (engine.url is None) != (engine.kind != "postgres"):
-        raise ConfigError("config.toml: [engine] url is needed with kind = \"postgres\" and only then")
+        raise ConfigError("[engine] url is needed with kind = \"postgres\" and only then")
     if engine.url is not None:
-        _check_postgres_url(engine.url, "[engine]")
+        check_postgres_url(engine.url, "[engine]")
     if engine.memory_limit is not None and engine.kind != "duckdb":
-        raise ConfigError("config.toml: [engine] memory_limit is a DuckDB setting (Spark: [engine.conf])")
+        raise ConfigError("[engine] memory_limit is a DuckDB setting (Spark: [engine.conf])")
     if engine.sample_size < 1000:
-        raise ConfigError("config.toml: [engine] sample_size must be at least 1000")
+        raise ConfigError("[engine] sample_size must be at least 1000")
     email = None
     if "email" in raw:
         if "password" in raw["email"]:
-            raise ConfigError("config.toml: [email] password must not be in the config; "
+            raise ConfigError("[email] password must not be in the config; "
                               "set the SMTP_PASSWORD environment variable")
         email = _build(EmailConfig, raw["email"], "email", rename={"from": "sender"})
         for address in email.to:
             if not isinstance(address, str) or "@" not in address:
-                raise ConfigError(f"config.toml: [email] to must list e-mail addresses, got {address!r}")
-        _choice(email.security, ("starttls", "ssl", "none"), "[email] security")
+                raise ConfigError(f"[email] to must list e-mail addresses, got {address!r}")
+        choice(email.security, ("starttls", "ssl", "none"), "[email] security")
         if email.security == "none" and email.username and email.smtp_host not in ("localhost", "127.0.0.1", "::1"):
-            raise ConfigError("config.toml: [email] security = \"none\" with a username would send the SMTP password "
+            raise ConfigError("[email] security = \"none\" with a username would send the SMTP password "
                               f"unencrypted to {email.smtp_host}; use \"starttls\" or \"ssl\"")
+    _check_roles(tables, segments, propensity)
     return Config(path=path, report=report, tables=tables, experiment=experiment, segments=segments,
                   propensity=propensity, offers=offers, engine=engine, email=email,
                   uplift=_uplift(raw.get("uplift", {})), digest=digest, defaults_applied=defaults_applied)
 
 
+def _check_roles(tables: dict[str, TableSource], segments: SegmentsConfig | None,
+                 propensity: PropensityConfig | None) -> None:
+    """What each analysis needs, checked before any data is read."""
+    if segments is not None and "transactions" not in tables:
+        raise ConfigError("[segments] needs [data.transactions] (segments come from purchases)")
+    has_label = "customers" in tables and tables["customers"].column("label") is not None
+    if propensity is not None and not has_label and "transactions" not in tables:
+        raise ConfigError("[propensity] needs a label ([data.customers] label and positive) or [data.transactions] "
+                          "(the target is then no purchase in horizon_days)")
+    if propensity is not None and propensity.features_before is not None and "transactions" not in tables:
+        raise ConfigError("[propensity] features_before needs [data.transactions]")
+
+
 def _uplift(table: Any) -> UpliftConfig:
     uplift = _build(UpliftConfig, table, "uplift")
-    _choice(uplift.outcome, ("", "conversion", "revenue", "orders"), "[uplift] outcome")
+    choice(uplift.outcome, ("", "conversion", "revenue", "orders"), "[uplift] outcome")
     for model in uplift.models:
-        _choice(model, UpliftConfig.models, "[uplift] models")
+        choice(model, UpliftConfig.models, "[uplift] models")
     if not uplift.models:
-        raise ConfigError("config.toml: [uplift] models must name at least one learner")
+        raise ConfigError("[uplift] models must name at least one learner")
     if uplift.cost_per_contact < 0:
-        raise ConfigError("config.toml: [uplift] cost_per_contact must be zero or more")
-    if not 0 < uplift.margin <= 1:
-        raise ConfigError("config.toml: [uplift] margin must be a share of revenue between 0 and 1, e.g. 0.3")
+        raise ConfigError("[uplift] cost_per_contact must be zero or more")
+    _check_margin(uplift.margin, "[uplift]")
     if uplift.value_per_conversion is not None and uplift.value_per_conversion <= 0:
-        raise ConfigError("config.toml: [uplift] value_per_conversion must be positive")
+        raise ConfigError("[uplift] value_per_conversion must be positive")
     if not 2 <= uplift.folds <= 10:
-        raise ConfigError("config.toml: [uplift] folds must be between 2 and 10")
+        raise ConfigError("[uplift] folds must be between 2 and 10")
     if not 50 <= uplift.bootstrap <= 2000:
-        raise ConfigError("config.toml: [uplift] bootstrap must be between 50 and 2000")
+        raise ConfigError("[uplift] bootstrap must be between 50 and 2000")
     return uplift

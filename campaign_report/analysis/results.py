@@ -13,6 +13,7 @@ from campaign_report.analysis.customers.segments import SegmentsResult
 from campaign_report.analysis.data.clean import TableQuality
 from campaign_report.analysis.data.load import InputFile
 from campaign_report.analysis.experiment.readout import ExperimentResult
+from campaign_report.analysis.meaning import DataMeaning
 from campaign_report.analysis.model.propensity import PropensityResult
 from campaign_report.analysis.offers.recommend import OffersResult
 from campaign_report.analysis.tables import Tabular, records_frame
@@ -41,6 +42,7 @@ class Meta:
 @dataclass(frozen=True)
 class Results:
     meta: Meta
+    meaning: DataMeaning  # what the inputs mean: every analysis and sentence reads it
     data_quality: tuple[TableQuality, ...]
     experiment: ExperimentResult | None
     segments: SegmentsResult | None

@@ -1,18 +1,96 @@
-"""The typed, frozen settings a config.toml is read into (parsed and validated by `config`)."""
+"""The typed, frozen settings a config file is read into (parsed and validated by `config`).
+
+Every key carries its meaning in the field's metadata: docs/config.md (the config reference) and the
+config's JSON Schema are generated from these dataclasses and the table-key registries below, so the
+documentation cannot drift from what the parser accepts.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import MISSING, dataclass, field
 from pathlib import Path
+from typing import Any
 
-TABLE_ROLES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
-    # table: (required roles, optional roles)
-    "customers": (("id",), ("age", "gender", "city", "label", "positive", "profit")),
-    "transactions": (("customer_id", "date"),
-                     ("amount", "price", "quantity", "order_id", "category", "brand", "product", "promo")),
-    "experiment": (("customer_id", "group"), ("control", "converted", "revenue", "orders", "pre_revenue")),
+REQUIRED: Any = MISSING
+
+
+def key(default: Any, doc: str, **kwargs: Any) -> Any:
+    """A config key: its default (REQUIRED: none) and what it means (the reference and the schema read `doc`)."""
+    if default is REQUIRED:
+        return field(metadata={"doc": doc}, **kwargs)
+    if isinstance(default, (dict, list)):
+        kind = type(default)
+        return field(default_factory=kind, metadata={"doc": doc}, **kwargs)
+    return field(default=default, metadata={"doc": doc}, **kwargs)
+
+
+# [data.<table>]: what each table's keys name. Roles map a column of the user's file to what it means.
+TABLE_DOCS = {
+    "customers": "One row per customer: attributes, and optionally a label to predict and a profit figure.",
+    "transactions": "One row per purchase line (a receipt line, an order line, or a whole purchase).",
+    "experiment": "One row per customer in the A/B test: the group, and optionally outcomes already computed.",
 }
-SOURCE_KEYS = ("path", "sql", "url", "encoding", "sep", "decimal", "thousands", "date_format", "sheet")
+TABLE_ROLES: dict[str, tuple[dict[str, str], dict[str, str]]] = {
+    # table: ({required role: meaning}, {optional role: meaning})
+    "customers": (
+        {"id": "customer id column"},
+        {"age": "age in years (values outside 0–110 become missing)",
+         "gender": "gender; missing values are recovered by a model when [propensity] impute lists it",
+         "city": "city (or region): a cut of the A/B readout and a filter for lists",
+         "label": "the column a model predicts (e.g. activity: «Снизилась» / «Прежний уровень»); needs `positive`",
+         "profit": "profit per customer; its unit is `profit_unit` (the report's currency when not set)"}),
+    "transactions": (
+        {"customer_id": "customer id column", "date": "purchase date (formats detected, or set date_format)"},
+        {"amount": "line amount (or give price and quantity)", "price": "price per item",
+         "quantity": "number of items (amount = price × quantity when there is no amount)",
+         "order_id": "order / receipt number; without it an order is a customer's purchases of one day",
+         "category": "product category (portraits, offers, co-purchases); without it segments are named by "
+                     "behaviour",
+         "brand": "brand", "product": "product name (free text)",
+         "promo": "bought on promotion: 1/0, yes/no, да/нет, true/false"}),
+    "experiment": (
+        {"customer_id": "customer id column", "group": "test group of the customer"},
+        {"converted": "1/0: bought in the campaign window (else derived from transactions)",
+         "revenue": "revenue in the campaign window (else derived from transactions)",
+         "orders": "orders in the campaign window (else derived from transactions)",
+         "pre_revenue": "revenue before the campaign: the CUPED covariate (else derived from transactions)"}),
+}
+# Where a table comes from and how its file is written; every key is optional but one of path / sql.
+SOURCE_KEYS: dict[str, str] = {
+    "path": "a file: CSV or other delimited text, Parquet, XLSX; relative to the config's folder",
+    "sql": "a query instead of a file: DuckDB SQL over files, or the database's own SQL with `url`",
+    "url": "postgresql://user@host:5432/db: run `sql` in PostgreSQL (password from PGPASSWORD)",
+    "encoding": "text encoding (detected: UTF-8, UTF-8 with BOM, UTF-16 with BOM, cp1251)",
+    "delimiter": "field separator: one character (\",\", \";\", \"|\", \"\\t\"), or \"whitespace\" for "
+                 "columns aligned with runs of spaces (detected when not set; \" \" means whitespace too)",
+    "sep": "the same as delimiter (older configs)",
+    "decimal": "decimal mark of numbers: \".\" or \",\" (detected)",
+    "thousands": "thousands separator inside numbers, e.g. \" \" (detected when it is a space)",
+    "date_format": "date format in strftime codes, e.g. \"%d.%m.%Y\" or \"%Y%m%d\" (detected)",
+    "sheet": "XLSX: the sheet's name or number (default: the first)",
+}
+# Keys of one table that are not columns: what a value means, how to treat a table.
+TABLE_OPTIONS: dict[str, dict[str, tuple[str, str]]] = {
+    # table: {key: (type, meaning)}
+    "customers": {
+        "positive": ("str", "the label's value that counts as the outcome (e.g. \"Снизилась\", \"yes\", \"1\")"),
+        "positive_is": ("str", "what that outcome is for the business: \"bad\" (decline, churn: the list is who "
+                               "to retain) or \"good\" (a purchase, a response: the list is who to contact); "
+                               "without it the documents use neutral words (\"probability of «label = yes»\")"),
+        "profit_unit": ("str", "the unit of the profit column when it is not the report's currency, e.g. "
+                               "\"тыс. ₽\" or \"points\": profit is then shown in it, never as money"),
+    },
+    "transactions": {
+        "drop_duplicate_lines": ("bool", "drop lines identical in every column: true, or false to keep them "
+                                         "(default: dropped when order ids exist, kept without them, where "
+                                         "identical lines can be real repeat purchases; counted either way)"),
+    },
+    "experiment": {
+        "control": ("str", "the control group's value (required unless a group is called control / контроль)"),
+    },
+}
+POSITIVE_IS = ("bad", "good")
+WHITESPACE = "whitespace"
 
 
 @dataclass(frozen=True)
@@ -24,156 +102,193 @@ class TableSource:
     sql: str | None
     url: str | None
     encoding: str | None
-    sep: str | None
+    sep: str | None  # the delimiter; WHITESPACE for runs of spaces and tabs
     decimal: str | None
     thousands: str | None
     date_format: str | None
     sheet: str | None
     roles: dict[str, str]
+    options: dict[str, Any] = field(default_factory=dict)  # TABLE_OPTIONS keys the config set
 
     def column(self, role: str) -> str | None:
         return self.roles.get(role)
 
+    def option(self, name: str) -> Any:
+        return self.options.get(name)
+
+    @property
+    def label(self) -> str:
+        """What errors call the source: the file's name, or the config section of a query."""
+        return self.path.name if self.path is not None else f"SQL of [data.{self.name}]"
+
 
 @dataclass(frozen=True)
 class ReportConfig:
-    title: str
-    language: str = "ru"
-    currency: str = "₽"
-    output_dir: str = "output"
-    keep_history: int = 5
+    title: str = key(REQUIRED, "the report's title, on every page and slide and in the e-mail subject")
+    language: str = key("ru", "\"ru\" or \"en\": the documents' and the console's language")
+    currency: str = key("₽", "the currency symbol amounts are shown in")
+    output_dir: str = key("output", "where the documents go (relative to the config's folder)")
+    keep_history: int = key(5, "earlier complete runs kept in output_dir/runs")
+    margin: float | None = key(None, "share of revenue that is profit (0–1). Without it (and without a profit "
+                                     "column) the documents speak of revenue, never of profit")
     # Business names for what the data calls otherwise: group values, columns, dimensions ([report.names]).
-    names: dict[str, str] = field(default_factory=dict)
+    names: dict[str, str] = key({}, "[report.names]: display names for group values, columns and label values, "
+                                    "e.g. { treatment = \"Autumn e-mail\", zip_code = \"Area type\" }")
 
 
 @dataclass(frozen=True)
 class ObservationalConfig:
     """A promo with no control group: which days were promo days."""
 
-    name: str = "promo"
-    days_of_month: tuple[int, ...] = ()
-    dates: tuple[str, ...] = ()
-    city: str | None = None
+    name: str = key("promo", "what the documents call the promo")
+    days_of_month: tuple[int, ...] = key((), "promo days as days of every month, e.g. [15]")
+    dates: tuple[str, ...] = key((), "promo days as dates, e.g. [\"2026-05-09\"]")
+    city: str | None = key(None, "only purchases of this city (the city column's value)")
 
 
 @dataclass(frozen=True)
 class ExperimentConfig:
-    start: str | None = None
-    end: str | None = None
-    metrics: tuple[str, ...] = ("conversion", "average_check", "arpu", "orders_per_customer")
-    primary: str = "arpu"
-    confidence: float = 0.95
-    cuped: bool = True
-    correction: str = "holm"
-    family: str = "all"  # the correction family: "all" metrics × arms, or "primary" metric × arms
-    power: float = 0.8
-    min_effect: float = 0.05
-    expected_split: tuple[tuple[str, float], ...] = ()  # (group, planned share); only these are compared
-    srm_alpha: float = 0.001
-    min_group_size: int = 100
-    segment_by: tuple[str, ...] = ("cluster", "rfm")
-    offer_type: str = "discount"
-    observational: ObservationalConfig | None = None
+    name: str | None = key(None, "the campaign's name (default: the report title)")
+    start: str | None = key(None, "first day of the campaign window (YYYY-MM-DD); outcomes are counted from it")
+    end: str | None = key(None, "last day of the campaign window (YYYY-MM-DD)")
+    metrics: tuple[str, ...] = key(("conversion", "average_check", "arpu", "orders_per_customer"),
+                                   "metrics read out: conversion, average_check, arpu, orders_per_customer")
+    primary: str = key("arpu", "the metric the verdict is about")
+    confidence: float = key(0.95, "confidence level of the intervals (between 0.5 and 1)")
+    cuped: bool = key(True, "variance reduction with pre-campaign behaviour (CUPED)")
+    correction: str = key("holm", "multiple-testing correction: \"holm\", \"bh\" or \"none\"")
+    family: str = key("all", "corrected together: \"all\" metrics × groups, or the \"primary\" metric × groups")
+    power: float = key(0.8, "power at which the minimum detectable effect (MDE) is computed")
+    min_effect: float = key(0.05, "relative effect the test is planned to detect")
+    expected_split: tuple[tuple[str, float], ...] = key(
+        (), "planned share of each group, e.g. { control = 0.1, email = 0.9 }; only these groups are compared "
+            "(default: equal shares)")
+    srm_alpha: float = key(0.001, "the sample-ratio check fails below this p-value")
+    min_group_size: int = key(100, "a smaller group makes the test invalid")
+    segment_by: tuple[str, ...] = key(("cluster", "rfm"), "cuts of the readout: cluster, rfm, or customer columns "
+                                                         "(e.g. [\"cluster\", \"rfm\", \"city\"])")
+    offer_type: str = key("discount", "the campaign's offer type: offers of this type get its measured effect")
+    observational: ObservationalConfig | None = key(None, "[experiment.observational]: a promo without a control")
 
 
 @dataclass(frozen=True)
 class RfmRule:
-    name: str
-    r: tuple[int, int] = (1, 5)
-    f: tuple[int, int] = (1, 5)
-    m: tuple[int, int] = (1, 5)
+    name: str = key(REQUIRED, "segment name (the documents translate best, loyal, cant_lose, at_risk, new, promising, "
+                          "lost; other names are shown as written)")
+    r: tuple[int, int] = key((1, 5), "range of the recency score, 1 (lapsed) to 5 (bought within one purchase "
+                                     "cycle)")
+    f: tuple[int, int] = key((1, 5), "range of the frequency score, 1 (one order) to 5 (most orders)")
+    m: tuple[int, int] = key((1, 5), "range of the monetary score, 1 to 5 (quintiles of spend)")
 
 
 @dataclass(frozen=True)
 class SegmentsConfig:
-    k: int | str = "auto"
-    k_min: int = 2
-    k_max: int = 8
-    rfm: bool = True
-    seeds: int = 3
-    minibatch_above: int = 200_000
-    rfm_rules: tuple[RfmRule, ...] = ()
+    k: int | str = key("auto", "number of clusters, or \"auto\" (silhouette with a stability check)")
+    k_min: int = key(2, "smallest k tried")
+    k_max: int = key(8, "largest k tried (widened up to 12 while the silhouette still rises)")
+    rfm: bool = key(True, "RFM segments")
+    seeds: int = key(3, "KMeans runs per k for the stability check")
+    minibatch_above: int = key(200_000, "MiniBatch KMeans beyond this many customers")
+    rfm_rules: tuple[RfmRule, ...] = key((), "[[segments.rfm_rules]]: your own RFM segments, first match wins")
 
 
 @dataclass(frozen=True)
 class PropensityConfig:
-    score_filter: str | None = None
-    score_filter_name: str | None = None  # how the documents call the scored population ("клиенты Новосибирска")
-    threshold: float = 0.9  # older configs: the same as cutoff = "probability 0.9"
-    cutoff: str | None = None  # who is on the list: "top 500", "top 20%", "precision 0.9", "probability 0.8"
-    drop_outliers: bool = False  # leave revenue outliers and zero-activity customers out of the model's fit
-    horizon_days: int = 90
-    models: tuple[str, ...] = ("logreg", "knn", "tree", "svc", "forest", "extra_trees", "boosting")
-    cv_folds: int = 5
-    n_iter: int = 6
-    search_sample: int = 4000
-    holdout_share: float = 0.25
-    impute: tuple[str, ...] = ("gender",)
-    exclude: tuple[str, ...] = ()
-    high_risk_quantile: float = 0.75
-    seed: int = 42
+    score_filter: str | None = key(None, "which customers are scored for the list: an SQL condition over the "
+                                         "customer table, e.g. \"city = 'Москва'\"")
+    score_filter_name: str | None = key(None, "how the documents call those customers")
+    threshold: float = key(0.9, "older configs: the same as cutoff = \"probability 0.9\"")
+    cutoff: str | None = key(None, "who is on the list: \"top 500\", \"top 20%\", \"precision 0.9\" or "
+                                   "\"probability 0.8\"")
+    features_before: str | None = key(None, "YYYY-MM-DD: the label describes what happened from this date on, so "
+                                            "the model sees only purchases before it")
+    drop_outliers: bool = key(False, "leave revenue outliers and zero-activity customers out of the fit")
+    horizon_days: int = key(90, "without a label: the target is no purchase in the last horizon_days")
+    models: tuple[str, ...] = key(("logreg", "knn", "tree", "svc", "forest", "extra_trees", "boosting"),
+                                  "candidate models")
+    cv_folds: int = key(5, "cross-validation folds of the search")
+    n_iter: int = key(6, "hyper-parameter draws per model")
+    search_sample: int = key(4000, "customers the search runs on (stratified sample)")
+    holdout_share: float = key(0.25, "share of customers held out for the honest check")
+    impute: tuple[str, ...] = key(("gender",), "customer columns whose missing values are recovered by a model")
+    exclude: tuple[str, ...] = key((), "columns left out of the model (e.g. ones known only after the label)")
+    high_risk_quantile: float = key(0.75, "older configs; the segment to act on is now drawn from the list")
+    seed: int = key(42, "random seed")
 
 
 @dataclass(frozen=True)
 class OfferRule:
-    id: str
-    type: str
-    ru: str
-    en: str
-    when: tuple[tuple[str, str, float], ...] = ()  # all must hold; evidence the data lack fails the rule
-    unless: tuple[tuple[str, str, float], ...] = ()  # any rules the offer out; evidence the data lack is not held
-    weight: float = 1.0  # multiplies the evidence score: a fallback offer ranks below specific ones
+    id: str = key(REQUIRED, "offer id; a default offer's id replaces it")
+    type: str = key(REQUIRED, "offer type; the campaign's offer_type gets the A/B effect")
+    ru: str = key(REQUIRED, "the offer in Russian; {top_category}, {top_brand}, {related}, {categories} are filled "
+                        "from the segment (an offer naming one the data lack is not offered)")
+    en: str = key(REQUIRED, "the offer in English")
+    when: tuple[tuple[str, str, float], ...] = key((), "conditions that must all hold: [[\"promo_index\", \">=\", "
+                                                       "1.3]]; evidence the data lack fails the offer")
+    unless: tuple[tuple[str, str, float], ...] = key((), "conditions any of which rules the offer out; evidence "
+                                                         "the data lack is not held against it")
+    weight: float = key(1.0, "multiplies the evidence score: a fallback offer ranks below specific ones")
+    priority: int = key(0, "offers of a higher priority come first whatever their score (win-back: 1)")
 
 
 @dataclass(frozen=True)
 class OffersConfig:
-    min_customers: int = 100
-    top_n: int = 3
-    min_support: float = 0.01
-    catalogue: tuple[OfferRule, ...] = ()
+    min_customers: int = key(100, "a smaller segment gets offers only when it holds min_value_share of the value")
+    min_value_share: float = key(0.05, "a segment with at least this share of the customers' value gets offers "
+                                       "however small it is")
+    top_n: int = key(3, "offers per segment")
+    min_support: float = key(0.01, "co-purchase pairs must occur in at least this share of orders")
+    catch_all_categories: tuple[str, ...] = key(
+        ("прочее", "прочие", "другое", "разное", "без категории", "other", "others", "misc", "miscellaneous",
+         "uncategorized", "unknown"),
+        "category values that pool what has no category (matched ignoring case): never the focus of an offer")
+    catalogue: tuple[OfferRule, ...] = key((), "[[offers.catalogue]]: offers of your own")
 
 
 @dataclass(frozen=True)
 class UpliftConfig:
     """Whom to contact next time: an uplift model per treatment arm, learned from the experiment."""
 
-    enabled: bool = True
-    outcome: str = ""  # "" = the primary metric's outcome; "conversion" | "revenue" | "orders"
-    cost_per_contact: float = 0.0  # in the report's currency
-    margin: float = 1.0  # share of revenue that is profit
-    value_per_conversion: float | None = None  # money per extra conversion; default: the arm's revenue per buyer
-    score_filter: str | None = None  # the customers the list is for (SQL over the customer table)
-    score_filter_name: str | None = None
-    models: tuple[str, ...] = ("t_linear", "t_spline", "t_boosting", "x_learner", "transformed_outcome")
-    folds: int = 4
-    bootstrap: int = 200
-    seed: int = 42
+    enabled: bool = key(True, "learn whom to contact next time from the test")
+    outcome: str = key("", "\"conversion\", \"revenue\" or \"orders\" (default: the primary metric's)")
+    cost_per_contact: float = key(0.0, "cost of one contact, in the report's currency")
+    margin: float | None = key(None, "share of revenue that is profit (default: [report] margin; without either "
+                                     "the decision weighs revenue, and says so)")
+    value_per_conversion: float | None = key(None, "money per extra buyer (default: the arm's revenue per buyer)")
+    score_filter: str | None = key(None, "the customers the list is for (SQL over the customer table)")
+    score_filter_name: str | None = key(None, "how the documents call them")
+    models: tuple[str, ...] = key(("t_linear", "t_spline", "t_boosting", "x_learner", "transformed_outcome"),
+                                  "candidate uplift learners")
+    folds: int = key(4, "cross-fitting folds (2–10)")
+    bootstrap: int = key(200, "bootstrap draws for the bands (50–2000)")
+    seed: int = key(42, "random seed")
 
 
 @dataclass(frozen=True)
 class EngineConfig:
     """Where the heavy SQL runs, and how many customers the local models are fitted on."""
 
-    kind: str = "duckdb"
-    master: str | None = None  # Spark: local[2], spark://host:7077, yarn, ...; else SPARK_MASTER
-    url: str | None = None  # PostgreSQL: postgresql://user@host:5432/db (password from PGPASSWORD)
-    conf: tuple[tuple[str, str], ...] = ()  # Spark settings, e.g. spark.driver.memory = "6g"
-    sample_size: int = 200_000  # KMeans and the final propensity fit use at most this many customers
-    memory_limit: str | None = None  # DuckDB: e.g. "4GB"; beyond it DuckDB spills to disk (default: 80 % of RAM)
+    kind: str = key("duckdb", "\"duckdb\" (embedded, default), \"spark\" or \"postgres\"")
+    master: str | None = key(None, "Spark: local[2], spark://host:7077, yarn, …; else SPARK_MASTER")
+    url: str | None = key(None, "PostgreSQL: postgresql://user@host:5432/db (password from PGPASSWORD)")
+    conf: tuple[tuple[str, str], ...] = key((), "[engine.conf]: Spark settings, e.g. \"spark.driver.memory\" = "
+                                                "\"6g\"")
+    sample_size: int = key(200_000, "KMeans and the final model fit use at most this many customers")
+    memory_limit: str | None = key(None, "DuckDB: e.g. \"4GB\"; beyond it DuckDB spills to disk")
 
 
 @dataclass(frozen=True)
 class EmailConfig:
-    to: tuple[str, ...] = ()
-    smtp_host: str = "localhost"
-    smtp_port: int = 587
-    security: str = "starttls"
-    username: str | None = None
-    sender: str | None = None
-    attach_target_list: bool = False
-    verify_tls: bool = True
-    retries: int = 3
-    backoff_seconds: float = 2.0
+    to: tuple[str, ...] = key((), "recipients")
+    smtp_host: str = key("localhost", "SMTP server")
+    smtp_port: int = key(587, "SMTP port")
+    security: str = key("starttls", "\"starttls\", \"ssl\" or \"none\"")
+    username: str | None = key(None, "SMTP login; the password comes from the SMTP_PASSWORD environment variable")
+    sender: str | None = key(None, "From address (the key is `from`; default: username)")
+    attach_target_list: bool = key(False, "attach the target list CSV")
+    verify_tls: bool = key(True, "check the server's certificate")
+    retries: int = key(3, "attempts per send")
+    backoff_seconds: float = key(2.0, "wait before the first retry, doubled after each")
 
 
 @dataclass(frozen=True)
@@ -190,7 +305,13 @@ class Config:
     uplift: UpliftConfig = field(default_factory=UpliftConfig)
     digest: str = field(default="", compare=False)
     defaults_applied: tuple[str, ...] = ()  # codes of sections run with defaults although not configured
+    shown_path: str = field(default="config.toml", compare=False)  # the config file as the user named it
 
     @property
     def output_dir(self) -> Path:
         return (self.path.parent / self.report.output_dir).resolve()
+
+    @property
+    def margin(self) -> float | None:
+        """The stated share of revenue that is profit, if any: [uplift] margin, else [report] margin."""
+        return self.uplift.margin if self.uplift.margin is not None else self.report.margin

@@ -121,13 +121,14 @@ def deliver(config_path: str | Path, out_dir: Path | None, force: bool = False,
     settings = config.email
     lang = config.report.language
     if settings is None or not settings.to:
-        raise ConfigError("config.toml: [email] with at least one address in 'to' is needed to send")
+        raise ConfigError("[email] with at least one address in 'to' is needed to send", config.shown_path)
     password = os.environ.get(PASSWORD_ENV)
     if password is not None and not password.isascii():
-        raise ConfigError(f"{PASSWORD_ENV} holds non-ASCII characters; SMTP login accepts ASCII passwords only")
+        raise ConfigError(f"{PASSWORD_ENV} holds non-ASCII characters; SMTP login accepts ASCII passwords only",
+                          "environment")
     if settings.username and not password:
         raise ConfigError(f"[email] username is set: put the SMTP password in the {PASSWORD_ENV} environment "
-                          "variable")
+                          "variable", config.shown_path)
     out = Path(out_dir).resolve() if out_dir else config.output_dir
     if not (out / "email.json").exists():
         raise UserError(f"{out}: no finished run to send (run campaign-report run first)")

@@ -24,7 +24,8 @@ SCHEMA_VERSION = 1
 def _plain(value: Any) -> Any:
     """Dataclasses, tuples and floats to JSON values; NaN and infinities become null."""
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)
+                if f.metadata.get("json", True)}
     if isinstance(value, dict):
         return {str(k): _plain(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
@@ -38,7 +39,9 @@ def _plain(value: Any) -> Any:
 
 def results_to_dict(results: Results, view: View) -> dict[str, Any]:
     """The results.json document."""
-    out: dict[str, Any] = {"schema_version": SCHEMA_VERSION, "meta": _plain(results.meta),
+    meaning = _plain(results.meaning)
+    meaning["money"]["value_basis"] = results.meaning.money.value_basis
+    out: dict[str, Any] = {"schema_version": SCHEMA_VERSION, "meta": _plain(results.meta), "meaning": meaning,
                            "data_quality": {"tables": _plain(results.data_quality)}}
     exp = results.experiment
     if exp is not None:

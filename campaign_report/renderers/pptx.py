@@ -14,7 +14,7 @@ from pathlib import Path
 from pptx import Presentation
 
 from campaign_report.renderers.charts import ChartSpec
-from campaign_report.renderers.deck.frame import content_width, estimated_lines, fit_size, title_fits
+from campaign_report.renderers.deck.frame import content_width, estimated_lines, fit_size, kicker, title_fits
 from campaign_report.renderers.deck.slides import (
     cards_slide,
     finding_slide,
@@ -29,7 +29,7 @@ from campaign_report.renderers.view_model import Card, Section, Table, View
 from campaign_report.renderers.wording import lower_first
 
 TEMPLATE = Path(__file__).resolve().parent.parent / "templates" / "deck.pptx"
-APPENDIX = ("quality", "methods")
+APPENDIX = ("details", "quality", "methods")
 
 __all__ = ["estimated_lines", "finding_slides", "fit_size", "render_pptx"]
 
@@ -128,13 +128,14 @@ def _next_steps(prs, view: View, source: str) -> None:
     steps = s.next_steps or [a.text for a in s.act_on]
     headline = _pick_title(prs, steps[0], f.t("doc.next_steps"))
     who = [f"{a.title}: {a.text}" for a in s.act_on]
-    offers = [(o.segment, o.offer) for o in s.offers[:3]]
+    offers = [(o.segment, o.offer) for o in s.offers[:5]]
     notes = f.t("deck.notes_next", steps=" ".join(_sentence(x) for x in steps[:3]))
     steps_slide(prs, headline, steps, who, offers, notes, source, (f.t("deck.steps_who"), f.t("deck.steps_what")))
 
 
 def _appendix(prs, view: View, source: str) -> None:
     f = view.fmt
+    first = len(prs.slides)
     for section in view.sections:
         finding_slides(prs, f, section, source, appendix=True)
         _table_slides(prs, f, section, source, appendix=True)
@@ -169,6 +170,8 @@ def _appendix(prs, view: View, source: str) -> None:
                         source)
         else:
             text_slide(prs, f.t("deck.quality_clean"), [*quality.warnings, *quality.paragraphs], notes, source)
+    for slide in list(prs.slides)[first:]:
+        kicker(slide, prs, f.t("deck.appendix"))
 
 
 def render_pptx(view: View, out_path: Path) -> Path:

@@ -20,6 +20,7 @@ from campaign_report.analysis.customers.rfm import RfmResult
 from campaign_report.analysis.customers.segments import ClusterPortrait, SegmentsResult
 from campaign_report.analysis.data.clean import TableQuality
 from campaign_report.analysis.experiment.readout import Decision, ExperimentResult, SegmentEffect
+from campaign_report.analysis.meaning import DataMeaning
 from campaign_report.analysis.model.propensity import PropensityResult
 from campaign_report.analysis.offers.recommend import CategoryPair
 from campaign_report.analysis.results import Meta
@@ -95,23 +96,27 @@ def results_schema() -> dict[str, Any]:
         "segment": text, "offer": text, "type": text, "text_ru": text, "text_en": text, "rank": {"type": "integer"},
         "rationale": {"type": "array", "items": text},
         "evidence": {"type": "object", "properties": {
-            "size": {"type": "integer"}, "top_category": text, "related": {"type": "array", "items": text},
+            "size": {"type": "integer"}, "top_category": {"type": ["string", "null"]},
+            "related": {"type": "array", "items": text},
             "ab": {"anyOf": [dataclass_schema(SegmentEffect), {"type": "null"}]}},
             "required": ["size", "top_category", "related", "ab"], "additionalProperties": NUMBER},
         "expected_effect": optional_number, "expected_low": optional_number, "expected_high": optional_number}}
     offer["required"] = sorted(offer["properties"])
     blocked = {"type": "object", "properties": {"segment": text, "offer": text, "reason": text},
                "required": ["segment", "offer", "reason"], "additionalProperties": False}
+    meaning = dataclass_schema(DataMeaning)
+    meaning["properties"]["money"] = _with(meaning["properties"]["money"], value_basis=text)
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": "https://campaign-report/results.schema.json",
         "title": "campaign-report results.json",
         "description": "Every number of one report run. Sections are present only for the analyses that ran.",
         "type": "object", "additionalProperties": False,
-        "required": ["schema_version", "meta", "data_quality"],
+        "required": ["schema_version", "meta", "meaning", "data_quality"],
         "properties": {
             "schema_version": {"const": SCHEMA_VERSION},
             "meta": dataclass_schema(Meta),
+            "meaning": meaning,
             "data_quality": {"type": "object", "additionalProperties": False, "required": ["tables"],
                              "properties": {"tables": {"type": "array", "items": dataclass_schema(TableQuality)}}},
             "experiment": experiment, "segments": segments, "rfm": dataclass_schema(RfmResult),

@@ -34,6 +34,9 @@ def build_view(results: Results) -> View:
     summary.key_numbers.sort(key=lambda k: order.get(k.source, 3))
     summary.key_numbers += summary.spare_numbers[:max(0, 3 - len(summary.key_numbers))]
     summary.next_steps = next_steps(f, results)
+    details = [t for section in sections for t in section.appendix_tables]
+    if details:
+        sections.append(Section("details", f.t("details.title"), tables=details))
     sections.append(vs.quality_section(f, results))
     sections.append(vs.methods_section(f, results, source))
     subject_bits = [meta.title]

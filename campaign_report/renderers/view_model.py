@@ -61,6 +61,7 @@ class ActOn:
 class OfferLine:
     segment: str
     offer: str
+    kind: str = ""  # the segment's kind: action, list, cluster (page 1 lists them in that order)
 
 
 @dataclass
@@ -92,6 +93,8 @@ class Section:
     so_what: dict[str, list[str]] = field(default_factory=dict)  # chart key -> two or three lines beside it
     diagnostics: list[str] = field(default_factory=list)  # chart keys that check a method: deck appendix
     deck_tables: list[Table] = field(default_factory=list)  # tables only the deck shows (the offer plan)
+    # Whole tables whose most important rows the section shows: the brief prints them in an appendix.
+    appendix_tables: list[Table] = field(default_factory=list)
     notes: str = ""
 
 

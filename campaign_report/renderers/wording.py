@@ -8,7 +8,7 @@ from typing import Any
 from campaign_report.analysis.data.features import BRAND_PREFIX, CAT_PREFIX
 from campaign_report.analysis.experiment.readout import MetricResult
 from campaign_report.analysis.results import Results
-from campaign_report.renderers.format import Formatter
+from campaign_report.renderers.format import NBSP, Formatter
 
 
 def feature_label(f: Formatter, name: str) -> str:
@@ -140,3 +140,33 @@ def offer_text(f: Formatter, offer: Any) -> str:
 def run_note_text(f: Formatter, code: str, detail: str) -> str:
     """One 'ran differently from the config' note in words (documents and console)."""
     return f.t(f"run_note.{code}", detail=detail)
+
+
+def outcome_phrase(f: Formatter, results: Results) -> str:
+    """What the model predicts, in words: the label's positive value (as [report.names] calls it) and its
+    column, «Снизилась» (Покупательская активность), or the derived «no purchase in 90 days»."""
+    label = results.meaning.label
+    if label is None:
+        return ""
+    if label.source == "derived":
+        return f.quote(f.t("outcome.derived", days=f.plural(label.horizon_days, "day")))
+    return target_name(f, results.meta.names, f"{label.column} = {label.positive}")
+
+
+def meaning_key(results: Results) -> str:
+    """"bad", "good" or "neutral": which words the label's outcome takes (retain, contact, act on)."""
+    label = results.meaning.label
+    return label.positive_is if label is not None else "neutral"
+
+
+def value_noun(f: Formatter, basis: str) -> str:
+    """What a customer's value is called: profit, profit from spend × margin, or spend (never profit)."""
+    return f.t(f"value.noun_{basis}")
+
+
+def value_text(f: Formatter, results: Results, x: float | None, sign: bool = False) -> str:
+    """A customer value in its unit: money, or the profit column's own unit when the config states one."""
+    money = results.meaning.money
+    if money.value_basis == "profit" and money.profit_unit:
+        return f"{f.number(x, 2, sign=sign)}{NBSP}{money.profit_unit}"
+    return f.money(x, sign=sign)

@@ -1,8 +1,13 @@
-"""RFM: quintile scores and named segments from an ordered rule table (first match wins).
+"""RFM: scores relative to the shop's own purchase cycle and named segments from an ordered rule table.
 
-Scores are 1-5 by percentile rank, ties sharing a score: R from recency (recent = 5), F from the number
-of orders, M from total spend. Rules are tried in order and the last rule is a catch-all, so every
-customer lands in exactly one segment whatever rules a user configures.
+R is measured against the shop's own purchase cycle (`PurchaseCycle`: each returning customer's usual gap
+between purchases, over customers): 5 = silent no longer than the median customer's usual gap, 4 = up to
+the 75th percentile, 3 = up to the 90th, 2 = up to twice the 90th, 1 = longer (lapsed). A shop bought from
+weekly and one bought from yearly thus call different silences "lapsed", as their customers do. F is 1 for
+a single order and the quartiles of the number of orders among repeat customers above it (quintiles when
+everyone bought twice or more); M is the quintile of total spend. Without any repeat purchase there is no
+cycle, and R falls back to quintiles of recency (said in the documents). Rules are tried in order and the
+last rule is a catch-all, so every customer lands in exactly one segment whatever rules a user configures.
 """
 
 from __future__ import annotations
@@ -30,6 +35,43 @@ CATCH_ALL = "other"
 
 
 @dataclass(frozen=True)
+class PurchaseCycle:
+    """Returning customers' usual gap between purchase days: its quantiles over customers."""
+
+    median_gap: float
+    gap_75: float
+    gap_90: float
+    repeat_customers: int  # customers with two purchase days or more
+
+    @property
+    def lapse_days(self) -> float:
+        """Silent longer than 90 % of returning customers usually wait between purchases: probably lapsed."""
+        return self.gap_90
+
+    def recency_score(self, recency: pd.Series) -> pd.Series:
+        """R: 5 within the median gap ... 1 beyond twice the 90th percentile."""
+        edges = [self.median_gap, self.gap_75, self.gap_90, 2 * self.gap_90]
+        score = pd.Series(1, index=recency.index, dtype=int)
+        for value, edge in zip((5, 4, 3, 2), edges, strict=True):
+            score[(recency <= edge) & (score == 1)] = value
+        return score
+
+
+def cycle_from_gaps(gap_counts: dict[int, int], repeat_customers: int) -> PurchaseCycle | None:
+    """Quantiles of the gap histogram (days -> count); None when nobody came back."""
+    if not gap_counts:
+        return None
+    days = np.array(sorted(gap_counts), dtype=float)
+    cumulative = np.cumsum([gap_counts[int(d)] for d in days]) / sum(gap_counts.values())
+
+    def quantile(q: float) -> float:
+        return float(days[np.searchsorted(cumulative, q)])
+
+    return PurchaseCycle(median_gap=quantile(0.5), gap_75=quantile(0.75), gap_90=quantile(0.9),
+                         repeat_customers=int(repeat_customers))
+
+
+@dataclass(frozen=True)
 class RfmSegment:
     name: str
     size: int
@@ -46,6 +88,7 @@ class RfmResult(Tabular):
 
     segments: tuple[RfmSegment, ...]
     rules: tuple[RfmRule, ...]
+    cycle: PurchaseCycle | None = None  # the shop's purchase cycle R is scored against (None: recency quintiles)
 
 
 def quintile_score(values: pd.Series, higher_is_better: bool = True) -> pd.Series:
@@ -54,10 +97,23 @@ def quintile_score(values: pd.Series, higher_is_better: bool = True) -> pd.Serie
     return np.ceil(pct * 5).clip(1, 5).astype(int)
 
 
-def rfm_scores(frame: pd.DataFrame) -> pd.DataFrame:
-    """R, F, M scores for a frame with recency_days, orders, monetary."""
-    return pd.DataFrame({"r": quintile_score(frame["recency_days"], higher_is_better=False),
-                         "f": quintile_score(frame["orders"]), "m": quintile_score(frame["monetary"])},
+def frequency_score(orders: pd.Series) -> pd.Series:
+    """F: 1 for one order; quartiles of orders among repeat customers above it (quintiles if all repeat)."""
+    repeat = orders > 1
+    if not (~repeat).any():
+        return quintile_score(orders)
+    score = pd.Series(1, index=orders.index, dtype=int)
+    if repeat.any():
+        pct = orders[repeat].rank(method="average", pct=True)
+        score[repeat] = (np.ceil(pct * 4).clip(1, 4) + 1).astype(int)
+    return score
+
+
+def rfm_scores(frame: pd.DataFrame, cycle: PurchaseCycle | None = None) -> pd.DataFrame:
+    """R, F, M scores for a frame with recency_days, orders, monetary (R by the purchase cycle when given)."""
+    recency = cycle.recency_score(frame["recency_days"]) if cycle is not None else \
+        quintile_score(frame["recency_days"], higher_is_better=False)
+    return pd.DataFrame({"r": recency, "f": frequency_score(frame["orders"]), "m": quintile_score(frame["monetary"])},
                         index=frame.index)
 
 
@@ -74,10 +130,11 @@ def assign_segments(scores: pd.DataFrame, rules: tuple[RfmRule, ...]) -> pd.Seri
     return out
 
 
-def analyze_rfm(frame: pd.DataFrame, rules: tuple[RfmRule, ...] = ()) -> tuple[RfmResult, pd.Series]:
+def analyze_rfm(frame: pd.DataFrame, rules: tuple[RfmRule, ...] = (), cycle: PurchaseCycle | None = None,
+                ) -> tuple[RfmResult, pd.Series]:
     """Segment sizes, revenue shares and mean R/F/M; returns the result and the segment per customer id."""
     rules = rules or DEFAULT_RULES
-    segment = assign_segments(rfm_scores(frame), rules)
+    segment = assign_segments(rfm_scores(frame, cycle), rules)
     total = float(frame["monetary"].sum()) or math.nan
     order = [r.name for r in rules] + [CATCH_ALL]
     segments = []
@@ -91,4 +148,4 @@ def analyze_rfm(frame: pd.DataFrame, rules: tuple[RfmRule, ...] = ()) -> tuple[R
                                    frequency=float(part["orders"].mean()),
                                    monetary=float(part["monetary"].mean())))
     labels = pd.Series(segment.to_numpy(), index=frame["id"].to_numpy(), name="rfm")
-    return RfmResult(segments=tuple(segments), rules=rules), labels
+    return RfmResult(segments=tuple(segments), rules=rules, cycle=cycle), labels

@@ -8,7 +8,7 @@ promotion or not". Each is standardised so no unit dominates.
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import ClassVar
 
 import numpy as np
@@ -25,7 +25,7 @@ SILHOUETTE_SAMPLE = 4000
 K_SEARCH_CAP = 12  # widen an automatic search at most to this k: more segments stop being actionable
 MIN_CLUSTER_SHARE = 0.02
 MIN_STABILITY = 0.8
-PORTRAIT_FEATURES = ("age", "orders", "average_check", "monetary", "recency_days", "promo_share")
+PORTRAIT_FEATURES = ("age", "orders", "average_check", "monetary", "recency_days", "tenure_days", "promo_share")
 
 
 @dataclass(frozen=True)
@@ -61,6 +61,8 @@ class ClusterPortrait:
     promo_share: float | None
     recency_mean: float
     distinctions: tuple[Distinction, ...]
+    # Standardised differences from the base, for naming (the distinctions carry the ones worth showing).
+    z: dict[str, float] = field(default_factory=dict, repr=False, metadata={"json": False})
 
 
 @dataclass(frozen=True)
@@ -144,32 +146,69 @@ def choose_k(x: np.ndarray, settings: SegmentsConfig, minibatch: bool) -> tuple[
     return best(), tuple(scores), best() == top
 
 
-def _name(z: dict[str, float], top_category: str) -> tuple[str, str]:
+# What a cluster's mean says in words, per feature: (higher than the base, lower than the base), ru and en.
+TRAITS = {
+    "orders": (("частые покупки", "frequent"), ("редкие покупки", "infrequent")),
+    "recency_days": (("давно не покупали", "lapsed"), ("покупали недавно", "recent")),
+    "average_check": (("крупный чек", "big baskets"), ("небольшой чек", "small baskets")),
+    "monetary": (("высокие траты", "high spend"), ("низкие траты", "low spend")),
+    "tenure_days": (("давние клиенты", "long-standing"), ("новые клиенты", "new")),
+    "promo_share": (("покупки по акциям", "on promotion"), ("без акций", "full price")),
+    "age": (("старше среднего", "older"), ("моложе среднего", "younger")),
+}
+TRAIT_Z = 0.5  # a trait is named when the cluster's mean is at least this many SDs from the base's
+
+
+def traits(z: dict[str, float], skip: tuple[str, ...] = ()) -> list[tuple[str, str]]:
+    """The cluster's behaviour in words, strongest first: [(ru, en), ...]."""
+    named = sorted(((abs(v), f) for f, v in z.items() if f in TRAITS and f not in skip and abs(v) >= TRAIT_Z),
+                   reverse=True)
+    return [TRAITS[f][0 if z[f] > 0 else 1] for _, f in named]
+
+
+def _archetype(z: dict[str, float]) -> tuple[str, str, str] | None:
+    """A well-known customer type when the cluster clearly is one: (ru, en, the feature it rests on)."""
     if z.get("promo_share", 0) >= 0.8:
-        ru, en = "Охотники за скидками", "Deal seekers"
-    elif z.get("average_check", 0) >= 0.8 and z.get("promo_share", 0) <= 0:
-        ru, en = "Премиальные", "Premium buyers"
-    elif z.get("age", 0) <= -0.8:
-        ru, en = "Молодёжь", "Young buyers"
-    elif z.get("orders", 0) >= 0.8:
-        ru, en = "Постоянные", "Frequent buyers"
-    elif z.get("recency_days", 0) >= 0.8:
-        ru, en = "Угасающие", "Fading"
-    else:
-        ru = en = ""  # nothing stands out in behaviour: the category is the name
-    tail_ru, tail_en = "", ""
-    if z.get("orders", 0) >= 0.5 and en != "Frequent buyers":
-        tail_ru, tail_en = ", частые покупки", ", frequent"
-    elif z.get("orders", 0) <= -0.5:
-        tail_ru, tail_en = ", редкие покупки", ", infrequent"
-    if not ru:
-        return f"{top_category}{tail_ru}", f"{top_category}{tail_en}"
-    # The category is data (often Russian in an English report): quoted as it is, not lower-cased into the name.
-    return f"{ru}: {top_category.lower()}{tail_ru}", f"{en}: “{top_category}”{tail_en}"
+        return "Охотники за скидками", "Deal seekers", "promo_share"
+    if z.get("average_check", 0) >= 0.8 and z.get("promo_share", 0) <= 0:
+        return "Премиальные", "Premium buyers", "average_check"
+    if z.get("age", 0) <= -0.8:
+        return "Молодёжь", "Young buyers", "age"
+    if z.get("orders", 0) >= 0.8:
+        return "Постоянные", "Frequent buyers", "orders"
+    if z.get("recency_days", 0) >= 0.8:
+        return "Угасающие", "Fading", "recency_days"
+    return None
 
 
-def _portrait(cid: int, members: pd.DataFrame, base: pd.DataFrame, total_revenue: float,
+def _name(z: dict[str, float], top_category: str | None) -> tuple[str, str]:
+    """A readable name from what the cluster does: an archetype and its category, or, without categories,
+    its strongest behaviour traits. Never a placeholder: with nothing distinctive it is "typical"."""
+    archetype = _archetype(z)
+    if top_category is not None:
+        tail_ru, tail_en = "", ""
+        if z.get("orders", 0) >= 0.5 and (archetype is None or archetype[2] != "orders"):
+            tail_ru, tail_en = ", частые покупки", ", frequent"
+        elif z.get("orders", 0) <= -0.5:
+            tail_ru, tail_en = ", редкие покупки", ", infrequent"
+        if archetype is None:
+            return f"{top_category}{tail_ru}", f"{top_category}{tail_en}"
+        # The category is data (often Russian in an English report): quoted as it is, not lower-cased into the name.
+        return f"{archetype[0]}: {top_category.lower()}{tail_ru}", f"{archetype[1]}: “{top_category}”{tail_en}"
+    said = traits(z, skip=(archetype[2],) if archetype else ())
+    if archetype is not None:
+        return (f"{archetype[0]}: {said[0][0]}", f"{archetype[1]}: {said[0][1]}") if said else archetype[:2]
+    if not said:
+        return "Типичные клиенты", "Typical customers"
+    ru = ", ".join(t[0] for t in said[:2])
+    en = ", ".join(t[1] for t in said[:2])
+    return ru[:1].upper() + ru[1:], en[:1].upper() + en[1:]
+
+
+def _portrait(cid: int, members: pd.DataFrame, rest: pd.DataFrame, base: pd.DataFrame, total_revenue: float,
               features: CustomerFeatures) -> tuple[ClusterPortrait, dict[str, float]]:
+    """One cluster described against the base; named by how it differs from everyone else (`rest`): a
+    cluster of most customers is still told apart from the few who differ from it."""
     def top(prefix: str) -> tuple[tuple[str, float], ...]:
         cols = [c for c in members.columns if c.startswith(prefix)]
         spend = (members[cols].multiply(members["monetary"], axis=0)).sum()
@@ -184,11 +223,12 @@ def _portrait(cid: int, members: pd.DataFrame, base: pd.DataFrame, total_revenue
     for col in compare_cols:
         sd = float(base[col].std())
         if sd > 0:
-            z[col] = (float(members[col].mean()) - float(base[col].mean())) / sd
-            distinctions.append(Distinction(col, float(members[col].mean()), float(base[col].mean()), z[col]))
+            z[col] = (float(members[col].mean()) - float(rest[col].mean() if len(rest) else base[col].mean())) / sd
+            distinctions.append(Distinction(col, float(members[col].mean()), float(base[col].mean()),
+                                            (float(members[col].mean()) - float(base[col].mean())) / sd))
     distinctions.sort(key=lambda d: -abs(d.std_diff))
     cats = top(CAT_PREFIX)
-    name_ru, name_en = _name(z, cats[0][0] if cats else "—")
+    name_ru, name_en = _name(z, cats[0][0] if cats else None)
     gender = members["gender"] if "gender" in members else None
     known = gender.notna() if gender is not None else None
     return ClusterPortrait(
@@ -202,7 +242,7 @@ def _portrait(cid: int, members: pd.DataFrame, base: pd.DataFrame, total_revenue
         average_check=float(members["monetary"].sum() / max(members["orders"].sum(), 1)),
         orders_mean=float(members["orders"].mean()),
         promo_share=float(members["promo_share"].mean()) if features.has_promo else None,
-        recency_mean=float(members["recency_days"].mean()), distinctions=tuple(distinctions[:4])), z
+        recency_mean=float(members["recency_days"].mean()), distinctions=tuple(distinctions[:4]), z=z), z
 
 
 def assign_clusters(model: ClusterModel, features: CustomerFeatures, customers: pd.DataFrame | None,
@@ -259,7 +299,7 @@ def analyze_segments(features: CustomerFeatures, customers: pd.DataFrame | None,
     total_revenue = float(base["monetary"].sum())
     portraits = []
     for cid in range(k):
-        portrait, _ = _portrait(cid, base[labels == cid], base, total_revenue, features)
+        portrait, _ = _portrait(cid, base[labels == cid], base[labels != cid], base, total_revenue, features)
         portraits.append(portrait)
     portraits = _unique_names(portraits)
     result = SegmentsResult(method="minibatch_kmeans" if minibatch else "kmeans", k=k, k_reason=reason,
@@ -271,14 +311,26 @@ def analyze_segments(features: CustomerFeatures, customers: pd.DataFrame | None,
 
 
 def _unique_names(portraits: list[ClusterPortrait]) -> list[ClusterPortrait]:
-    """Two clusters with the same generated name get their second category appended."""
+    """Two clusters with the same generated name get what tells them apart appended: their second category,
+    or, without categories, the next behaviour trait; a number as the last resort."""
     seen: dict[str, int] = {}
     for p in portraits:
         seen[p.name_ru] = seen.get(p.name_ru, 0) + 1
-    out = []
+    out: list[ClusterPortrait] = []
     for p in portraits:
-        if seen[p.name_ru] > 1 and len(p.top_categories) > 1:
-            second = p.top_categories[1][0].lower()
-            p = replace(p, name_ru=f"{p.name_ru} и {second}", name_en=f"{p.name_en} and {second}")
+        if seen[p.name_ru] > 1:
+            if len(p.top_categories) > 1:
+                second = p.top_categories[1][0].lower()
+                p = replace(p, name_ru=f"{p.name_ru} и {second}", name_en=f"{p.name_en} and {second}")
+            else:
+                extra = [t for t in traits(p.z) if t[0] not in p.name_ru.lower()]
+                if extra:
+                    p = replace(p, name_ru=f"{p.name_ru}; {extra[0][0]}", name_en=f"{p.name_en}; {extra[0][1]}")
         out.append(p)
+    taken: dict[str, int] = {}
+    for i, p in enumerate(out):
+        taken[p.name_ru] = taken.get(p.name_ru, 0) + 1
+        if taken[p.name_ru] > 1:  # still the same words: the segments are told apart by number
+            n = taken[p.name_ru]
+            out[i] = replace(p, name_ru=f"{p.name_ru} ({n})", name_en=f"{p.name_en} ({n})")
     return out

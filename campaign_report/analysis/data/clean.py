@@ -20,8 +20,8 @@ from dataclasses import dataclass
 import pandas as pd
 
 from campaign_report.analysis.config import TableSource
-from campaign_report.analysis.data.dialect import detect_date_format
 from campaign_report.analysis.data.load import RawTable, normalise_name
+from campaign_report.analysis.data.typer import Typer, number_sql
 from campaign_report.analysis.engines.base import Engine, sql_ident, sql_literal
 from campaign_report.analysis.errors import InputError
 
@@ -88,119 +88,6 @@ def find_near_duplicates(counts: Mapping[str, int], max_share: float = 0.05,
     return merges
 
 
-def _number_sql(engine: Engine, col: str, decimal: str, thousands: str | None) -> str:
-    expr = f"replace(trim({col}), chr(160), '')"
-    if thousands:
-        expr = f"replace({expr}, {sql_literal(thousands)}, '')"
-    if decimal == ",":
-        expr = f"replace(replace({expr}, ' ', ''), ',', '.')"
-    return engine.try_double(expr)
-
-
-_TRUE = "('1','1.0','true','t','yes','y','да','д','истина')"
-_FALSE = "('0','0.0','false','f','no','n','нет','н','ложь')"
-
-
-def _flag_sql(col: str) -> str:
-    low = f"lower(trim({col}))"
-    return f"CASE WHEN {low} IN {_TRUE} THEN 1 WHEN {low} IN {_FALSE} THEN 0 END"
-
-
-MAX_ABS_NUMBER = 1e15  # beyond any amount, quantity or age; sums of such values lose every cent
-
-
-class Typer:
-    """Builds typed SQL expressions for one raw table and fails loudly on the first bad value."""
-
-    def __init__(self, engine: Engine, raw: RawTable, source: TableSource) -> None:
-        self.engine, self.raw, self.source = engine, raw, source
-        dialect = raw.dialect
-        self.decimal = source.decimal or (dialect.decimal if dialect else ".")
-        self.thousands = source.thousands or (dialect.thousands if dialect else None)
-
-    def column(self, role: str) -> str | None:
-        """The normalised raw column for a role, or an error naming the configured column."""
-        name = self.source.column(role)
-        if name is None:
-            return None
-        norm = normalise_name(name)
-        if norm not in self.raw.columns:
-            shown = ", ".join(self.raw.columns[:12])
-            raise InputError(self.raw.label, f"column not found (columns are: {shown})", column=name)
-        return sql_ident(norm)
-
-    def _check(self, role: str, col: str, expr: str, what: str) -> None:
-        self._reject(role, col, f"{col} IS NOT NULL AND trim({col}) <> '' AND ({expr}) IS NULL",
-                     f"cannot parse as {what}")
-
-    def _reject(self, role: str, col: str, condition: str, problem: str) -> None:
-        """Stop at the first row where `condition` holds, naming its line and value."""
-        bad = self.engine.rows(f"SELECT _line, {col} FROM {self.raw.table} WHERE {condition} ORDER BY _line LIMIT 1")
-        if bad:
-            line = self.engine.line_number(self.raw.table, bad[0][0]) if self.raw.ordinal_lines else bad[0][0]
-            raise InputError(self.raw.label, problem, column=self.source.column(role), row=int(line),
-                             value=bad[0][1])
-
-    def _native(self, role: str) -> str | None:
-        """The DuckDB type of a role's column when it is not text (Parquet, SQL sources)."""
-        name = self.source.column(role)
-        norm = normalise_name(name) if name else None
-        return None if norm is None or self.raw.is_text(norm) else self.raw.types[norm]
-
-    def number(self, role: str) -> str | None:
-        col = self.column(role)
-        if col is None:
-            return None
-        if self._native(role):
-            expr = f"CAST({col} AS DOUBLE)"
-        else:
-            expr = _number_sql(self.engine, col, self.decimal, self.thousands)
-            self._check(role, col, expr, "a number")
-        # NaN and ±inf compare above every number in DuckDB, Spark and PostgreSQL alike.
-        self._reject(role, col, f"({expr}) IS NOT NULL AND abs({expr}) > {MAX_ABS_NUMBER:.0e}",
-                     "not a finite number within ±1e15 (NaN, inf or an overflow)")
-        return expr
-
-    def flag(self, role: str) -> str | None:
-        col = self.column(role)
-        if col is None:
-            return None
-        if self._native(role):
-            value = f"CAST({col} AS DOUBLE)"
-            return f"CAST(CASE WHEN {value} > 0 THEN 1 WHEN {value} <= 0 THEN 0 END AS DOUBLE)"
-        num = _number_sql(self.engine, col, self.decimal, self.thousands)
-        expr = f"CAST(COALESCE({_flag_sql(col)}, CASE WHEN {num} > 0 THEN 1 WHEN {num} <= 0 THEN 0 END) AS DOUBLE)"
-        self._check(role, col, expr, "a yes/no flag")
-        return expr
-
-    def text(self, role: str) -> str | None:
-        col = self.column(role)
-        if col is None:
-            return None
-        return f"CAST({col} AS VARCHAR)" if self._native(role) else f"NULLIF(trim({col}), '')"
-
-    def date(self, role: str) -> str | None:
-        col = self.column(role)
-        if col is None:
-            return None
-        native = self._native(role)
-        if native and (native.startswith(("DATE", "TIMESTAMP"))):
-            return f"CAST({col} AS DATE)"
-        if native:
-            col = f"CAST({col} AS VARCHAR)"  # e.g. 2018100100 as an integer, parsed with its format
-        fmt = self.source.date_format
-        if fmt is None:
-            sample = [r[0] for r in self.engine.rows(
-                f"SELECT {col} FROM {self.raw.table} WHERE {col} IS NOT NULL AND trim({col}) <> '' LIMIT 2000")]
-            fmt = detect_date_format(sample)
-            if fmt is None:
-                raise InputError(self.raw.label, "cannot recognise the date format (set date_format)",
-                                 column=self.source.column(role), value=sample[0] if sample else None)
-        expr = self.engine.parse_date(f"trim({col})", fmt)
-        self._check(role, col, expr, f"a date in format {fmt}")
-        return expr
-
-
 def flag_leading_zero_ids(ids: pd.Series, column: str | None, issues: list[QualityIssue]) -> None:
     """"007" and "7" are different customers to the tool; when both forms occur, the export may have
     dropped zeros in one system and kept them in another: said in the data-quality appendix."""
@@ -221,13 +108,26 @@ def _merge_typos(frame: pd.DataFrame, column: str, issues: list[QualityIssue]) -
         issues.append(QualityIssue("near_duplicate_value", column, n, "merged", f"{rare} → {common}"))
 
 
+def check_label(label: pd.Series, source: TableSource, file: str) -> None:
+    """Before any heavy work: the label has two values or more, and the configured positive is one of them."""
+    values = sorted(label.dropna().astype(str).unique())
+    column, positive = source.column("label"), str(source.option("positive"))
+    shown = ", ".join(repr(v) for v in values[:6]) + (", …" if len(values) > 6 else "")
+    if len(values) < 2:
+        raise InputError(file, f"the label needs at least two values to learn from (it has: {shown or 'none'})",
+                         column=column)
+    if positive not in values:
+        raise InputError(file, f"positive = {positive!r} is not a value of the label (values: {shown}); set "
+                               f"positive in [data.{source.name}] to one of them", column=column)
+
+
 def clean_customers(engine: Engine, raw: RawTable, source: TableSource,
                     ) -> tuple[pd.DataFrame, TableQuality]:
     """Typed customers frame: id, age, gender, city, label, profit and feature columns."""
     typer = Typer(engine, raw, source)
     roles = {"id": typer.text("id"), "age": typer.number("age"), "gender": typer.text("gender"),
              "city": typer.text("city"), "label": typer.text("label"), "profit": typer.number("profit")}
-    used = {normalise_name(source.roles[r]) for r in source.roles if r != "positive"}
+    used = {normalise_name(column) for column in source.roles.values()}
     select = [f"{expr} AS {r}" for r, expr in roles.items() if expr is not None]
     for col in raw.columns:
         if col in used:
@@ -239,12 +139,14 @@ def clean_customers(engine: Engine, raw: RawTable, source: TableSource,
                                "UBIGINT", "UINTEGER") or kind.startswith("DECIMAL")
             select.append(f"CAST({q} AS {'DOUBLE' if numeric else 'VARCHAR'}) AS {q}")
             continue
-        num = _number_sql(engine, q, typer.decimal, typer.thousands)
+        num = number_sql(engine, q, typer.decimal, typer.thousands)
         unparsed = engine.scalar(f"SELECT count(*) FROM {raw.table} WHERE {q} IS NOT NULL AND trim({q}) <> '' "
                                  f"AND {num} IS NULL")
         text_expr = f"NULLIF(trim({q}), '')"
         select.append(f"{num if unparsed == 0 else text_expr} AS {sql_ident(col)}")
     frame = engine.frame(f"SELECT {', '.join(select)} FROM {raw.table} ORDER BY _line")
+    if "label" in frame:
+        check_label(frame["label"], source, raw.label)
     rows_in = len(frame)
     issues: list[QualityIssue] = []
     flag_leading_zero_ids(frame["id"], source.column("id"), issues)
@@ -361,13 +263,25 @@ def clean_transactions(engine: Engine, raw: RawTable, source: TableSource,
     if future:
         issues.append(QualityIssue("impossible_value", source.column("date"), future,
                                    "dropped", "> today"))
-    order_id = "order_id" if "order_id" not in missing_role else \
+    has_orders = "order_id" not in missing_role
+    order_id = "order_id" if has_orders else \
         "customer_id || '|' || CAST(date AS VARCHAR) AS order_id"  # one order per customer and day
+    # Identical lines within one order are a re-logged line; without order ids two identical lines can be two
+    # real purchases of the same thing on one day: they are kept and counted unless the config says otherwise.
+    drop = source.option("drop_duplicate_lines")
+    drop = has_orders if drop is None else bool(drop)
+    lines = f"SELECT DISTINCT * FROM _tx_typed WHERE {valid}" if drop else f"SELECT * FROM _tx_typed WHERE {valid}"
     engine.table("_tx_distinct", f"SELECT customer_id, date, amount, {order_id}, category, brand, product, "
-                                 f"quantity, promo FROM (SELECT DISTINCT * FROM _tx_typed WHERE {valid}) AS d")
+                                 f"quantity, promo FROM ({lines}) AS d")
     after = int(engine.scalar("SELECT count(*) FROM _tx_distinct"))
-    if before > after:
+    if drop and before > after:
         issues.append(QualityIssue("duplicate_rows", None, before - after, "dropped"))
+    elif not drop:
+        identical = before - int(engine.scalar(f"SELECT count(*) FROM (SELECT DISTINCT * FROM _tx_typed "
+                                               f"WHERE {valid}) AS d"))
+        if identical:
+            issues.append(QualityIssue("identical_lines", None, identical,
+                                       "kept_no_order_id" if not has_orders else "kept"))
     if "order_id" in missing_role:
         issues.append(QualityIssue("derived_column", "order_id", after, "one_order_per_customer_day"))
     merged = {}

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from campaign_report.analysis.settings import WHITESPACE
+
 SAMPLE_BYTES = 256 * 1024
 DATE_FORMATS = ("%Y-%m-%d", "%d.%m.%Y", "%d/%m/%Y", "%Y-%m-%d %H:%M:%S", "%d.%m.%Y %H:%M:%S",
                 "%Y/%m/%d", "%m/%d/%Y", "%Y%m%d%H", "%Y%m%d", "%d.%m.%y", "%Y-%m-%dT%H:%M:%S")
@@ -62,17 +64,23 @@ def detect_dialect(path: Path, encoding: str | None = None, sep: str | None = No
     if sep is None:
         sep = _guess_sep(lines)
     if decimal is None or thousands is None:
-        cells = [c.strip() for row in csv.reader(io.StringIO("\n".join(lines[1:])), delimiter=sep)
-                 for c in row]
+        rows = ([line.split() for line in lines[1:]] if sep == WHITESPACE else
+                csv.reader(io.StringIO("\n".join(lines[1:])), delimiter=sep))
+        cells = [c.strip() for row in rows for c in row]
         if decimal is None:
             decimal = "," if sep != "," and any(_DECIMAL_COMMA.match(c) for c in cells) else "."
         if thousands is None:
-            thousands = " " if any(_THOUSANDS_SPACE.match(c) for c in cells) else None
+            thousands = " " if sep != WHITESPACE and any(_THOUSANDS_SPACE.match(c) for c in cells) else None
     return Dialect(encoding=enc, sep=sep, decimal=decimal, thousands=thousands)
 
 
 def _guess_sep(lines: list[str]) -> str:
-    """The candidate that splits every line into the same number (> 1) of fields."""
+    """The candidate that splits every line into the same number (> 1) of fields, the most fields winning.
+
+    Runs of whitespace (columns aligned with spaces, as POS and mainframe exports write them) are the last
+    candidate: they win only by splitting into more fields than any real delimiter, so a comma file whose
+    values hold spaces stays a comma file.
+    """
     best, best_fields = ",", 1
     for cand in (",", ";", "\t", "|"):
         counts = {len(row) for row in csv.reader(io.StringIO("\n".join(lines)), delimiter=cand)}
@@ -80,7 +88,20 @@ def _guess_sep(lines: list[str]) -> str:
             fields = counts.pop()
             if fields > best_fields:
                 best, best_fields = cand, fields
+    counts = {len(line.split()) for line in lines}
+    if len(counts) == 1 and counts.pop() > best_fields:
+        return WHITESPACE
     return best
+
+
+def aligned_to_tsv(path: Path, encoding: str, workdir: Path) -> Path:
+    """A whitespace-aligned text file as a tab-separated UTF-8 copy, line for line (so error rows keep their
+    numbers; CRLF and surrounding spaces are dropped), for any engine's CSV reader."""
+    target = workdir / (path.stem + ".tsv")
+    with open(path, encoding=encoding, newline=None) as src, open(target, "w", encoding="utf-8", newline="\n") as dst:
+        for line in src:
+            dst.write("\t".join(line.split()) + "\n")
+    return target
 
 
 def detect_date_format(values: list[str], min_share: float = 0.9) -> str | None:

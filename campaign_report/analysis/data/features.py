@@ -135,3 +135,16 @@ def experiment_outcomes(engine: Engine, assigned: str, window: tuple[date, date]
                CAST(o.pre_orders AS DOUBLE) AS pre_orders, {outcome('pre_revenue')} AS pre_revenue
         FROM {assigned} a LEFT JOIN _exp_tx o ON o.customer_id = a.customer_id""")
     return pre_days
+
+
+def purchase_gaps(engine: Engine, table: str = "tx") -> tuple[dict[int, int], int]:
+    """The shop's own purchase cycle: each returning customer's usual gap between purchase days (the span from
+    first to last purchase over the gaps in it, in whole days), as a histogram over customers (days -> count),
+    and the number of those customers. One value per customer, so frequent buyers do not outvote the rest."""
+    rows = engine.rows(f"""
+        WITH days AS (SELECT DISTINCT customer_id, date FROM {table}),
+        usual AS (SELECT floor(CAST(date_diff('day', min(date), max(date)) AS DOUBLE) / (count(*) - 1) + 0.5) AS gap
+                  FROM days GROUP BY customer_id HAVING count(*) > 1)
+        SELECT CAST(gap AS BIGINT), count(*) FROM usual GROUP BY 1""")
+    counts = {int(gap): int(n) for gap, n in rows}
+    return counts, sum(counts.values())

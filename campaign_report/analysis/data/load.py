@@ -18,9 +18,15 @@ from pathlib import Path
 import pandas as pd
 
 from campaign_report.analysis.config import TableSource
-from campaign_report.analysis.data.dialect import Dialect, detect_dialect
+from campaign_report.analysis.data.dialect import Dialect, aligned_to_tsv, detect_dialect
 from campaign_report.analysis.engines.base import Engine, EngineError, sql_ident
 from campaign_report.analysis.errors import InputError
+from campaign_report.analysis.settings import WHITESPACE
+
+# What fixes a file the engine could not read, and a query over files that failed.
+FILE_HINT = "set delimiter, encoding or decimal in [data.{name}] if they were detected wrongly"
+SQL_HINT = ("check the query; for a text file, path = \"…\" in [data.{name}] detects the delimiter (whitespace-"
+            "aligned columns included), or give read_csv its delim and header")
 
 
 @dataclass(frozen=True)
@@ -63,7 +69,8 @@ def file_sha256(path: Path) -> str:
 def _check_header(path: Path, dialect: Dialect, label: str) -> None:
     """A name twice in the header: the reader would rename one copy and the config would pick either."""
     with open(path, encoding=dialect.encoding, errors="replace", newline="") as fh:
-        header = next(csv.reader(fh, delimiter=dialect.sep), [])
+        header = (fh.readline().split() if dialect.sep == WHITESPACE else
+                  next(csv.reader(fh, delimiter=dialect.sep), []))
     seen: set[str] = set()
     for name in header:
         if name.strip() and normalise_name(name) in seen:
@@ -75,6 +82,7 @@ def load_raw(engine: Engine, source: TableSource, workdir: Path) -> RawTable:
     """Create raw_<name> in the engine from the configured source; errors name the file."""
     table = f"raw_{source.name}"
     dialect = None
+    readable, sep, encoding = source.path, ",", "utf-8"  # what the CSV reader was given (a retry reads it again)
     src = f"_src_{source.name}"
     ordinal_lines = False
     if source.url is not None:
@@ -89,7 +97,7 @@ def load_raw(engine: Engine, source: TableSource, workdir: Path) -> RawTable:
         try:
             ordinal_lines = engine.read_sql(src, source.sql)
         except EngineError as exc:
-            raise InputError(label, f"query failed: {exc}") from None
+            raise InputError(label, f"query failed: {exc} — {SQL_HINT.format(name=source.name)}") from None
         digest = hashlib.sha256(source.sql.encode()).hexdigest()
         origin = "sql"
         native = True
@@ -119,21 +127,25 @@ def load_raw(engine: Engine, source: TableSource, workdir: Path) -> RawTable:
                                             "Parquet or XLSX")
                 _check_header(path, dialect, label)
                 try:
-                    ordinal_lines = engine.read_csv(src, path, dialect.sep, dialect.encoding, workdir)
+                    if dialect.sep == WHITESPACE:
+                        readable, sep, encoding = aligned_to_tsv(path, dialect.encoding, workdir), "\t", "utf-8"
+                    else:
+                        readable, sep, encoding = path, dialect.sep, dialect.encoding
+                    ordinal_lines = engine.read_csv(src, readable, sep, encoding, workdir)
                 except UnicodeDecodeError:
                     raise InputError(label, f"cannot decode as {dialect.encoding}: not a text export, or set "
                                             f"encoding in [data.{source.name}]") from None
         except EngineError as exc:
-            raise InputError(label, f"cannot read: {exc}") from None
+            raise InputError(label, f"cannot read: {exc} — {FILE_HINT.format(name=source.name)}") from None
         digest = file_sha256(path) if path.is_file() else hashlib.sha256(str(path).encode()).hexdigest()
         origin = str(path)
     def sequential_retry(exc: EngineError) -> bool:
         """A line break inside a quoted value stops DuckDB's parallel reader (a "CSV Error"): read again with
         the sequential one (slower, so only then)."""
         nonlocal ordinal_lines
-        if dialect is None or source.path is None or not str(exc).startswith("CSV Error"):
+        if dialect is None or readable is None or "CSV Error" not in str(exc):
             return False
-        ordinal_lines = engine.read_csv(src, source.path, dialect.sep, dialect.encoding, workdir, parallel=False)
+        ordinal_lines = engine.read_csv(src, readable, sep, encoding, workdir, parallel=False)
         return True
 
     try:
@@ -144,7 +156,7 @@ def load_raw(engine: Engine, source: TableSource, workdir: Path) -> RawTable:
                 raise
             names = [c for c in engine.schema(f"SELECT * FROM {src}") if c != "_line"]
     except EngineError as exc:
-        raise InputError(label, f"cannot read: {exc}") from None
+        raise InputError(label, f"cannot read: {exc} — {FILE_HINT.format(name=source.name)}") from None
     normalised = [normalise_name(c) for c in names]
     seen: set[str] = set()
     for orig, norm in zip(names, normalised, strict=True):

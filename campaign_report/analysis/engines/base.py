@@ -44,6 +44,29 @@ def first_line(exc: Exception) -> str:
     return text.splitlines()[0] if text else type(exc).__name__
 
 
+MAX_ENGINE_MESSAGE = 400
+# Lines of a DuckDB message that are not the diagnosis: the echoed query, a line of the user's file (errors
+# show a value, not a file's content), the sniffer's search space, and the reader's option dump.
+_NOISE = ("LINE ", "Original Line:", "Quote/Escape Candidates", "Comment Candidates", "Encoding:",
+          "The search space used was", "file = ", "quote = ", "escape = ", "new_line = ", "header = ", "skip_rows = ",
+          "comment = ", "strict_mode = ", "date_format = ", "timestamp_format = ", "null_padding = ",
+          "sample_size = ", "ignore_errors = ", "all_varchar = ", "delimiter = ", "^")
+
+
+def engine_message(exc: Exception) -> str:
+    """A DuckDB message whole but on one line: its diagnosis lines joined, without the query echo, the file
+    content and the list of generic fixes (the caller adds the config key that fixes it)."""
+    kept: list[str] = []
+    for line in str(exc).splitlines():
+        line = line.strip()
+        if line.startswith("Possible fixes"):
+            break
+        if line and not line.startswith(_NOISE) and not line.startswith("* "):
+            kept.append(line.rstrip("."))
+    text = "; ".join(kept) or type(exc).__name__
+    return text if len(text) <= MAX_ENGINE_MESSAGE else text[:MAX_ENGINE_MESSAGE - 1] + "…"
+
+
 def sql_literal(text: str) -> str:
     """A string value quoted for SQL (category names like «Детские товары» or O'Neill)."""
     return "'" + text.replace("'", "''") + "'"
@@ -63,7 +86,7 @@ def translate_date_format(strftime_format: str, codes: dict[str, str], quote: st
         if ch == "%" and i + 1 < len(strftime_format):
             code = strftime_format[i + 1]
             if code not in codes:
-                raise ConfigError(f"config.toml: date_format code %{code} is not supported on {engine}")
+                raise ConfigError(f"date_format code %{code} is not supported on {engine}")
             out.append(codes[code])
             i += 2
             continue

@@ -15,6 +15,7 @@ from campaign_report.analysis.engines.base import (
     SCORE_BATCH_ROWS,
     Engine,
     EngineError,
+    engine_message,
     first_line,
     sql_literal,
     transcode,
@@ -38,7 +39,7 @@ class DuckDBEngine(Engine):
             try:
                 self.con.execute(f"SET memory_limit = {sql_literal(memory_limit)}").fetchall()
             except duckdb.Error as exc:
-                raise ConfigError(f"config.toml: [engine] memory_limit: {first_line(exc)}") from None
+                raise ConfigError(f"[engine] memory_limit: {first_line(exc)}") from None
             # An in-memory database spills to a temporary folder once the limit is reached.
             self._spill = Path(tempfile.mkdtemp(prefix="campaign-report-spill-"))
             self.execute(f"SET temp_directory = {sql_literal(str(self._spill))}")
@@ -47,7 +48,7 @@ class DuckDBEngine(Engine):
         try:
             return self.con.execute(query)
         except duckdb.Error as exc:
-            raise EngineError(first_line(exc)) from None
+            raise EngineError(engine_message(exc)) from None
 
     def execute(self, query: str) -> None:
         # Always read to the end: a half-read DuckDB result blocks register().
@@ -63,7 +64,7 @@ class DuckDBEngine(Engine):
         try:
             rel = self.con.sql(query)
         except duckdb.Error as exc:
-            raise EngineError(first_line(exc)) from None
+            raise EngineError(engine_message(exc)) from None
         return {name: str(kind) for name, kind in zip(rel.columns, rel.types, strict=True)}
 
     def register(self, name: str, frame: pd.DataFrame) -> None:
@@ -105,7 +106,7 @@ class DuckDBEngine(Engine):
         try:
             rel = self.con.sql(query)
         except duckdb.Error as exc:
-            raise EngineError(first_line(exc)) from None
+            raise EngineError(engine_message(exc)) from None
         self.table(name, f"SELECT *, row_number() OVER () + 1 AS _line FROM ({rel.sql_query()})")
         return False
 

@@ -61,13 +61,13 @@ class PostgresEngine(Engine):
             import sqlglot
             from psycopg.types.numeric import FloatLoader
         except ImportError:
-            raise ConfigError("config.toml: [engine] kind = \"postgres\" needs psycopg and sqlglot: "
+            raise ConfigError("[engine] kind = \"postgres\" needs psycopg and sqlglot: "
                               "pip install 'campaign-report[postgres,spark]'") from None
         self._psycopg, self._sqlglot = psycopg, sqlglot
         try:
             self.conn = psycopg.connect(url, autocommit=True, connect_timeout=15)
         except psycopg.Error as exc:
-            raise ConfigError(f"config.toml: [engine] cannot connect to {url}: {first_line(exc)}") from None
+            raise ConfigError(f"[engine] cannot connect to {url}: {first_line(exc)}") from None
         self.conn.adapters.register_loader("numeric", FloatLoader)  # sums come back as floats, not Decimal
         self.url = url
         self._run_raw(_FUNCTIONS)

@@ -52,7 +52,7 @@ class SparkEngine(Engine):
             import sqlglot
             from pyspark.sql import SparkSession
         except ImportError:
-            raise ConfigError("config.toml: [engine] kind = \"spark\" needs PySpark and sqlglot: "
+            raise ConfigError("[engine] kind = \"spark\" needs PySpark and sqlglot: "
                               "pip install 'campaign-report[spark]'") from None
         self._sqlglot = sqlglot
         # Executors in local mode must run this interpreter (the virtual environment), not `python3`.
@@ -69,7 +69,7 @@ class SparkEngine(Engine):
         try:
             self.spark = builder.getOrCreate()
         except Exception as exc:  # Java missing, cluster unreachable: py4j and OSError alike
-            raise ConfigError(f"config.toml: [engine] cannot start Spark at {master}: {first_line(exc)}") from None
+            raise ConfigError(f"[engine] cannot start Spark at {master}: {first_line(exc)}") from None
         self.spark.sparkContext.setLogLevel("ERROR")
         for key, value in settings.items():
             if key.startswith("spark.sql."):

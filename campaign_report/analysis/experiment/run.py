@@ -8,11 +8,11 @@ from datetime import date
 
 import pandas as pd
 
-from campaign_report.analysis.config import Config
-from campaign_report.analysis.customers.rfm import analyze_rfm
+from campaign_report.analysis.config import Config, RfmRule
+from campaign_report.analysis.customers.rfm import analyze_rfm, cycle_from_gaps
 from campaign_report.analysis.customers.segments import ClusterModel, assign_clusters
 from campaign_report.analysis.data.clean import QualityIssue, TableQuality
-from campaign_report.analysis.data.features import build_customer_features, experiment_outcomes
+from campaign_report.analysis.data.features import build_customer_features, experiment_outcomes, purchase_gaps
 from campaign_report.analysis.engines.base import Engine
 from campaign_report.analysis.errors import ConfigError, InputError
 from campaign_report.analysis.experiment.observational import daily_series, estimate_promo_days
@@ -35,7 +35,7 @@ def add_issue(quality: list[TableQuality], table: str, issue: QualityIssue) -> N
 
 
 def pre_campaign_segments(engine: Engine, customers: pd.DataFrame | None, start: date,
-                          cluster_model: ClusterModel | None, with_rfm: bool,
+                          cluster_model: ClusterModel | None, with_rfm: bool, rules: tuple[RfmRule, ...] = (),
                           ) -> tuple[pd.Series | None, pd.Series | None]:
     """Clusters and RFM from purchases before the campaign: segmenting the readout by anything the
     campaign itself changed (October purchases move RFM scores) would bias the per-segment effects."""
@@ -45,7 +45,7 @@ def pre_campaign_segments(engine: Engine, customers: pd.DataFrame | None, start:
     ids = customers["id"] if customers is not None else None
     pre = build_customer_features(engine, ids, table="tx_pre", as_of=pd.Timestamp(start))
     clusters = assign_clusters(cluster_model, pre, customers) if cluster_model is not None else None
-    rfm = analyze_rfm(pre.frame)[1] if with_rfm else None
+    rfm = analyze_rfm(pre.frame, rules, cycle_from_gaps(*purchase_gaps(engine, "tx_pre")))[1] if with_rfm else None
     return clusters, rfm
 
 
@@ -61,9 +61,9 @@ def run_experiment(config: Config, engine: Engine, assignment: pd.DataFrame, cus
     counts = assignment["grp"].value_counts()
     groups = sorted(counts.index)
     found = ", ".join(f"'{g}' ({counts[g]:,})" for g in groups)
-    control = pick_control(groups, source.column("control"))
+    control = pick_control(groups, source.option("control"))
     if control is None:
-        raise ConfigError(f"config.toml: [data.experiment] control is not set and no group is called 'control'; "
+        raise ConfigError(f"[data.experiment] control is not set and no group is called 'control'; "
                           f"groups in {file}: {found}. Set control = \"<the control group>\"")
     if control not in groups:
         raise InputError(file, f"control group value not found (groups: {found})", column=source.column("group"),
@@ -76,7 +76,7 @@ def run_experiment(config: Config, engine: Engine, assignment: pd.DataFrame, cus
             raise InputError(file, f"expected_split names groups that are not in the data (groups: {found})",
                              column=source.column("group"), value=", ".join(absent))
         if control not in split:
-            raise ConfigError(f"config.toml: [experiment] expected_split must include the control group '{control}'")
+            raise ConfigError(f"[experiment] expected_split must include the control group '{control}'")
         not_compared = tuple(GroupSize(g, int(counts[g]), 0.0, counts[g] / len(assignment))
                              for g in groups if g not in split)
         if not_compared:
@@ -91,10 +91,10 @@ def run_experiment(config: Config, engine: Engine, assignment: pd.DataFrame, cus
     outcome_cols = [c for c in ("converted", "revenue", "orders", "pre_revenue")
                     if c in assignment and assignment[c].notna().any()]
     if not has_tx and not {"converted", "revenue"} & set(outcome_cols):
-        raise ConfigError("config.toml: [data.experiment] needs outcome columns (converted, revenue) "
+        raise ConfigError("[data.experiment] needs outcome columns (converted, revenue) "
                           "or a [data.transactions] table")
     if has_tx and (settings.start is None or settings.end is None):
-        raise ConfigError("config.toml: [experiment] needs start and end dates")
+        raise ConfigError("[experiment] needs start and end dates")
     start = pd.Timestamp(settings.start).date() if settings.start else None
     end = pd.Timestamp(settings.end).date() if settings.end else None
     for col in outcome_cols:
@@ -110,7 +110,8 @@ def run_experiment(config: Config, engine: Engine, assignment: pd.DataFrame, cus
     engine.register("exp_assigned", assignment[["customer_id", "grp", *outcome_cols]])
     window = (start, end) if has_tx and start and end else None
     pre_period_days = experiment_outcomes(engine, "exp_assigned", window)
-    clusters, rfm_labels = pre_campaign_segments(engine, customers, start, cluster_model, with_rfm) \
+    clusters, rfm_labels = pre_campaign_segments(
+        engine, customers, start, cluster_model, with_rfm, config.segments.rfm_rules if config.segments else ()) \
         if has_tx and start else (None, None)
     segment_map = {}
     for dim in settings.segment_by:

@@ -119,13 +119,17 @@ class Imputation:
 
 @dataclass(frozen=True)
 class ActionSegment:
+    """Whom to act on first: the target list's customers worth the most (see targeting.action_segment)."""
+
     size: int
-    share: float
+    share: float  # of the scored population
+    list_size: int  # the list it is drawn from (size <= list_size)
     probability_mean: float
-    profit_mean: float
-    base_profit_mean: float
-    probability_cut: float
-    profit_cut: float
+    value_basis: str  # "profit" | "margin" | "revenue" | "none": what value_* measure (MoneyMeaning.value_basis)
+    value_mean: float
+    base_value_mean: float  # over the scored population
+    probability_cut: float  # the lowest probability on the list
+    value_cut: float  # the scored population's median value: the segment is at or above it
     promo_share: float | None
     base_promo_share: float | None
     average_check: float | None

@@ -28,7 +28,7 @@ from campaign_report.analysis.model.propensity import (
 )
 from campaign_report.analysis.model.screening import screen_model_rows
 from campaign_report.analysis.model.targeting import model_table, target_list
-from campaign_report.analysis.offers.recommend import OffersResult, SegmentOffers
+from campaign_report.analysis.offers.recommend import OffersResult
 
 
 def impute_gender(config: Config, customers: pd.DataFrame, features: CustomerFeatures | None,
@@ -76,6 +76,19 @@ def _screened(config: Config, frame: pd.DataFrame, y: np.ndarray, exclude: set[s
     return frame.reset_index(drop=True), y, quality
 
 
+def _features_before(engine: Engine, before: str, table: pd.DataFrame, customers: pd.DataFrame | None,
+                     ) -> pd.DataFrame:
+    """The model table as it was on `before` (behaviour from purchases before that day), row for row as `table`:
+    a label about what happened from that day on is learned from what was known then."""
+    cut = pd.Timestamp(before)
+    engine.view("tx_label_before", f"SELECT * FROM tx WHERE date < DATE '{cut:%Y-%m-%d}'")
+    if engine.scalar("SELECT count(*) FROM tx_label_before") == 0:
+        raise ConfigError(f"[propensity] features_before = {before!r}: no purchase is dated before it")
+    past = build_customer_features(engine, table["id"].astype(str), table="tx_label_before", as_of=cut)
+    frame = model_table(past, customers)
+    return frame.set_index(frame["id"].astype(str)).reindex(table["id"].astype(str)).reset_index(drop=True)
+
+
 def _judge_cutoff(config: Config, fitted: FittedModel, probability: np.ndarray, selected: np.ndarray,
                   ) -> PropensityResult:
     """The list's cut-off turned into a probability, and what it is worth on the holdout."""
@@ -105,17 +118,19 @@ def run_propensity(config: Config, engine: Engine, table: pd.DataFrame, customer
     source = config.tables.get("customers")
     exclude = {"id", "profit", "gender_imputed", *settings.exclude}
     if customers is not None and source is not None and "label" in customers and customers["label"].notna().any():
-        positive = source.column("positive")
+        positive = source.option("positive")
         labels = customers.set_index("id")["label"].reindex(table["id"])
         values = sorted(labels.dropna().unique().astype(str))
         if positive is None:
-            raise ConfigError("config.toml: [data.customers] needs 'positive' (the label value that counts)")
+            raise ConfigError("[data.customers] needs 'positive' (the label value that counts)")
         if positive not in values:
             raise InputError(source.path.name if source.path else "customers", "label value not found "
                              f"(values: {', '.join(values[:5])})", column=source.column("label"), value=positive)
         known = labels.notna().to_numpy()
         y = (labels[known].astype(str) == positive).to_numpy()
-        train = table[known]
+        fit_table = _features_before(engine, settings.features_before, table, customers) \
+            if settings.features_before else table
+        train = fit_table[known]
         if settings.score_filter and (known & ~selected).sum() >= 200:
             # Score the chosen population out of sample: it is left out of fitting.
             keep = ~selected[known]
@@ -127,19 +142,21 @@ def run_propensity(config: Config, engine: Engine, table: pd.DataFrame, customer
                                 target_source="label", exclude=exclude)
         probability = pd.Series(_scores(engine, table, fitted.model, fitted.result.features),
                                 index=table["id"].to_numpy())
-        # The customers the model learned from get out-of-fold scores: in-sample ones are optimistic.
-        probability[train["id"].to_numpy()] = fitted.labelled_probability
+        if not settings.features_before:
+            # The customers the model learned from get out-of-fold scores: in-sample ones are optimistic. (With
+            # features_before the model learned from the past and everyone is scored on today's features.)
+            probability[train["id"].to_numpy()] = fitted.labelled_probability
         result = dataclasses.replace(_judge_cutoff(config, fitted, probability.to_numpy(), selected),
                                      n_population=population)
         return result, probability.to_numpy(), quality
     # Derived target: no purchase in the last `horizon_days`, from features computed before that.
     if features is None:
-        raise ConfigError("config.toml: [propensity] without a label column needs [data.transactions]")
+        raise ConfigError("[propensity] without a label column needs [data.transactions]")
     cutoff = pd.Timestamp(features.as_of) - pd.Timedelta(days=settings.horizon_days)
     engine.view("tx_before", f"SELECT * FROM tx WHERE date < DATE '{cutoff:%Y-%m-%d}'")
     buyers = engine.frame("SELECT DISTINCT customer_id FROM tx_before ORDER BY customer_id")["customer_id"]
     if len(buyers) < 200:
-        raise ConfigError("config.toml: [propensity] too little history before the horizon to derive a target")
+        raise ConfigError("[propensity] too little history before the horizon to derive a target")
     past = build_customer_features(engine, buyers, table="tx_before", as_of=cutoff)
     past_table = model_table(past, customers[customers["id"].isin(buyers)] if customers is not None else None)
     active = {r[0] for r in engine.rows(f"SELECT DISTINCT customer_id FROM tx WHERE date >= DATE '{cutoff:%Y-%m-%d}'")}
@@ -155,29 +172,42 @@ def run_propensity(config: Config, engine: Engine, table: pd.DataFrame, customer
     return result, probability, quality
 
 
+def list_membership(config: Config, probability: np.ndarray, selected: np.ndarray, probability_cut: float,
+                    ) -> np.ndarray:
+    """Who is on the target list, per row of the model table: the one definition the list, the segment to act
+    on and every count in the documents use. The first N (or X %) of the scored population by probability, or
+    everyone at or above the probability the cut-off resolved to, on probabilities as the list prints them."""
+    shown = np.round(probability[selected], 4)
+    cutoff = list_cutoff(config)
+    if cutoff.kind in ("top_n", "top_share") or not math.isfinite(probability_cut):
+        inside, _ = inside_cutoff(shown, cutoff, probability_cut)
+    else:
+        inside = shown >= round(probability_cut, 4)
+    on_list = np.zeros(len(probability), dtype=bool)
+    on_list[np.flatnonzero(selected)[inside]] = True
+    return on_list
+
+
 def assemble_target_list(config: Config, table: pd.DataFrame, probability: np.ndarray, selected: np.ndarray,
-                         clusters: pd.Series | None, cluster_names: dict[int, str], offers: OffersResult | None,
-                         action_mask: pd.Series | None, action_offers: SegmentOffers | None,
+                         on_list: np.ndarray, action_mask: np.ndarray | None, clusters: pd.Series | None,
+                         cluster_names: dict[int, str], offers: OffersResult | None,
                          probability_cut: float = math.nan) -> tuple[pd.DataFrame, TargetListSummary]:
     """The scored population with each customer's offer, and the summary the documents quote.
 
-    `within_cutoff` marks who is on the list: the first N (or X %) rows, or everyone at or above the
-    probability the cut-off resolved to (`probability_cut`, the holdout's `cutoff`)."""
+    `within_cutoff` marks who is on the list (`on_list`, from list_membership)."""
     assert config.propensity is not None
-    cluster_offer = {s.key: s.offers[0] for s in offers.segments if s.kind == "cluster" and s.offers} \
-        if offers is not None else {}
-    action_offer = action_offers.offers[0] if action_offers and action_offers.offers else None
-    full_list = target_list(table, probability, selected, clusters, cluster_names, cluster_offer,
-                            action_mask, action_offer, config.report.language)
+    segment_offers = {(s.kind, s.key): s for s in offers.segments} if offers is not None else {}
+    full_list = target_list(table, probability, selected, on_list, action_mask, clusters, cluster_names,
+                            segment_offers, config.report.language)
     cutoff = list_cutoff(config)
+    within = full_list["within_cutoff"].to_numpy()
     if cutoff.kind in ("top_n", "top_share") or not math.isfinite(probability_cut):
-        inside, probability_cut = inside_cutoff(full_list["probability"].to_numpy(), cutoff, probability_cut)
-    else:
-        inside = full_list["probability"].to_numpy() >= round(probability_cut, 4)
-    full_list["within_cutoff"] = inside  # last: the first columns are a contract (tests/test_e2e.py)
+        # A capacity's probability: the lowest one on the list.
+        probability_cut = float(full_list["probability"][within].min()) if within.any() else math.inf
     summary = TargetListSummary(
-        path="target_list.csv", size=len(full_list), above_threshold=int(inside.sum()), threshold=probability_cut,
-        score_filter=config.propensity.score_filter, score_filter_name=config.propensity.score_filter_name,
+        path="target_list.csv", size=len(full_list), above_threshold=int(full_list["within_cutoff"].sum()),
+        threshold=probability_cut, score_filter=config.propensity.score_filter,
+        score_filter_name=config.propensity.score_filter_name,
         top=tuple((str(r.customer_id), float(r.probability)) for r in full_list.head(5).itertuples()),
         cutoff_rule=cutoff.rule, cutoff_kind=cutoff.kind, cutoff_value=cutoff.value)
     return full_list, summary

@@ -3,14 +3,17 @@ segment, and the prioritised target list (probability, decile, segment, offer, r
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pandas as pd
 
 from campaign_report.analysis.data.features import CAT_PREFIX, CustomerFeatures
 from campaign_report.analysis.engines.base import Engine, EngineError
 from campaign_report.analysis.errors import ConfigError
+from campaign_report.analysis.meaning import MoneyMeaning
 from campaign_report.analysis.model.propensity import ActionSegment
-from campaign_report.analysis.offers.recommend import Offer
+from campaign_report.analysis.offers.recommend import Offer, SegmentOffers
 
 BASE_OFFER = {"ru": "Базовая коммуникация: общая рассылка без персонального предложения",
               "en": "Base communication: the general mailing, no personal offer"}
@@ -28,38 +31,44 @@ def model_table(features: CustomerFeatures | None, customers: pd.DataFrame | Non
     return frame.reset_index(drop=True)
 
 
-def action_segment(table: pd.DataFrame, probability: np.ndarray, quantile: float,
-                   ) -> tuple[ActionSegment, pd.Series]:
-    """Customers in the top (1 - quantile) of decline probability and above the median profit.
+def customer_value(table: pd.DataFrame, money: MoneyMeaning) -> pd.Series | None:
+    """What each customer is worth by the money the data hold: the profit column, spend × the stated margin,
+    spend (revenue), or None when there is no money at all."""
+    basis = money.value_basis
+    if basis == "profit" and "profit" in table:
+        return table["profit"].astype(float)
+    if basis in ("margin", "revenue") and "monetary" in table:
+        return table["monetary"].astype(float) * (money.margin if basis == "margin" and money.margin else 1.0)
+    return None
 
-    Profit comes from the customers table; without it total spend stands in (said in the documents).
-    """
-    if "profit" in table and table["profit"].notna().any():
-        profit = table["profit"]
-    elif "monetary" in table:
-        profit = table["monetary"]
-    else:
-        profit = pd.Series(1.0, index=table.index)
-    p_cut = float(np.quantile(probability, quantile))
-    profit_cut = float(profit.median())
-    mask = (probability >= p_cut) & (profit >= profit_cut).to_numpy()
+
+def action_segment(table: pd.DataFrame, probability: np.ndarray, selected: np.ndarray, on_list: np.ndarray,
+                   value: pd.Series | None, value_basis: str) -> tuple[ActionSegment, np.ndarray]:
+    """The list's customers worth the most: on the list and of at least the median value of the scored
+    population (the whole list when the data hold no money). Drawn from the list, so never bigger than it."""
+    value_cut = float(np.median(value.to_numpy()[selected])) if value is not None and selected.any() else math.nan
+    mask = on_list & (value.to_numpy() >= value_cut) if value is not None else on_list.copy()
     members = table[mask]
     cats = [c for c in table.columns if c.startswith(CAT_PREFIX)]
     has_spend = "monetary" in table
     spend = members[cats].multiply(members["monetary"], axis=0).sum() if has_spend else pd.Series(dtype=float)
     shares = spend / max(float(members["monetary"].sum()), 1e-12) if has_spend else spend
     has_promo = "promo_share" in table
+    scored = table[selected]
     segment = ActionSegment(
-        size=int(mask.sum()), share=float(mask.mean()), probability_mean=float(probability[mask].mean())
-        if mask.any() else float("nan"), profit_mean=float(profit[mask].mean()) if mask.any() else float("nan"),
-        base_profit_mean=float(profit.mean()), probability_cut=p_cut, profit_cut=profit_cut,
+        size=int(mask.sum()), share=float(mask.sum() / max(selected.sum(), 1)), list_size=int(on_list.sum()),
+        probability_mean=float(probability[mask].mean()) if mask.any() else math.nan,
+        value_basis=value_basis if value is not None else "none",
+        value_mean=float(value[mask].mean()) if value is not None and mask.any() else math.nan,
+        base_value_mean=float(value[selected].mean()) if value is not None else math.nan,
+        probability_cut=float(probability[on_list].min()) if on_list.any() else math.nan, value_cut=value_cut,
         promo_share=float(members["promo_share"].mean()) if has_promo and mask.any() else None,
-        base_promo_share=float(table["promo_share"].mean()) if has_promo else None,
+        base_promo_share=float(scored["promo_share"].mean()) if has_promo else None,
         average_check=float(members["monetary"].sum() / max(members["orders"].sum(), 1)) if has_spend else None,
-        base_average_check=float(table["monetary"].sum() / max(table["orders"].sum(), 1)) if has_spend else None,
+        base_average_check=float(scored["monetary"].sum() / max(scored["orders"].sum(), 1)) if has_spend else None,
         top_categories=tuple((c[len(CAT_PREFIX):], float(v)) for c, v in
                              shares.sort_values(ascending=False).head(3).items() if v > 0))
-    return segment, pd.Series(mask, index=table["id"].to_numpy())
+    return segment, mask
 
 
 def score_population(engine: Engine, name: str, table: pd.DataFrame, score_filter: str | None,
@@ -73,16 +82,20 @@ def score_population(engine: Engine, name: str, table: pd.DataFrame, score_filte
     try:
         ids = {str(r[0]) for r in engine.rows(f"SELECT id FROM {name} WHERE {score_filter}")}
     except EngineError as exc:
-        raise ConfigError(f"config.toml: [{section}] score_filter failed: {exc}") from None
+        raise ConfigError(f"[{section}] score_filter failed: {exc}") from None
     if not ids:
-        raise ConfigError(f"config.toml: [{section}] score_filter selects no customers: {score_filter}")
+        raise ConfigError(f"[{section}] score_filter selects no customers: {score_filter}")
     return table["id"].astype(str).isin(ids).to_numpy()
 
 
-def target_list(table: pd.DataFrame, probability: np.ndarray, selected: np.ndarray, clusters: pd.Series | None,
-                cluster_names: dict[int, str], offer_for: dict[str, Offer], in_action: pd.Series | None,
-                action_offer: Offer | None, language: str) -> pd.DataFrame:
-    """The scored population sorted by probability, with decile (1 = highest), segment and offer."""
+def target_list(table: pd.DataFrame, probability: np.ndarray, selected: np.ndarray, on_list: np.ndarray,
+                action_mask: np.ndarray | None, clusters: pd.Series | None, cluster_names: dict[int, str],
+                segment_offers: dict[tuple[str, str], SegmentOffers], language: str) -> pd.DataFrame:
+    """The scored population sorted by probability, with decile (1 = highest), segment, offer and reason code.
+
+    Whose offer a customer gets: the segment to act on's, else (on the list) their cluster's, else the list's
+    own; off the list, their cluster's. Nobody is left without a word: a customer with no offer gets the base
+    communication and a reason code saying why."""
     ids = table["id"].to_numpy()[selected]
     prob = probability[selected]
     frame = pd.DataFrame({"customer_id": ids, "probability": np.round(prob, 4)})
@@ -91,27 +104,29 @@ def target_list(table: pd.DataFrame, probability: np.ndarray, selected: np.ndarr
     if clusters is not None:
         cid = clusters.reindex(ids).to_numpy()
         frame["segment"] = [cluster_names.get(int(c), "") if pd.notna(c) else "" for c in cid]
-    # Vectorised: a target list can hold millions of customers. The action segment's offer wins over
-    # the cluster's, because those customers are the ones to keep first.
-    def text(offer: Offer) -> str:
-        return offer.text_ru if language == "ru" else offer.text_en
 
-    by_cluster = (clusters.reindex(ids).map(lambda c: offer_for.get(str(int(c))) if pd.notna(c) else None)
-                  if clusters is not None else pd.Series([None] * len(ids)))
-    chosen = by_cluster.to_numpy(dtype=object).copy()
-    if in_action is not None and action_offer is not None:
-        chosen[in_action.reindex(ids).fillna(False).to_numpy(dtype=bool)] = action_offer
-    # Nobody is left without a word: a customer with no segment offer gets the base communication and a
-    # reason code saying why (outside the action segment, or their cluster has no matching offer).
+    def first(kind: str, key: str) -> Offer | None:
+        found = segment_offers.get((kind, key))
+        return found.offers[0] if found is not None and found.offers else None
+
+    listed = on_list[selected]
+    acting = action_mask[selected] if action_mask is not None else np.zeros(len(ids), dtype=bool)
+    by_cluster = (clusters.reindex(ids).map(lambda c: first("cluster", str(int(c))) if pd.notna(c) else None)
+                  .to_numpy(dtype=object) if clusters is not None else np.full(len(ids), None, dtype=object))
+    # Vectorised: a target list can hold millions of customers.
+    chosen = by_cluster.copy()
+    list_offer, action_offer = first("list", "target_list"), first("action", "high_value_on_list")
+    chosen[listed & np.array([o is None for o in chosen])] = list_offer
+    if action_offer is not None:
+        chosen[acting] = action_offer
+    why = np.where(listed, "none:no_offer_matches_the_list", "none:not_on_the_list_no_segment_offer")
     base_text = BASE_OFFER["ru" if language == "ru" else "en"]
-    why = np.full(len(ids), "none:no_segment_offer", dtype=object)
-    if in_action is not None:
-        why[~in_action.reindex(ids).fillna(False).to_numpy(dtype=bool)] = "none:outside_action_segment"
-    frame["offer"] = [text(o) if o is not None else base_text for o in chosen]
-    frame["reason_code"] = [f"{o.segment_kind}:{o.offer_id}" if o is not None else w for o, w in zip(chosen, why,
-                                                                                                   strict=True)]
+    frame["offer"] = [(o.text_ru if language == "ru" else o.text_en) if o is not None else base_text for o in chosen]
+    frame["reason_code"] = [f"{o.segment_kind}:{o.offer_id}" if o is not None else w
+                            for o, w in zip(chosen, why, strict=True)]
     if "gender_imputed" in table:
         # Recovered attributes stay marked wherever they travel.
         frame["gender"] = table["gender"].to_numpy()[selected]
         frame["gender_imputed"] = table["gender_imputed"].to_numpy()[selected].astype(bool)
+    frame["within_cutoff"] = listed  # last: the first columns are a contract (tests/test_e2e.py)
     return frame.sort_values("probability", ascending=False, kind="stable").reset_index(drop=True)

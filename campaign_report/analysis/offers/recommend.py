@@ -1,24 +1,31 @@
 """What to offer whom: an offer catalogue with eligibility rules, co-purchase lift, per-segment ranking.
 
 A segment's evidence is a set of indices against the whole base (promo share, average check, orders,
-recency, age, profit, the share of spend in its top category: 1.0 = same as the base) plus its decline
-probability and, when the campaign was measured in that segment, the A/B lift with its CI. An offer is
-eligible when all its conditions hold; eligible offers are ranked by how far the evidence clears the
-thresholds. A rule's `unless` conditions are guards (cashback, unless the segment is promo-hungry): one that
-holds rules the offer out; one on evidence the data do not have (no promo column) cannot be checked, so it
-is not held against the offer and the offer's reasons say "no data".
+recency, age, profit, spend, the share of spend in its top category: 1.0 = same as the base), the share of
+its customers who have lapsed by the shop's own purchase cycle, its share of the customers' value, the
+model's probability (named by what the label means: `decline_probability` only for a bad outcome) and,
+when the campaign was measured in that segment, the A/B lift with its CI. An offer is eligible when all
+its conditions hold and the data have what its text names (an offer "in {top_category}" needs a category
+that is not a catch-all like «Прочее»); eligible offers are ranked by priority (win-back first for lapsed
+segments), then by how far the evidence clears the thresholds, one offer per type. A rule's `unless`
+conditions are guards (cashback, unless the segment is promo-hungry): one that holds rules the offer out;
+one on evidence the data do not have (no promo column) cannot be checked, so it is not held against the
+offer and the offer's reasons say "no data".
 
-Guardrails: no offer for a segment smaller than `min_customers`; a segment where the campaign measured
-a loss, or no effect with a non-positive estimate, is not offered more of the campaign's offer type.
+Guardrails: no offer for a segment smaller than `min_customers` unless it holds `min_value_share` of the
+value; a segment where the campaign measured a loss, or no effect with a non-positive estimate, is not
+offered more of the campaign's offer type.
 """
 
 from __future__ import annotations
 
 import math
 import operator
+import string
 from dataclasses import dataclass
 from typing import ClassVar
 
+import numpy as np
 import pandas as pd
 
 from campaign_report.analysis.config import OfferRule, OffersConfig
@@ -27,24 +34,40 @@ from campaign_report.analysis.experiment.readout import SegmentEffect
 from campaign_report.analysis.tables import Tabular, records_frame
 
 DEFAULT_CATALOGUE = (
+    OfferRule("winback_lapsed", "reminder",
+              "Персональное письмо «Мы скучаем»: подборка из категории «{top_category}» и бонус на 30 дней",
+              "A personal “we miss you” e-mail: a “{top_category}” selection and a 30-day bonus",
+              (("lapsed_share", ">=", 0.5),), priority=1),
+    OfferRule("winback_lapsed_plain", "reminder",
+              "Персональное письмо «Мы скучаем» с бонусом за возвращение на 30 дней",
+              "A personal “we miss you” e-mail with a 30-day come-back bonus",
+              (("lapsed_share", ">=", 0.5),), weight=0.9, priority=1),
+    OfferRule("winback_reminder", "reminder",
+              "Письмо-напоминание: подборка из категории «{top_category}» и бонус за возвращение",
+              "Reminder: a “{top_category}” selection and a come-back bonus",
+              (("decline_probability", ">=", 0.6),)),
+    OfferRule("winback_reminder_plain", "reminder", "Письмо-напоминание с бонусом за возвращение",
+              "A reminder e-mail with a come-back bonus", (("decline_probability", ">=", 0.6),), weight=0.9),
     OfferRule("discount_related", "discount", "Персональная скидка 10 % на категории {categories}",
               "Personal 10% discount on {categories}", (("promo_index", ">=", 1.3),)),
+    OfferRule("discount_plain", "discount", "Персональная скидка 10 % на следующую покупку",
+              "A personal 10% discount on the next purchase", (("promo_index", ">=", 1.3),), weight=0.9),
     OfferRule("bundle_1plus1", "bundle", "Акция «1+1» в категории «{top_category}»",
               "Buy-one-get-one in “{top_category}”",
               (("promo_index", ">=", 1.1), ("orders_index", ">=", 1.0))),
     OfferRule("service_privilege", "service_privilege",
               "Сервисные привилегии вместо скидок: бесплатная доставка и сборка, персональный консультант",
               "Service privileges instead of discounts: free delivery and assembly, a personal adviser",
-              (("average_check_index", ">=", 1.3), ("promo_index", "<=", 0.7))),
+              (("average_check_index", ">=", 1.3), ("promo_index", "<=", 0.7)),
+              unless=(("lapsed_share", ">=", 0.5),)),
     OfferRule("limited_edition", "limited_edition", "Ранний доступ к лимитированной серии {top_brand}",
               "Early access to a limited {top_brand} edition", (("age_index", "<=", 0.75),)),
     OfferRule("cashback", "cashback", "Кэшбэк 5 % баллами в категории «{top_category}»",
               "5% cashback in points in “{top_category}”", (("orders_index", ">=", 1.2),),
               unless=(("promo_index", ">=", 1.3),)),
-    OfferRule("winback_reminder", "reminder",
-              "Письмо-напоминание: подборка из категории «{top_category}» и бонус за возвращение",
-              "Reminder: a “{top_category}” selection and a come-back bonus",
-              (("decline_probability", ">=", 0.6),)),
+    OfferRule("cashback_plain", "cashback", "Кэшбэк 5 % баллами на следующие покупки",
+              "5% cashback in points on the next purchases", (("orders_index", ">=", 1.2),),
+              unless=(("promo_index", ">=", 1.3),), weight=0.9),
     OfferRule("winback_recency", "reminder",
               "Персональное письмо «Мы скучаем»: подборка из категории «{top_category}» и бонус на 30 дней",
               "A personal “we miss you” e-mail: a “{top_category}” selection and a 30-day bonus",
@@ -52,14 +75,16 @@ DEFAULT_CATALOGUE = (
     OfferRule("loyalty_exclusive", "service_privilege",
               "Программа лояльности: повышенные бонусы и ранний доступ к новинкам",
               "Loyalty programme: higher bonuses and early access to new items",
-              (("monetary_index", ">=", 1.5), ("orders_index", ">=", 1.5))),
+              (("monetary_index", ">=", 1.5), ("orders_index", ">=", 1.5)), unless=(("lapsed_share", ">=", 0.5),)),
+    OfferRule("second_purchase", "second_purchase", "Бонус за вторую покупку в течение 30 дней",
+              "A bonus for a second purchase within 30 days", (("orders", "<=", 1.5), ("lapsed_share", "<", 0.5))),
     OfferRule("free_delivery", "free_delivery", "Бесплатная доставка при заказе от среднего чека",
               "Free delivery above the average check", (("recency_index", ">=", 1.3),)),
     OfferRule("category_focus", "category_selection",
               "Персональная подборка и новинки категории «{top_category}» — рассылка только этому сегменту",
               "A personal selection and new arrivals in “{top_category}”, sent to this segment only",
               (("top_category_index", ">=", 1.5),), weight=0.6),
-    OfferRule("related_category", "bundle", "Подборка из связанных категорий: {related}",
+    OfferRule("related_category", "cross_sell", "Подборка из связанных категорий: {related}",
               "A selection from related categories: {related}", (("related_count", ">=", 1),), weight=0.3),
 )
 OPS = {">=": operator.ge, "<=": operator.le, ">": operator.gt, "<": operator.lt}
@@ -77,13 +102,22 @@ class CategoryPair:
 
 
 @dataclass(frozen=True)
+class EvidenceContext:
+    """What the evidence of every segment is measured against: read from the data's meaning once."""
+
+    probability_is: str = "neutral"  # what the model's probability is of: "bad" | "good" | "neutral" outcome
+    lapse_days: float | None = None  # silent longer than this: lapsed (the shop's purchase cycle)
+    catch_all: tuple[str, ...] = ()  # category values that pool the uncategorised (never an offer's focus)
+
+
+@dataclass(frozen=True)
 class SegmentEvidence:
-    kind: str  # "cluster" | "rfm" | "action"
+    kind: str  # "cluster" | "rfm" | "action" | "list"
     key: str
     size: int
     values: dict[str, float]
-    top_category: str
-    top_brand: str
+    top_category: str | None  # None: no categories, or only catch-all ones
+    top_brand: str | None
     related: tuple[str, ...]
     ab: SegmentEffect | None
 
@@ -121,6 +155,7 @@ class OffersResult(Tabular):
     segments: tuple[SegmentOffers, ...]
     pairs: tuple[CategoryPair, ...]
     min_customers: int
+    min_value_share: float = 0.05
 
     def frames(self) -> dict[str, pd.DataFrame]:
         """`offers` (one row per offer and segment), `blocked` (offers ruled out, with the reason), `pairs`."""
@@ -159,9 +194,26 @@ def co_purchase_pairs(engine: Engine, min_support: float, min_together: int = 20
     return tuple(pairs)
 
 
+def lapsed(customers: pd.DataFrame, lapse_days: float) -> pd.Series:
+    """Who has probably lapsed: silent longer than 90 % of returning customers usually wait (`lapse_days`) and,
+    for a customer who came back before, longer than twice their own usual gap (a customer who buys twice a
+    year is not lapsed after three months)."""
+    recency = customers["recency_days"].astype(float)
+    if {"tenure_days", "orders"} <= set(customers.columns):
+        repeat = customers["orders"] > 1
+        own = ((customers["tenure_days"] - recency) / (customers["orders"] - 1)).where(repeat, 0.0)
+        return recency > np.maximum(lapse_days, 2 * own.fillna(0.0))
+    return recency > lapse_days
+
+
+def _is_catch_all(category: str, context: EvidenceContext) -> bool:
+    return category.strip().lower() in {c.strip().lower() for c in context.catch_all}
+
+
 def segment_evidence(kind: str, key: str, members: pd.DataFrame, base: pd.DataFrame,
-                     pairs: tuple[CategoryPair, ...], ab: SegmentEffect | None) -> SegmentEvidence:
-    """Indices of a segment against the base, from the customer table (features, profit, probability)."""
+                     pairs: tuple[CategoryPair, ...], ab: SegmentEffect | None,
+                     context: EvidenceContext = EvidenceContext()) -> SegmentEvidence:
+    """Indices of a segment against the base, from the customer table (features, profit, value, probability)."""
     def index(col: str) -> float | None:
         if col not in base or base[col].isna().all():
             return None
@@ -183,37 +235,58 @@ def segment_evidence(kind: str, key: str, members: pd.DataFrame, base: pd.DataFr
         if small_categorical and not col.startswith(("cat_share", "brand_share")):
             for value in series.dropna().unique():
                 values[f"share:{col}={value}"] = float((members[col] == value).mean())
-    for col in ("promo_share", "average_check", "orders", "profit", "probability"):
+    for col in ("promo_share", "average_check", "orders", "profit"):
         if col in members and members[col].notna().any():
-            values[col if col != "probability" else "decline_probability"] = float(members[col].mean())
-    cats = [c for c in members.columns if c.startswith("cat_share::")]
+            values[col] = float(members[col].mean())
+    if "probability" in members and members["probability"].notna().any():
+        values["outcome_probability"] = float(members["probability"].mean())
+        if context.probability_is == "bad":  # a "decline" is said only of a label that means one
+            values["decline_probability"] = values["outcome_probability"]
+    if context.lapse_days is not None and "recency_days" in members and len(members):
+        values["lapsed_share"] = float(lapsed(members, context.lapse_days).mean())
+    if "value" in base and base["value"].notna().any() and float(base["value"].clip(lower=0).sum()) > 0:
+        values["value_share"] = float(members["value"].clip(lower=0).sum() / base["value"].clip(lower=0).sum())
+    cats = [c for c in members.columns if c.startswith("cat_share::")
+            and not _is_catch_all(c.split("::", 1)[1], context)]
     spend = members[cats].multiply(members["monetary"], axis=0).sum() if cats else pd.Series(dtype=float)
     if not cats:
         # Without purchase lines, a categorical "favourite category" column stands in when there is one.
         favourite = next((c for c in members.columns if "категор" in c or "category" in c), None)
         if favourite is not None and members[favourite].notna().any():
             spend = members[favourite].value_counts()
-    top_category = str(spend.idxmax()).split("::", 1)[-1] if len(spend) and spend.max() > 0 else "—"
-    if cats and spend.max() > 0:
+            spend = spend[[not _is_catch_all(str(v), context) for v in spend.index]]
+    top_category = str(spend.idxmax()).split("::", 1)[-1] if len(spend) and spend.max() > 0 else None
+    if cats and top_category is not None:
         # How much more of its money the segment spends in its top category than the base does.
-        base_spend = base[cats].multiply(base["monetary"], axis=0).sum()
+        all_cats = [c for c in members.columns if c.startswith("cat_share::")]
+        base_spend = base[all_cats].multiply(base["monetary"], axis=0).sum()
+        member_spend = members[all_cats].multiply(members["monetary"], axis=0).sum()
         top = spend.idxmax()
         base_share = base_spend[top] / base_spend.sum() if base_spend.sum() > 0 else 0.0
-        if base_share > 0:
-            values["top_category_index"] = float(spend[top] / spend.sum() / base_share)
+        if base_share > 0 and member_spend.sum() > 0:
+            values["top_category_index"] = float(member_spend[top] / member_spend.sum() / base_share)
     brands = [c for c in members.columns if c.startswith("brand_share::")]
     bspend = members[brands].multiply(members["monetary"], axis=0).sum() if brands else pd.Series(dtype=float)
-    top_brand = bspend.idxmax().split("::", 1)[1] if len(bspend) and bspend.max() > 0 else "—"
-    related = tuple(p.related for p in pairs if p.category == top_category)[:2]
+    top_brand = bspend.idxmax().split("::", 1)[1] if len(bspend) and bspend.max() > 0 else None
+    related = tuple(p.related for p in pairs if p.category == top_category
+                    and not _is_catch_all(p.related, context))[:2]
     values["related_count"] = float(len(related))
     return SegmentEvidence(kind, key, len(members), values, top_category, top_brand, related, ab)
 
 
 def _fill(text: str, ev: SegmentEvidence) -> str:
     related = ", ".join(f"«{r}»" for r in ev.related)
-    categories = ", ".join(f"«{c}»" for c in (ev.top_category, *ev.related))
+    categories = ", ".join(f"«{c}»" for c in (ev.top_category, *ev.related) if c)
     return text.format(top_category=ev.top_category, top_brand=ev.top_brand, related=related,
                        categories=categories)
+
+
+def _names_what_is_absent(rule: OfferRule, ev: SegmentEvidence) -> bool:
+    """An offer whose text names a category, brand or related categories the segment does not have."""
+    have = {"top_category": ev.top_category is not None, "categories": ev.top_category is not None,
+            "top_brand": ev.top_brand is not None, "related": bool(ev.related)}
+    fields = {name for text in (rule.ru, rule.en) for _, name, _, _ in string.Formatter().parse(text) if name}
+    return any(not have.get(name, True) for name in fields)
 
 
 def catalogue_with(extra: tuple[OfferRule, ...]) -> tuple[OfferRule, ...]:
@@ -226,12 +299,14 @@ def recommend(ev: SegmentEvidence, settings: OffersConfig, campaign_type: str) -
     """Rank the eligible offers for one segment, applying the guardrails."""
     catalogue = catalogue_with(settings.catalogue)
     blocked: list[tuple[str, str]] = []
-    if ev.size < settings.min_customers:
+    if ev.size < settings.min_customers and ev.values.get("value_share", 0.0) < settings.min_value_share:
         return SegmentOffers(ev.kind, ev.key, ev.size, ev, (), (("*", "too_few_customers"),))
     campaign_failed = ev.ab is not None and (
         (ev.ab.significant and ev.ab.abs_diff < 0) or (not ev.ab.significant and ev.ab.abs_diff <= 0))
     scored = []
     for rule in catalogue:
+        if _names_what_is_absent(rule, ev):
+            continue
         reasons: list[tuple[str, str, float, float]] = []
         score, ok = 0.0, True
         for key, op, threshold in rule.when:
@@ -255,9 +330,15 @@ def recommend(ev: SegmentEvidence, settings: OffersConfig, campaign_type: str) -
             blocked.append((rule.id, "campaign_no_effect_in_segment"))
             continue
         scored.append((score * rule.weight, rule, reasons))
-    scored.sort(key=lambda t: -t[0])
+    scored.sort(key=lambda t: (-t[1].priority, -t[0]))
+    # One offer per type: a segment gets different kinds of offers, the best-supported of each kind.
+    kept, types = [], set()
+    for item in scored:
+        if item[1].type not in types:
+            kept.append(item)
+            types.add(item[1].type)
     offers = []
-    for rank, (score, rule, reasons) in enumerate(scored[: settings.top_n], start=1):
+    for rank, (score, rule, reasons) in enumerate(kept[: settings.top_n], start=1):
         effect = low = high = None
         if ev.ab is not None and rule.type == campaign_type and ev.ab.metric == "arpu":
             effect, low, high = (ev.size * v for v in (ev.ab.abs_diff, ev.ab.ci_low, ev.ab.ci_high))

@@ -1,16 +1,22 @@
-"""The offers stage: evidence per cluster, RFM segment and the high-risk × high-profit segment -> offers."""
+"""The offers stage: evidence per cluster, RFM segment, the target list and its customers worth the most
+-> offers."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from campaign_report.analysis.config import Config
+from campaign_report.analysis.customers.rfm import PurchaseCycle
 from campaign_report.analysis.engines.base import Engine
 from campaign_report.analysis.experiment.readout import ExperimentResult, SegmentEffect
+from campaign_report.analysis.meaning import DataMeaning
 from campaign_report.analysis.model.propensity import ActionSegment
-from campaign_report.analysis.model.targeting import action_segment
+from campaign_report.analysis.model.targeting import action_segment, customer_value
 from campaign_report.analysis.offers.recommend import (
+    EvidenceContext,
     OffersResult,
     SegmentOffers,
     co_purchase_pairs,
@@ -19,47 +25,56 @@ from campaign_report.analysis.offers.recommend import (
 )
 
 
-def run_offers(config: Config, engine: Engine, table: pd.DataFrame, probability: np.ndarray | None,
-               clusters: pd.Series | None, cluster_names: dict[int, str], rfm_labels: pd.Series | None,
-               experiment_result: ExperimentResult | None, has_tx: bool, selected: np.ndarray | None = None,
-               ) -> tuple[OffersResult, pd.Series | None, SegmentOffers | None, ActionSegment | None]:
-    """Offers per segment; with a model also the action segment's mask, offers and description.
+@dataclass(frozen=True)
+class ListScores:
+    """The model's scores and the list drawn from them (rows of the model table)."""
 
-    The action segment is drawn from the scored population (`selected`, the score_filter's customers), so
-    that "whom to act on" and the target list speak of the same people.
-    """
+    probability: np.ndarray
+    selected: np.ndarray  # the scored population (score_filter)
+    on_list: np.ndarray  # on the target list (model.run.list_membership)
+
+
+def run_offers(config: Config, engine: Engine, table: pd.DataFrame, meaning: DataMeaning, scores: ListScores | None,
+               clusters: pd.Series | None, cluster_names: dict[int, str], rfm_labels: pd.Series | None,
+               cycle: PurchaseCycle | None, experiment_result: ExperimentResult | None,
+               ) -> tuple[OffersResult, np.ndarray | None, ActionSegment | None]:
+    """Offers per segment; with a model also for the list and for its customers worth the most (the segment
+    to act on: its mask over the table's rows and its description)."""
     settings = config.offers
-    pairs = co_purchase_pairs(engine, settings.min_support) if has_tx else ()
+    pairs = co_purchase_pairs(engine, settings.min_support) if meaning.categories else ()
     base = table.copy()
-    if probability is not None:
-        base["probability"] = probability
+    value = customer_value(table, meaning.money)
+    if value is not None:
+        base["value"] = value.to_numpy()
+    if scores is not None:
+        base["probability"] = scores.probability
+    context = EvidenceContext(probability_is=meaning.label.positive_is if meaning.label else "neutral",
+                              lapse_days=cycle.lapse_days if cycle is not None else None,
+                              catch_all=settings.catch_all_categories)
     ab_by_segment: dict[tuple[str, str], SegmentEffect] = {}
     if experiment_result is not None:
         for e in experiment_result.by_segment:
             if e.metric == experiment_result.primary:
                 ab_by_segment.setdefault((e.dimension, e.segment), e)
     campaign_type = config.experiment.offer_type if config.experiment else "discount"
+
+    def offers_for(kind: str, key: str, mask: np.ndarray, ab: SegmentEffect | None = None) -> SegmentOffers:
+        return recommend(segment_evidence(kind, key, base[mask], base, pairs, ab, context), settings, campaign_type)
+
     results: list[SegmentOffers] = []
     if clusters is not None:
         labels = clusters.reindex(base["id"]).to_numpy()
         for cid in sorted(pd.unique(labels)):
-            ab = ab_by_segment.get(("cluster", cluster_names.get(int(cid), "")))
-            ev = segment_evidence("cluster", str(int(cid)), base[labels == cid], base, pairs, ab)
-            results.append(recommend(ev, settings, campaign_type))
+            results.append(offers_for("cluster", str(int(cid)), labels == cid,
+                                      ab_by_segment.get(("cluster", cluster_names.get(int(cid), "")))))
     if rfm_labels is not None:
         labels = rfm_labels.reindex(base["id"]).to_numpy()
         for seg in pd.unique(labels):
-            ev = segment_evidence("rfm", str(seg), base[labels == seg], base, pairs,
-                                  ab_by_segment.get(("rfm", str(seg))))
-            results.append(recommend(ev, settings, campaign_type))
-    action_mask = action_offers = action = None
-    if probability is not None:
-        assert config.propensity is not None
-        scored = np.ones(len(base), dtype=bool) if selected is None else selected
-        action, in_scored = action_segment(base[scored].reset_index(drop=True), probability[scored],
-                                           config.propensity.high_risk_quantile)
-        action_mask = in_scored.reindex(base["id"].to_numpy(), fill_value=False)
-        ev = segment_evidence("action", "high_risk_high_profit", base[action_mask.to_numpy()], base, pairs, None)
-        action_offers = recommend(ev, settings, campaign_type)
-        results.append(action_offers)
-    return OffersResult(tuple(results), pairs, settings.min_customers), action_mask, action_offers, action
+            results.append(offers_for("rfm", str(seg), labels == seg, ab_by_segment.get(("rfm", str(seg)))))
+    action_mask = action = None
+    if scores is not None and scores.on_list.any():
+        action, action_mask = action_segment(table, scores.probability, scores.selected, scores.on_list, value,
+                                             meaning.money.value_basis)
+        results.append(offers_for("list", "target_list", scores.on_list))
+        results.append(offers_for("action", "high_value_on_list", action_mask))
+    return OffersResult(tuple(results), pairs, settings.min_customers, settings.min_value_share), action_mask, action

@@ -48,6 +48,7 @@ class Economics:
     cost_per_contact: float
     margin: float
     value_per_conversion: float | None
+    margin_stated: bool = True
 
 
 def decide(gain: np.ndarray, boot_gain: np.ndarray, heterogeneous: bool, econ: Economics,
@@ -80,7 +81,8 @@ def decide(gain: np.ndarray, boot_gain: np.ndarray, heterogeneous: bool, econ: E
         profit=float(profit[chosen]), everyone_incremental=float(gains[-1] * econ.population),
         everyone_money=float(money[-1]), everyone_profit=float(profit[-1]),
         contacts_saved=econ.population - contacts, cost_per_contact=econ.cost_per_contact, margin=econ.margin,
-        value_per_conversion=econ.value_per_conversion, rule=rule, best_share=float(shares[best]),
+        value_per_conversion=econ.value_per_conversion, margin_stated=econ.margin_stated, rule=rule,
+        best_share=float(shares[best]),
         targeting_gain=float(profit[best] - profit[plain]), targeting_gain_ci=extra_ci)
 
 

@@ -52,7 +52,9 @@ class UpliftDecision:
     population: int  # customers in scope (the list)
     incremental: float  # expected incremental outcome (conversions or revenue) over the contacted
     incremental_money: float  # in money: revenue gained (conversions × value per conversion)
-    profit: float  # incremental_money × margin − contacts × cost_per_contact
+    # incremental_money × margin − contacts × cost_per_contact. Without a stated margin the margin is 1: this is
+    # revenue net of contact costs, and the documents call it so (margin_stated False), never profit.
+    profit: float
     everyone_incremental: float  # the same for contacting everyone in scope
     everyone_money: float
     everyone_profit: float
@@ -60,6 +62,7 @@ class UpliftDecision:
     cost_per_contact: float
     margin: float
     value_per_conversion: float | None  # money per incremental conversion (conversion outcome only)
+    margin_stated: bool  # the config gave a margin ([uplift] or [report] margin)
     rule: str  # "top_share" | "everyone" | "no_one"
     best_share: float  # the most profitable top share on the curve, before the check below
     targeting_gain: float  # its profit over the better of everyone and no one

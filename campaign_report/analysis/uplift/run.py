@@ -87,11 +87,10 @@ def _enough_to_learn(treated: np.ndarray, y: np.ndarray) -> bool:
 
 def run_uplift(config: Config, engine: Engine, experiment: ExperimentResult, table: pd.DataFrame,
                customers: pd.DataFrame | None, has_tx: bool, propensity: np.ndarray | None,
-               ) -> tuple[UpliftResult | None, pd.DataFrame | None]:
-    """Uplift per arm and the list.
-
-    None when there is nothing to learn from: no customer features, or no arm whose groups both hold
-    customers with and without the outcome.
+               ) -> tuple[UpliftResult | None, pd.DataFrame | None, str]:
+    """Uplift per arm and the list, or (None, None, why not): "uplift_no_traits" when the customers have no
+    trait known before the campaign (an id list), "uplift_too_few" when no arm's groups both hold customers
+    with and without the outcome.
     """
     settings = config.uplift
     t0 = time.perf_counter()
@@ -116,10 +115,10 @@ def run_uplift(config: Config, engine: Engine, experiment: ExperimentResult, tab
     scope_mask = _in_scope(engine, table, settings.score_filter)
     scope = table[scope_mask].assign(id=table["id"].astype(str)[scope_mask])
     columns = [c for c in train.columns if c not in NOT_FEATURES and c in scope.columns]
-    if not columns:
-        return None, None
-    encoded = encode(pd.concat([train[columns], scope[columns]], ignore_index=True))
-    encoded = encoded.loc[:, encoded.std() > 0]
+    encoded = encode(pd.concat([train[columns], scope[columns]], ignore_index=True)) if columns else pd.DataFrame()
+    encoded = encoded.loc[:, encoded.std() > 0] if columns else encoded
+    if encoded.shape[1] == 0:
+        return None, None, "uplift_no_traits"
     x_all, x_scope = encoded.to_numpy()[:len(train)], encoded.to_numpy()[len(train):]
     y_all = units[COLUMN_OF[outcome]].to_numpy(dtype=float)
     prop_by_id = pd.Series(propensity, index=table["id"].astype(str).to_numpy()) if propensity is not None else None
@@ -146,15 +145,17 @@ def run_uplift(config: Config, engine: Engine, experiment: ExperimentResult, tab
                 revenue = units["revenue"].to_numpy(dtype=float)[rows][treated]
                 value = float(revenue.sum() / max(y[treated].sum(), 1))
             econ = Economics(population=int(scope_mask.sum()), value_per_unit=1.0 if outcome == "revenue" else
-                             float(value or 0.0), cost_per_contact=settings.cost_per_contact, margin=settings.margin,
-                             value_per_conversion=value if outcome == "conversion" else None)
+                             float(value or 0.0), cost_per_contact=settings.cost_per_contact,
+                             margin=config.margin if config.margin is not None else 1.0,
+                             value_per_conversion=value if outcome == "conversion" else None,
+                             margin_stated=config.margin is not None)
             data = ArmData(treatment, outcome, x, treated, y, tuple(encoded.columns), score, basis)
             arm, learner = analyze_arm(data, settings, experiment.confidence, econ)
             arms.append(arm)
             learners[treatment] = learner
         predictions = {arm: learner.predict(x_scope) for arm, learner in learners.items()}
     if not arms:
-        return None, None
+        return None, None, "uplift_too_few"
     lead = max(arms, key=lambda a: a.decision.profit)
     frame = uplift_list(scope["id"].to_numpy(), predictions, lead)
     summary = UpliftListSummary(path="uplift_list.csv", size=len(frame),
@@ -162,7 +163,7 @@ def run_uplift(config: Config, engine: Engine, experiment: ExperimentResult, tab
                                 score_filter=settings.score_filter, score_filter_name=settings.score_filter_name)
     fields = {f.name: getattr(lead, f.name) for f in dataclasses.fields(UpliftArm)}
     result = UpliftResult(**fields, arms=tuple(arms), list=summary, fit_seconds=time.perf_counter() - t0)
-    return result, frame
+    return result, frame, ""
 
 
 def uplift_list(ids: np.ndarray, predictions: dict[str, np.ndarray], lead: UpliftArm) -> pd.DataFrame:

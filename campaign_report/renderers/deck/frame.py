@@ -94,6 +94,12 @@ def source_line(slide, prs, text: str) -> None:
                  min_pt=9, color=GREY)
 
 
+def kicker(slide, prs, text: str) -> None:
+    """A small grey label above the title band ("APPENDIX"): the reader sees where the story ends."""
+    text_box(slide, [text.upper()], MARGIN, Inches(0.04), prs.slide_width - 2 * MARGIN, Inches(0.26), max_pt=9,
+             min_pt=9, color=GREY)
+
+
 def set_notes(slide, text: str) -> None:
     """Speaker notes: what the slide shows, how to read it, the method and its caveat."""
     slide.notes_slide.notes_text_frame.text = text

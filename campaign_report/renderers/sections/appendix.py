@@ -91,6 +91,21 @@ def segment_features(f: Formatter, results: Results) -> str:
     return ", ".join(dict.fromkeys(family(x) for x in results.segments.features)) if results.segments else ""
 
 
+def _settings_hints(f: Formatter, results: Results) -> list[str]:
+    """What the config could state that the documents had to do without, and the keys that state it."""
+    hints = []
+    label = results.meaning.label
+    if label is not None and label.source == "label" and label.positive_is == "neutral":
+        hints.append(f.t("methods.hint_positive_is"))
+    money = results.meaning.money
+    if money.value_basis == "revenue":
+        hints.append(f.t("methods.hint_margin"))
+    p = results.propensity
+    if p is not None and p.warnings:
+        hints.append(f.t("methods.hint_leak"))
+    return hints
+
+
 def methods_section(f: Formatter, results: Results, source: str = "") -> Section:
     """Methods in plain words, only for the analyses that ran."""
     sec = Section("methods", f.t("methods.title"))
@@ -107,6 +122,11 @@ def methods_section(f: Formatter, results: Results, source: str = "") -> Section
                                   automatic=", ".join(feature_label(f, c) for c in p.excluded_features)
                                   or f.t("methods.none_listed")))
     sec.paragraphs.append(f.t("methods.engine", engine=results.meta.engine))
+    sec.paragraphs += _settings_hints(f, results)
+    files = [f.t("methods.file_target_list")] if results.target_list is not None else []
+    files += [f.t("methods.file_uplift_list")] if results.uplift_list is not None else []
+    if files:
+        sec.paragraphs.append(f.t("methods.files") + " " + " ".join(files))
     chart = placebo_chart(f, results, source)
     if chart is not None:
         sec.paragraphs.append(f.t("experiment.placebo_note"))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+from campaign_report.analysis.experiment.readout import SegmentEffect
 from campaign_report.analysis.results import Results
 from campaign_report.renderers.charts import ChartSpec, Series, percent_points
 from campaign_report.renderers.format import Formatter
@@ -136,21 +137,36 @@ def experiment_section(f: Formatter, results: Results, source: str, summary: Sum
     seg_rows = [e for e in exp.by_segment if e.metric == exp.primary]
     if seg_rows:
         order = {"cluster": 0, "rfm": 1}
-        seg_rows = sorted(seg_rows, key=lambda e: (order.get(e.dimension, 2), e.dimension, -e.n_control,
-                                                   e.segment, e.treatment))
-        seg_rows = seg_rows[:MAX_SEGMENT_ROWS]
-        sec.tables.append(Table(title=f.t("experiment.by_segment"), header=[
-            f.t("experiment.col_dimension"), f.t("experiment.col_segment")]
-            + ([f.t("experiment.group")] if multi else []) + [f.t("experiment.col_n"),
-            f.t("experiment.col_diff"), f.t("experiment.col_lift"), f.t("experiment.col_p")],
-            rows=[[dimension_name(f, names, e.dimension), segment_name(f, e.dimension, e.segment)]
-                  + ([group_name(f, names, e.treatment)] if multi else []) + [
-                      f"{f.integer(e.n_control)} / {f.integer(e.n_treatment)}",
-                      f.metric_diff(e.metric, e.abs_diff),
-                      f"{f.percent(e.rel_lift, 1, sign=True)} ({f.percent_range(e.rel_ci_low, e.rel_ci_high)})",
-                      f.p_value(e.p_adjusted)] for e in seg_rows],
-            numeric=[i + multi for i in (2, 3, 4, 5)], note=f.t("experiment.by_segment_note"),
-            headline=f.t("experiment.by_segment"), appendix=True))
+
+        def display(e: SegmentEffect) -> tuple:
+            return order.get(e.dimension, 2), e.dimension, -e.n_control, e.segment, e.treatment
+
+        seg_rows = sorted(seg_rows, key=display)
+        # What fits: significant rows first, then the largest segments; the rest are said, and in the appendix.
+        shown_rows = sorted(sorted(seg_rows, key=lambda e: (not e.significant, -(e.n_control + e.n_treatment)))
+                            [:MAX_SEGMENT_ROWS], key=display)
+        header = [f.t("experiment.col_dimension"), f.t("experiment.col_segment")] + (
+            [f.t("experiment.group")] if multi else []) + [f.t("experiment.col_n"), f.t("experiment.col_diff"),
+                                                            f.t("experiment.col_lift"), f.t("experiment.col_p")]
+
+        def row(e: SegmentEffect) -> list[str]:
+            return [dimension_name(f, names, e.dimension), segment_name(f, e.dimension, e.segment)] + (
+                [group_name(f, names, e.treatment)] if multi else []) + [
+                f"{f.integer(e.n_control)} / {f.integer(e.n_treatment)}", f.metric_diff(e.metric, e.abs_diff),
+                f"{f.percent(e.rel_lift, 1, sign=True)} ({f.percent_range(e.rel_ci_low, e.rel_ci_high)})",
+                f.p_value(e.p_adjusted)]
+
+        note = f.t("experiment.by_segment_note")
+        if len(shown_rows) < len(seg_rows):
+            note += " " + f.t("experiment.by_segment_more", shown=f.integer(len(shown_rows)),
+                              total=f.integer(len(seg_rows)))
+            sec.appendix_tables.append(Table(title=f.t("experiment.by_segment_all"), header=header,
+                                             rows=[row(e) for e in seg_rows], numeric=[i + multi for i in (2, 3, 4, 5)],
+                                             note=f.t("details.note"), headline=f.t("experiment.by_segment_all"),
+                                             appendix=True))
+        sec.tables.append(Table(title=f.t("experiment.by_segment"), header=header, rows=[row(e) for e in shown_rows],
+                                numeric=[i + multi for i in (2, 3, 4, 5)], note=note,
+                                headline=f.t("experiment.by_segment"), appendix=True))
         clusters = [e for e in seg_rows if e.dimension == "cluster" and e.treatment == first]
         if clusters:
             chart = ChartSpec("segment_lift", "bar", f.t("experiment.segment_chart", ci=ci_label(

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from campaign_report.analysis.results import Results
 from campaign_report.renderers.format import Formatter
-from campaign_report.renderers.wording import cluster_names, group_name, offer_text
+from campaign_report.renderers.sections.offers import segment_name
+from campaign_report.renderers.sections.uplift import gain_word
+from campaign_report.renderers.wording import group_name, offer_text
 
 MAX_STEPS = 3
 
@@ -48,7 +50,8 @@ def next_steps(f: Formatter, results: Results) -> list[str]:
         steps.append(f.t("next.uplift", share=f.percent(u.decision.contact_share, 0),
                          customers=f.plural(u.decision.contacts, "customer"),
                          profit=f.money_short(u.decision.profit, sign=True),
-                         everyone=f.money_short(u.decision.everyone_profit, sign=True)))
+                         everyone=f.money_short(u.decision.everyone_profit, sign=True),
+                         gain=gain_word(f, u.decision)))
     o = results.offers
     if o is not None:
         untested = [s for s in o.segments if s.kind in ("action", "cluster") and s.offers
@@ -56,8 +59,7 @@ def next_steps(f: Formatter, results: Results) -> list[str]:
         if untested:
             # The segment the report asks to act on comes first, else the largest cluster.
             first = max(untested, key=lambda s: (s.kind == "action", s.size))
-            clusters = cluster_names(f, results)
-            segment = f.quote(f.t("offers.action") if first.kind == "action" else clusters.get(first.key, first.key))
+            segment = f.quote(segment_name(f, results, first.kind, first.key))
             steps.append(f.t("next.test_offer", offer=offer_text(f, first.offers[0]), segment=segment,
                              customers=f.plural(first.size, "customer")))
     return steps[:MAX_STEPS]

@@ -7,22 +7,69 @@ import math
 from campaign_report.analysis.results import Results
 from campaign_report.renderers.format import Formatter
 from campaign_report.renderers.view_model import Card, OfferLine, Section, Summary, Table
-from campaign_report.renderers.wording import cluster_names, offer_text
+from campaign_report.renderers.wording import (
+    cluster_names,
+    column_name,
+    humanize,
+    meaning_key,
+    offer_text,
+    outcome_phrase,
+    value_text,
+)
+
+SHARE_KEYS = ("lapsed_share", "value_share", "promo_share", "outcome_probability", "decline_probability")
 
 
-def _reason(f: Formatter, reason: tuple[str, str, float, float]) -> str:
+def evidence_text(f: Formatter, results: Results, key: str, actual: float) -> str:
+    """One fact of a segment as words: "frequency ×1.74", "share with “Service type” = “standard”: 62%"."""
+    probability = f.t("outcome.probability", outcome=outcome_phrase(f, results)) if results.meaning.label else ""
+    if key.startswith("share:"):
+        column, _, value = key[len("share:"):].partition("=")
+        return f.t("evidence.share", column=column_name(f, results.meta.names, column),
+                   value=f.quote(results.meta.names.get(value, value)), v=f.percent(actual, 0))
+    if key in ("average_check", "profit"):
+        shown = f.money(actual) if key == "average_check" else value_text(f, results, actual)
+    elif key in SHARE_KEYS:
+        shown = f.percent(actual, 0) if key != "outcome_probability" and key != "decline_probability" \
+            else f.number(actual, 2)
+    else:
+        shown = _value(f, actual)
+    if key in f.strings["evidence"]:
+        return f.t(f"evidence.{key}", v=shown, probability=probability)
+    return f"{humanize(key)}: {shown}"  # a config rule on a key the locale does not know
+
+
+def _reason(f: Formatter, results: Results, reason: tuple[str, str, float, float]) -> str:
     """One condition an offer met: "recency ×1.74 (rule ≥ 1.3)", or the guard that had no data."""
     key, op, threshold, actual = reason
     sign = {">=": "≥", "<=": "≤", ">": ">", "<": "<"}[op]
-    if key not in f.strings["evidence"]:
-        return f"{key} {sign} {_value(f, threshold)}"  # a config rule on the config's own evidence key
     if math.isnan(actual):
-        return f.t("offers.no_data", what=f.t(f"evidence.{key}", v="").rstrip(" ×"))
-    return f.t("offers.rule", fact=f.t(f"evidence.{key}", v=_value(f, actual)), rule=f"{sign} {_value(f, threshold)}")
+        fact = evidence_text(f, results, key, 0.0)
+        return f.t("offers.no_data", what=fact.split(":")[0].split(" ×")[0].strip())
+    share = key in SHARE_KEYS and key not in ("outcome_probability", "decline_probability") or key.startswith("share:")
+    rule = f"{sign} {f.percent(threshold, 0) if share else _value(f, threshold)}"
+    return f.t("offers.rule", fact=evidence_text(f, results, key, actual), rule=rule)
 
 
 def _value(f: Formatter, v: float) -> str:
     return f.integer(v) if float(v).is_integer() else f.number(v, 2)
+
+
+def segment_name(f: Formatter, results: Results, kind: str, key: str) -> str:
+    """A segment's own name: the cluster's, the RFM segment's, the target list, whom to act on first."""
+    if kind == "cluster":
+        return cluster_names(f, results).get(key, key)
+    if kind == "rfm":
+        return f.t(f"rfm.{key}") if key in f.strings["rfm"] else key
+    if kind == "list":
+        return f.t("propensity.list_label")
+    return f.t(f"act.label_{meaning_key(results)}")
+
+
+def segment_title(f: Formatter, results: Results, kind: str, key: str) -> str:
+    """A segment as a card's title names it: "Cluster “…”", "RFM: …", or its own name."""
+    name = segment_name(f, results, kind, key)
+    return f.t(f"offers.{kind}", name=name) if kind in ("cluster", "rfm") else name
 
 
 def offers_section(f: Formatter, results: Results, source: str, summary: Summary) -> Section:
@@ -32,7 +79,6 @@ def offers_section(f: Formatter, results: Results, source: str, summary: Summary
     sec = Section("offers", f.t("offers.title"))
     note = f.t("offers.note") if results.experiment is not None else f.t("offers.note_plain")
     sec.paragraphs.append(note)
-    names = cluster_names(f, results)
     if o.pairs:
         sec.tables.append(Table(title=f.t("offers.pairs_title"), header=[
             f.t("offers.col_category"), f.t("offers.col_related"), f.t("offers.col_lift"), f.t("offers.col_support")],
@@ -43,15 +89,10 @@ def offers_section(f: Formatter, results: Results, source: str, summary: Summary
     rest: list[str] = []
     rest_rows: list[list[str]] = []
     for s in o.segments:
-        if s.kind == "cluster":
-            title = f.t("offers.cluster", name=names.get(s.key, s.key))
-        elif s.kind == "rfm":
-            title = f.t("offers.rfm", name=f.t(f"rfm.{s.key}") if s.key in f.strings["rfm"] else s.key)
-        else:
-            title = f.t("offers.action")
+        title = segment_title(f, results, s.kind, s.key)
         ev = s.evidence
-        facts = [f.t(f"evidence.{k}", v=_value(f, v)) for k, v in ev.values.items()
-                 if k in f.strings["evidence"] and k != "related_count"]
+        facts = [evidence_text(f, results, k, v) for k, v in ev.values.items()
+                 if k in f.strings["evidence"] and k not in ("related_count", "outcome_probability")]
         lines = [f.t("offers.facts", customers=f.plural(s.size, "customer"), items=", ".join(facts[:5]))]
         if ev.ab is not None:
             lines.append(f"A/B ({f.t('metric.' + ev.ab.metric)}): {f.percent(ev.ab.rel_lift, 1, sign=True)} "
@@ -59,7 +100,7 @@ def offers_section(f: Formatter, results: Results, source: str, summary: Summary
         for offer in s.offers:
             text = offer_text(f, offer)
             lines.append(f"{offer.rank}. {text}")
-            lines.append("   " + f.t("offers.why", reasons="; ".join(_reason(f, r) for r in offer.reasons)))
+            lines.append("   " + f.t("offers.why", reasons="; ".join(_reason(f, results, r) for r in offer.reasons)))
             if offer.expected_effect is not None:
                 lines.append("   " + f.t("offers.expected", effect=f.money_short(offer.expected_effect, sign=True),
                                          low=f.money_short(offer.expected_low, sign=True),
@@ -68,7 +109,8 @@ def offers_section(f: Formatter, results: Results, source: str, summary: Summary
             lines.append(f.t("offers.untested"))
         if not s.offers:
             # Folded into one catch-all card below rather than a card (and a slide) per empty segment.
-            reason = f.t("offers.reason_too_few", min=f.integer(o.min_customers)) \
+            reason = f.t("offers.reason_too_few", min=f.integer(o.min_customers),
+                         share=f.percent(o.min_value_share, 0)) \
                 if any(r == "too_few_customers" for _, r in s.blocked) else \
                 f.t("offers.reason_campaign") if s.blocked else f.t("offers.reason_no_rule")
             rest.append(f"{title} ({f.plural(s.size, 'customer')}): {reason}")
@@ -77,18 +119,22 @@ def offers_section(f: Formatter, results: Results, source: str, summary: Summary
         for _, reason in s.blocked:
             lines.append(f.t("offers.too_few" if reason == "too_few_customers" else "offers.blocked_campaign"))
         if s.kind == "rfm":
-            rfm_rows.append([title.split(": ", 1)[-1], f.integer(s.size),
-                             "; ".join(_reason(f, r) for r in s.offers[0].reasons),
+            rfm_rows.append([segment_name(f, results, s.kind, s.key), f.integer(s.size),
+                             "; ".join(_reason(f, results, r) for r in s.offers[0].reasons),
                              "; ".join(offer_text(f, o) for o in s.offers[:1])])
             continue
         sec.cards.append(Card(title=title, lines=lines, kind=s.kind))
         first = s.offers[0]
-        plan_rows.append([title.split(": ", 1)[-1], f.integer(s.size), offer_text(f, first),
-                          "; ".join(_reason(f, r) for r in first.reasons),
+        plan_rows.append([segment_name(f, results, s.kind, s.key), f.integer(s.size), offer_text(f, first),
+                          "; ".join(_reason(f, results, r) for r in first.reasons),
                           f.money_short(first.expected_effect, sign=True) if first.expected_effect is not None
                           else f.t("offers.untested_short")])
-        if s.kind in ("cluster", "action"):
-            summary.offers.append(OfferLine(segment=title, offer=offer_text(f, s.offers[0])))
+        summary.offers.append(OfferLine(segment=title, offer=offer_text(f, s.offers[0]), kind=s.kind))
+    # Page 1's offers: whom to act on first, then the list, then the clusters, largest first.
+    order = {"action": 0, "list": 1, "cluster": 2}
+    summary.offers.sort(key=lambda line: order.get(line.kind, 3))
+    if any(line.kind == "action" for line in summary.offers):  # the list's offer goes to the rest of the list
+        summary.offers = [line for line in summary.offers if line.kind != "list"]
     if rest:
         sec.cards.append(Card(title=f.t("offers.catch_all"), lines=[f.t("offers.catch_all_text"), *rest],
                               kind="catch_all"))

@@ -9,7 +9,7 @@ from campaign_report.analysis.results import Results
 from campaign_report.renderers.charts import ChartSpec, Series
 from campaign_report.renderers.format import Formatter
 from campaign_report.renderers.view_model import ActOn, Card, Finding, KeyNumber, Section, Summary, Table
-from campaign_report.renderers.wording import feature_label, target_name
+from campaign_report.renderers.wording import feature_label, meaning_key, outcome_phrase, value_noun, value_text
 
 
 def cutoff_rule_text(f: Formatter, tl: TargetListSummary) -> str:
@@ -23,16 +23,25 @@ def cutoff_rule_text(f: Formatter, tl: TargetListSummary) -> str:
     return f.t("propensity.cutoff_probability", probability=f.number(tl.threshold, 2))
 
 
+def _leaked(results: Results) -> bool:
+    """The leakage guard fired: the model's scores cannot be trusted until the cause is found."""
+    p = results.propensity
+    return p is not None and any(w in p.warnings for w in ("holdout_auc_too_high", "single_feature_leak"))
+
+
 def propensity_section(f: Formatter, results: Results, source: str, summary: Summary) -> Section:
-    """Model table, holdout metrics, leakage guard, drivers, gains, target list, action segment."""
+    """Model table, holdout metrics, leakage guard, drivers, gains, target list, the segment to act on."""
     p = results.propensity
     assert p is not None
+    meaning = meaning_key(results)
+    outcome = outcome_phrase(f, results)
+    probability = f.t("outcome.probability", outcome=outcome)
     sec = Section("propensity", f.t("propensity.title"))
     if p.target_source == "derived":
         sec.paragraphs.append(f.t("propensity.target_derived", days=p.target.split("_")[2].rstrip("d")))
     else:
-        sec.paragraphs.append(f.t("propensity.target", target=target_name(f, results.meta.names, p.target),
-                                  rate=f.percent(p.positive_rate, 1)))
+        sec.paragraphs.append(f.t("propensity.target", outcome=outcome, rate=f.percent(p.positive_rate, 1)))
+    sec.paragraphs.append(f.t(f"outcome.means_{meaning}"))
     sec.paragraphs.append(f.t("propensity.sample", search=f.integer(p.n_search), total=f.integer(p.n_total),
                               train=f.integer(p.n_train), holdout=f.integer(p.n_holdout)))
     if p.n_population > p.n_total:
@@ -44,17 +53,20 @@ def propensity_section(f: Formatter, results: Results, source: str, summary: Sum
         "propensity.holdout", auc=f.number(h.roc_auc, 3), pr=f.number(h.pr_auc, 3), base=f.percent(h.base_rate, 0),
         threshold=f.number(h.threshold, 2), precision=f.percent(h.precision, 0), recall=f.percent(h.recall, 0),
         f1=f.number(h.f1, 2), brier=f.number(h.brier, 3), ece=f.percent(h.calibration_error, 1)))
-    sec.headline = f.t("propensity.headline", model=model_name, auc=f.number(h.roc_auc, 2))
-    finding = f.t("propensity.finding", target=target_name(f, results.meta.names, p.target) if
-                  p.target_source != "derived" else f.t("propensity.finding_derived"),
-                  auc=f.number(h.roc_auc, 2), drivers=", ".join(feature_label(f, i.feature) for i in p.importance[:3]
-                                                              if i.importance > 0) or "—")
+    leaked = _leaked(results)
+    sec.headline = f.t("propensity.headline_leak" if leaked else "propensity.headline", model=model_name,
+                       auc=f.number(h.roc_auc, 2))
+    drivers = ", ".join(feature_label(f, i.feature) for i in p.importance[:3] if i.importance > 0)
+    finding = f.t("propensity.finding_leak" if leaked else "propensity.finding", outcome=outcome,
+                  auc=f.number(h.roc_auc, 2), drivers=drivers or f.t("propensity.no_drivers"))
     summary.findings.append(Finding(label=f.t("doc.finding_model"), sentence=finding))
-    summary.key_numbers.append(KeyNumber(label=f.t("propensity.kpi_auc", model=model_name),
-                                   value=f.number(h.roc_auc, 2),
-                                   detail=f.t("propensity.kpi_auc_detail", pr=f.number(h.pr_auc, 2),
-                                                 precision=f.percent(h.precision, 0), recall=f.percent(h.recall, 0)),
-                                   significant=True, source="propensity"))
+    summary.key_numbers.append(KeyNumber(label=f.t("propensity.kpi_auc_leak" if leaked else "propensity.kpi_auc",
+                                                   model=model_name),
+                                         value=f.number(h.roc_auc, 2),
+                                         detail=f.t("propensity.kpi_auc_detail", pr=f.number(h.pr_auc, 2),
+                                                    precision=f.percent(h.precision, 0),
+                                                    recall=f.percent(h.recall, 0)),
+                                         significant=not leaked, source="propensity"))
     if "holdout_auc_too_high" in p.warnings:
         sec.warnings.append(f.t("propensity.leak_model", auc=f.number(h.roc_auc, 4)))
     for feature, auc in p.leak_features:
@@ -80,87 +92,105 @@ def propensity_section(f: Formatter, results: Results, source: str, summary: Sum
                                 (Series(f.t("propensity.importance_unit"), tuple(i.importance for i in top),
                                         tuple(i.std for i in top), tuple(i.std for i in top)),), source, decimals=3,
                                 decimal_mark=f.decimal))
-    drivers = [f.t("propensity.higher" if i.direction > 0 else "propensity.lower", feature=feature_label(f, i.feature))
-               for i in p.importance[:3] if i.importance > 0]
-    if drivers:
-        sec.paragraphs.append(f.t("propensity.drivers") + ": " + "; ".join(drivers) + ".")
+    driver_lines = [f.t("propensity.higher" if i.direction > 0 else "propensity.lower",
+                        feature=feature_label(f, i.feature), probability=probability)
+                    for i in p.importance[:3] if i.importance > 0]
+    if driver_lines:
+        sec.paragraphs.append(f.t("propensity.drivers") + ": " + "; ".join(driver_lines) + ".")
         sec.headlines["importance"] = f.t("propensity.headline_drivers", drivers=", ".join(
             feature_label(f, i.feature) for i in p.importance[:3]))
-    sec.charts.append(ChartSpec("gains", "line", f.t("propensity.gains_chart"), f.t("propensity.gains_y"),
-                                tuple(f.percent(x, 0) for x, _ in p.gains), (
+    sec.charts.append(ChartSpec("gains", "line", f.t("propensity.gains_chart", outcome=outcome),
+                                f.t("propensity.gains_y"), tuple(f.percent(x, 0) for x, _ in p.gains), (
                                     Series(f.t("propensity.model_curve"), tuple(y * 100 for _, y in p.gains)),
                                     Series(f.t("propensity.random_curve"), tuple(x * 100 for x, _ in p.gains))),
                                 source, category_title=f.t("propensity.gains_x"), decimals=0, decimal_mark=f.decimal))
     top30 = p.gains[2][1] if len(p.gains) > 2 else math.nan
-    sec.headlines["gains"] = f.t("propensity.headline_gains", found=f.percent(top30, 0))
+    sec.headlines["gains"] = f.t("propensity.headline_gains", found=f.percent(top30, 0), outcome=outcome)
     if p.imputation is not None:
         im = p.imputation
-        line = f.t("propensity.imputation", n=f.integer(im.n_imputed), f1=f.number(im.f1, 2),
-                   accuracy=f.percent(im.accuracy, 0))
-        sec.paragraphs.append(line)
-    a = p.action_segment
-    tl = p.target_list
-    population = (tl.score_filter_name or f.t("propensity.filtered_population")) if tl and tl.score_filter else \
-        f.t("propensity.all_customers")
-    list_act_on = None
-    list_lines: list[str] = []  # what the gains chart means for the list: beside it on the deck's slide
-    if tl is not None:
-        rule = cutoff_rule_text(f, tl)
-        line = f.t("propensity.target_list", customers=f.plural(tl.size, "customer"), filter=population, rule=rule,
-                   above=f.plural(tl.above_threshold, "customer"), threshold=f.number(tl.threshold, 2))
-        sec.paragraphs.append(line)
-        list_lines.append(line)
-        if not h.cutoff_reached:
-            sec.warnings.append(f.t("propensity.cutoff_unreachable", precision=f.percent(tl.cutoff_value, 0)))
-        if math.isfinite(h.cutoff_precision):
-            list_lines.append(f.t("propensity.list_quality", cutoff=f.number(h.cutoff, 2),
-                                  share=f.percent(h.cutoff_share, 0), precision=f.percent(h.cutoff_precision, 0),
-                                  recall=f.percent(h.cutoff_recall, 0)))
-            sec.paragraphs.append(list_lines[-1])
-            list_act_on = ActOn(title=f.t("propensity.list_act_on_title"), text=f.t(
-                "propensity.list_act_on", rule=rule[:1].upper() + rule[1:], above=f.plural(tl.above_threshold,
-                                                                                           "customer"),
-                precision=f.percent(h.cutoff_precision, 0), recall=f.percent(h.cutoff_recall, 0)))
-    if a is not None and a.size:
-        lines = [f.t("propensity.action", customers=f.plural(a.size, "customer"), share=f.percent(a.share, 1),
-                     pcut=f.number(a.probability_cut, 2), profit_cut=f.money(a.profit_cut),
-                     prob=f.number(a.probability_mean, 2), profit=f.money(a.profit_mean),
-                     base_profit=f.money(a.base_profit_mean))]
-        profile = []
-        if a.promo_share is not None:
-            profile.append(f.t("propensity.action_promo", promo=f.percent(a.promo_share, 0),
-                               base=f.percent(a.base_promo_share, 0)))
-        if a.average_check is not None:
-            profile.append(f.t("propensity.action_check", check=f.money(a.average_check),
-                               base=f.money(a.base_average_check)))
-        if a.top_categories:
-            profile.append(f.t("propensity.action_categories", items=", ".join(n for n, _ in a.top_categories)))
-        if profile:
-            lines.append("; ".join(profile) + ".")
-        sec.cards.append(Card(title=f.t("propensity.action_title"), lines=lines))
-        # One "who to act on" number on page 1: the action segment, with the list it comes from explained.
-        explained = f.t("propensity.act_on_explained", customers=f.plural(a.size, "customer"),
-                        pcut=f.number(a.probability_cut, 2), profit_cut=f.money(a.profit_cut),
-                        scored=f.plural(tl.size if tl else a.size, "customer"), filter=population)
-        summary.key_numbers.append(KeyNumber(label=f.t("propensity.act_on_label"), value=f.integer(a.size),
-                                             detail=f.t("propensity.act_on_short", pcut=f.number(a.probability_cut, 2),
-                                                        profit_cut=f.money(a.profit_cut)),
-                                             significant=True, source="propensity"))
-        summary.act_on.append(ActOn(title=f.t("propensity.action_title"), text=explained))
-    if tl is not None:
-        list_number = KeyNumber(label=f.t("propensity.list_label", rule=cutoff_rule_text(f, tl)),
-                                value=f.integer(tl.above_threshold), detail=f.t(
-                                    "propensity.list_short", precision=f.percent(h.cutoff_precision, 0),
-                                    recall=f.percent(h.cutoff_recall, 0)) if math.isfinite(h.cutoff_precision)
-                                else f.t("propensity.list_short_threshold", threshold=f.number(tl.threshold, 2)),
-                                significant=True,
-                                source="propensity")
-        (summary.spare_numbers if a is not None and a.size else summary.key_numbers).append(list_number)
-    if list_act_on is not None:
-        summary.act_on.append(list_act_on)
+        sec.paragraphs.append(f.t("propensity.imputation", n=f.integer(im.n_imputed), f1=f.number(im.f1, 2),
+                                  accuracy=f.percent(im.accuracy, 0)))
+    list_lines = _list_paragraphs(f, results, sec, summary, probability)
+    _act_on(f, results, sec, summary, meaning, probability)
     # The deck: the model comparison checks the method (appendix); gains and drivers are the findings.
     sec.diagnostics.append("models")
     sec.so_what["gains"] = [x for x in sec.paragraphs if x in list_lines]
     sec.so_what["importance"] = [x for x in sec.paragraphs if x.startswith(f.t("propensity.drivers"))][:1]
     sec.notes = f.t("methods.propensity")
     return sec
+
+
+def _population(f: Formatter, tl: TargetListSummary | None) -> str:
+    return (tl.score_filter_name or f.t("propensity.filtered_population")) if tl and tl.score_filter else \
+        f.t("propensity.all_customers")
+
+
+def _list_paragraphs(f: Formatter, results: Results, sec: Section, summary: Summary, probability: str) -> list[str]:
+    """The target list: who is on it, and what it is worth on the holdout."""
+    p = results.propensity
+    assert p is not None
+    tl, h = p.target_list, p.holdout
+    if tl is None:
+        return []
+    rule = cutoff_rule_text(f, tl)
+    lines = [f.t("propensity.target_list", customers=f.plural(tl.size, "customer"), filter=_population(f, tl),
+                 rule=rule, above=f.plural(tl.above_threshold, "customer"), probability=probability,
+                 threshold=f.number(tl.threshold, 2))]
+    sec.paragraphs.append(lines[0])
+    if not h.cutoff_reached:
+        sec.warnings.append(f.t("propensity.cutoff_unreachable", precision=f.percent(tl.cutoff_value, 0)))
+    quality = math.isfinite(h.cutoff_precision)
+    if quality:
+        lines.append(f.t("propensity.list_quality", cutoff=f.number(h.cutoff, 2), share=f.percent(h.cutoff_share, 0),
+                         precision=f.percent(h.cutoff_precision, 0), recall=f.percent(h.cutoff_recall, 0)))
+        sec.paragraphs.append(lines[-1])
+    a = p.action_segment
+    # One "whom" number among the key ones: the segment to act on when it narrows the list, else the list.
+    numbers = summary.spare_numbers if a is not None and a.size and a.value_basis != "none" else summary.key_numbers
+    numbers.append(KeyNumber(
+        label=f.t("propensity.list_label"), value=f.integer(tl.above_threshold),
+        detail=f.t("propensity.list_short", rule=rule, precision=f.percent(h.cutoff_precision, 0),
+                   recall=f.percent(h.cutoff_recall, 0)) if quality else rule,
+        significant=not _leaked(results), source="propensity"))
+    if quality:
+        summary.act_on.append(ActOn(title=f.t("propensity.list_act_on_title"), text=f.t(
+            "propensity.list_act_on", rule=rule[:1].upper() + rule[1:], above=f.plural(tl.above_threshold, "customer"),
+            precision=f.percent(h.cutoff_precision, 0), recall=f.percent(h.cutoff_recall, 0))))
+    return lines
+
+
+def _act_on(f: Formatter, results: Results, sec: Section, summary: Summary, meaning: str, probability: str) -> None:
+    """The segment to act on: the list's customers worth the most (the whole list when there is no money)."""
+    p = results.propensity
+    assert p is not None
+    a, tl = p.action_segment, p.target_list
+    if a is None or not a.size:
+        return
+    title = f.t(f"act.label_{meaning}")
+    if a.value_basis == "none":
+        sec.cards.append(Card(title=title, lines=[f.t("act.whole_list", customers=f.plural(a.size, "customer"))]))
+        return
+    noun = value_noun(f, a.value_basis)
+    margin = f.percent(results.meaning.money.margin, 0) if results.meaning.money.margin is not None else ""
+    values = dict(customers=f.plural(a.size, "customer"), list=f.integer(a.list_size), noun=noun, margin=margin,
+                  cut=value_text(f, results, a.value_cut), value=value_text(f, results, a.value_mean),
+                  base=value_text(f, results, a.base_value_mean), probability=probability,
+                  prob=f.number(a.probability_mean, 2), scored=f.plural(tl.size if tl else a.size, "customer"),
+                  filter=_population(f, tl))
+    lines = [f.t("act.segment", **values)]
+    profile = []
+    if a.promo_share is not None:
+        profile.append(f.t("propensity.action_promo", promo=f.percent(a.promo_share, 0),
+                           base=f.percent(a.base_promo_share, 0)))
+    if a.average_check is not None:
+        profile.append(f.t("propensity.action_check", check=f.money(a.average_check),
+                           base=f.money(a.base_average_check)))
+    if a.top_categories:
+        profile.append(f.t("propensity.action_categories", items=", ".join(n for n, _ in a.top_categories)))
+    if profile:
+        lines.append("; ".join(profile) + ".")
+    sec.cards.append(Card(title=f"{title}: {f.t(f'act.high_value_{a.value_basis}')}", lines=lines))
+    summary.key_numbers.append(KeyNumber(label=title, value=f.integer(a.size),
+                                         detail=f.t("act.short", **values),
+                                         significant=not _leaked(results), source="propensity"))
+    summary.act_on.insert(0, ActOn(title=title, text=f.t("act.explained", **values)))

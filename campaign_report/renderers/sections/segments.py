@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+from campaign_report.analysis.customers.rfm import RfmResult
 from campaign_report.analysis.results import Results
 from campaign_report.renderers.charts import ChartSpec, Series, percent_points
 from campaign_report.renderers.format import Formatter
 from campaign_report.renderers.sections.appendix import segment_features
 from campaign_report.renderers.view_model import Card, Finding, KeyNumber, Section, Summary, Table
 from campaign_report.renderers.wording import cluster_name, feature_label, lower_first
+
+
+def rfm_note(f: Formatter, rfm: RfmResult) -> str:
+    """How RFM scored this shop: against its own purchase cycle (the days said), or by quintiles without one."""
+    c = rfm.cycle
+    if c is None:
+        return f.t("segments.rfm_note_quintiles")
+    return f.t("segments.rfm_note", median=f.plural(c.median_gap, "day"), p75=f.plural(c.gap_75, "day"),
+               p90=f.plural(c.gap_90, "day"), lapsed=f.plural(2 * c.gap_90, "day"),
+               repeat=f.plural(c.repeat_customers, "customer"))
 
 
 def segments_section(f: Formatter, results: Results, source: str, summary: Summary) -> Section:
@@ -72,15 +83,17 @@ def segments_section(f: Formatter, results: Results, source: str, summary: Summa
                 base_promo = next((d.base_mean for d in c.distinctions if d.feature == "promo_share"), base_promo)
                 lines.append(f.t("segments.promo", promo=f.percent(c.promo_share, 0),
                                  base=f.percent(base_promo, 0) if base_promo is not None else "—"))
-            lines.append(f.t("segments.top_categories", items=", ".join(
-                f"{name} {f.percent(v, 0)}" for name, v in c.top_categories)))
+            if c.top_categories:
+                lines.append(f.t("segments.top_categories", items=", ".join(
+                    f"{name} {f.percent(v, 0)}" for name, v in c.top_categories)))
             if c.top_brands:
                 lines.append(f.t("segments.top_brands", items=", ".join(
                     f"{name} {f.percent(v, 0)}" for name, v in c.top_brands)))
             distinct = [f"{feature_label(f, d.feature)} "
                         f"({f.t('segments.more' if d.std_diff > 0 else 'segments.less')}, "
                         f"{f.number(d.std_diff, 1, sign=True)} σ)" for d in c.distinctions[:3]]
-            lines.append(f.t("segments.distinct", items="; ".join(distinct)))
+            lines.append(f.t("segments.distinct", items="; ".join(distinct)) if distinct else
+                         f.t("segments.not_distinct"))
             sec.cards.append(Card(title=f"{f.t('segments.cluster', id=c.id)} — {f.quote(cluster_name(f, c))}",
                                   lines=lines))
     if rfm is not None:
@@ -91,7 +104,8 @@ def segments_section(f: Formatter, results: Results, source: str, summary: Summa
             rows=[[n, f.integer(s.size), f.percent(s.share, 1), f.percent(s.revenue_share, 1),
                       f.number(s.recency, 0), f.number(s.frequency, 1), f.money(s.monetary)]
                      for n, s in zip(names, rfm.segments, strict=True)],
-            numeric=[1, 2, 3, 4, 5, 6], note=f.t("segments.rfm_note")))
+            numeric=[1, 2, 3, 4, 5, 6], note=rfm_note(f, rfm)))
+        sec.paragraphs.append(rfm_note(f, rfm))
         sec.charts.append(ChartSpec("rfm", "bar", f.t("segments.rfm_chart"), f.t("segments.share_unit"), tuple(names), (
             Series(f.t("segments.customers_share"), percent_points([s.share for s in rfm.segments])),
             Series(f.t("segments.revenue_share"), percent_points([s.revenue_share for s in rfm.segments]))),
@@ -100,7 +114,7 @@ def segments_section(f: Formatter, results: Results, source: str, summary: Summa
         sec.headlines["rfm"] = f.t("segments.headline_rfm", share=f.percent(risky, 0))
         risky_revenue = sum(s.revenue_share for s in rfm.segments if s.name in ("at_risk", "cant_lose", "lost"))
         sec.so_what["rfm"] = [f.t("segments.kpi_risk_detail", revenue=f.percent(risky_revenue, 0)),
-                              f.t("segments.rfm_note")]
+                              rfm_note(f, rfm)]
         summary.key_numbers.append(KeyNumber(label=f.t("segments.kpi_risk"), value=f.percent(risky, 0),
                                              detail=f.t("segments.kpi_risk_detail",
                                                         revenue=f.percent(risky_revenue, 0)),
@@ -116,5 +130,6 @@ def segments_section(f: Formatter, results: Results, source: str, summary: Summa
         label=f.t("segments.kpi_customers"), value=f.integer(customers),
         detail=f.t("segments.kpi_customers_detail", k=seg.k if seg else 0, rfm=len(rfm.segments) if rfm else 0)
         if seg is not None and rfm is not None else "", significant=True, source="segments"))
-    sec.notes = f.t("methods.segments", features=segment_features(f, results)) + " " + f.t("segments.rfm_note")
+    sec.notes = f.t("methods.segments", features=segment_features(f, results)) + (
+        " " + rfm_note(f, rfm) if rfm is not None else "")
     return sec

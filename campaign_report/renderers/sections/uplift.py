@@ -40,6 +40,11 @@ def _not_worth(f: Formatter, d: UpliftDecision) -> str:
                      low=f.money_short(low, sign=True), high=f.money_short(high, sign=True))
 
 
+def gain_word(f: Formatter, d: UpliftDecision) -> str:
+    """What the decision maximises: profit when a margin is stated, else revenue net of contact costs."""
+    return f.t("uplift.gain_profit" if d.margin_stated else "uplift.gain_revenue")
+
+
 def _arm_lines(f: Formatter, arm: UpliftArm, arm_name: str, population: str) -> tuple[list[str], str]:
     """Paragraphs and the deck headline of one arm."""
     out = [f.t("uplift.learned", arm=arm_name, treated=f.plural(arm.n_treatment, "customer"),
@@ -62,19 +67,22 @@ def _arm_lines(f: Formatter, arm: UpliftArm, arm_name: str, population: str) -> 
                        contacts=f.plural(d.contacts, "customer"), population=population,
                        incremental=_total(f, arm.outcome, d.incremental), money=money,
                        profit=f.money_short(d.profit, sign=True), everyone=f.money_short(d.everyone_profit, sign=True),
+                       gain=gain_word(f, d),
                        saved=f.integer(d.contacts_saved)))
         headline = f.t("uplift.headline_top", share=f.percent(d.contact_share, 0),
                        captured=f.percent(c.uplift_captured, 0))
     elif d.rule == "everyone":
         out.append(f.t("uplift.decide_everyone" + in_money, population=population,
                        incremental=_total(f, arm.outcome, d.incremental), money=money,
-                       profit=f.money_short(d.profit, sign=True)) + _not_worth(f, d))
+                       profit=f.money_short(d.profit, sign=True), gain=gain_word(f, d)) + _not_worth(f, d))
         headline = f.t("uplift.headline_everyone" if not arm.heterogeneous else "uplift.headline_everyone_pays")
     else:
-        out.append(f.t("uplift.decide_no_one", everyone=f.money_short(d.everyone_profit, sign=True)) +
+        out.append(f.t("uplift.decide_no_one", everyone=f.money_short(d.everyone_profit, sign=True),
+                       gain=gain_word(f, d)) +
                    _not_worth(f, d))
         headline = f.t("uplift.headline_no_one")
-    out.append(f.t("uplift.economics", cost=f.money(d.cost_per_contact), margin=f.percent(d.margin, 0)) +
+    out.append(f.t("uplift.economics" if d.margin_stated else "uplift.economics_no_margin",
+                   cost=f.money(d.cost_per_contact), margin=f.percent(d.margin, 0)) +
                (" " + f.t("uplift.value_per_conversion", value=f.money(d.value_per_conversion))
                 if d.value_per_conversion is not None else ""))
     if arm.average_effect > 0:  # a share of a negative or null effect means nothing
@@ -104,7 +112,8 @@ def uplift_section(f: Formatter, results: Results, source: str, summary: Summary
                                       model=f.t(f"uplift_model.{other.model}"),
                                       verdict=f.t("uplift.other_differs" if other.heterogeneous else
                                                   "uplift.other_same"),
-                                      profit=f.money_short(other.decision.profit, sign=True)))
+                                      profit=f.money_short(other.decision.profit, sign=True),
+                                      gain=gain_word(f, other.decision)))
     if lst is not None:
         sec.paragraphs.append(f.t("uplift.list", customers=f.plural(lst.size, "customer"), population=population,
                                   contact=f.integer(lst.contact)))
@@ -140,7 +149,9 @@ def uplift_section(f: Formatter, results: Results, source: str, summary: Summary
     digits = f.money_digits(*amounts) if u.outcome == "revenue" else 2
     sec.tables.append(Table(
         title=f.t("uplift.decision_table"), header=[f.t("uplift.col_rule"), f.t("uplift.col_contacts"),
-                                                    f.t("uplift.col_incremental"), f.t("uplift.col_profit")],
+                                                    f.t("uplift.col_incremental"),
+                                                    f.t("uplift.col_gain_" + ("profit" if u.decision.margin_stated
+                                                                               else "revenue"))],
         rows=([[f.t("uplift.row_choice", share=f.percent(u.decision.contact_share, 0)),
                 f.integer(u.decision.contacts), _total(f, u.outcome, u.decision.incremental),
                 f.money_short(u.decision.profit, sign=True)]] if u.decision.rule == "top_share" else
@@ -167,6 +178,9 @@ def uplift_section(f: Formatter, results: Results, source: str, summary: Summary
     summary.whom_next = f.t(f"uplift.page1_{d.rule}", share=f.percent(d.contact_share, 0),
                             contacts=f.plural(d.contacts, "customer"), profit=f.money_short(d.profit, sign=True),
                             everyone=f.money_short(d.everyone_profit, sign=True), saved=f.integer(d.contacts_saved),
+                            gain=gain_word(f, d),
                             arm=arm_name) + ("" if u.heterogeneous else " " + f.t("uplift.page1_no_difference"))
-    sec.notes = f.t("methods.uplift")
+    sec.notes = f.t("methods.uplift", left_out=f.t("methods.uplift_left_out" if results.meaning.money.profit_column
+                                                   else "methods.uplift_left_out_plain"),
+                    objective=f.t("methods.uplift_objective_" + ("profit" if d.margin_stated else "revenue")))
     return sec
