@@ -98,7 +98,7 @@ def test_demo_page_one_says_what_to_do_next(small_run):
     verdict = small_run.results.experiment.decision.verdict
     if verdict == "win":
         assert "Раскатить" in page1  # the planted winning e-mail is rolled out, with a control group kept
-    assert "Проверить на тестовой и контрольной группе" in page1  # the untested offer is a test, not a roll-out
+    assert "проверить на контрольной группе первое предложение" in page1  # the untested offer is a test, not a roll-out
 
 
 def test_demo_one_act_on_number(small_run):

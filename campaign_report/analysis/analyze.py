@@ -19,6 +19,7 @@ from pathlib import Path
 import pandas as pd
 
 from campaign_report.analysis.config import Config
+from campaign_report.analysis.customers.lifetime import analyze_lifetime, customer_value_list
 from campaign_report.analysis.customers.rfm import analyze_rfm, cycle_from_gaps
 from campaign_report.analysis.customers.segments import analyze_segments
 from campaign_report.analysis.data.clean import TableQuality, clean_customers, clean_experiment, clean_transactions
@@ -37,7 +38,7 @@ from campaign_report.analysis.uplift.run import run_uplift
 
 # Called twice per stage: (name, None) when it starts, (name, seconds) when it has finished.
 StageCallback = Callable[[str, "float | None"], None]
-STAGES = ("load", "validate", "features", "segments", "experiment", "propensity", "offers", "uplift")
+STAGES = ("load", "validate", "features", "segments", "lifetime", "experiment", "propensity", "offers", "uplift")
 
 
 @contextmanager
@@ -128,6 +129,18 @@ def _analyze(config: Config, engine: Engine, workdir: Path, progress: StageCallb
             if config.segments.rfm:
                 rfm_result, rfm_labels = analyze_rfm(features.frame, config.segments.rfm_rules, cycle)
 
+    lifetime_result = customer_values = values = None
+    if has_tx and config.lifetime.enabled:
+        assert features is not None
+        with _stage("lifetime", timings, progress):
+            found = analyze_lifetime(engine, features.first_date, features.as_of, config.lifetime.horizon_days,
+                                     config.margin, clusters, rfm_labels, config.lifetime.p_alive_cut)
+            if found is not None:
+                lifetime_result, values = found
+                customer_values = customer_value_list(values, clusters, cluster_names, rfm_labels)
+        if found is None:
+            notes.append(("lifetime_too_few", ""))
+
     experiment_result = None
     if config.experiment is not None and assignment is not None:
         with _stage("experiment", timings, progress):
@@ -150,7 +163,9 @@ def _analyze(config: Config, engine: Engine, workdir: Path, progress: StageCallb
     if has_tx or scores is not None:
         with _stage("offers", timings, progress):
             offers_result, action_mask, action = run_offers(config, engine, table, meaning, scores, clusters,
-                                                            cluster_names, rfm_labels, cycle, experiment_result)
+                                                            cluster_names, rfm_labels, cycle, experiment_result,
+                                                            values if lifetime_result is not None
+                                                            and lifetime_result.fits else None)
             if propensity_result is not None:
                 propensity_result = dataclasses.replace(propensity_result, action_segment=action)
     full_list = None
@@ -178,4 +193,5 @@ def _analyze(config: Config, engine: Engine, workdir: Path, progress: StageCallb
                 engine=engine.description, names=dict(config.report.names), run_notes=tuple(notes))
     return Results(meta=meta, meaning=meaning, data_quality=tuple(quality), experiment=experiment_result,
                    segments=segments_result, rfm=rfm_result, propensity=propensity_result,
-                   offers=offers_result, target_list=full_list, uplift=uplift_result, uplift_list=uplift_list)
+                   offers=offers_result, target_list=full_list, uplift=uplift_result, uplift_list=uplift_list,
+                   lifetime=lifetime_result, customer_value=customer_values)

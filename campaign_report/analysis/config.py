@@ -32,6 +32,7 @@ from campaign_report.analysis.settings import (  # noqa: F401 - the settings typ
     EmailConfig,
     EngineConfig,
     ExperimentConfig,
+    LifetimeConfig,
     ObservationalConfig,
     OfferRule,
     OffersConfig,
@@ -171,7 +172,8 @@ def config_from_dict(data: dict[str, Any], folder: str | Path = ".") -> Config:
 
 def _parse(raw: dict[str, Any], path: Path, digest: str) -> Config:
     """Validate the parsed config.toml structure; `path` is where relative paths start from."""
-    known = {"report", "data", "experiment", "segments", "propensity", "offers", "engine", "email", "uplift"}
+    known = {"report", "data", "experiment", "segments", "propensity", "offers", "engine", "email", "uplift",
+             "lifetime"}
     for key in raw:
         if key not in known:
             raise ConfigError(f"unknown section [{key}]{did_you_mean(key, known)}")
@@ -277,9 +279,15 @@ def _parse(raw: dict[str, Any], path: Path, digest: str) -> Config:
             raise ConfigError("[email] security = \"none\" with a username would send the SMTP password "
                               f"unencrypted to {email.smtp_host}; use \"starttls\" or \"ssl\"")
     _check_roles(tables, segments, propensity)
+    lifetime = _build(LifetimeConfig, raw.get("lifetime", {}), "lifetime")
+    if not 28 <= lifetime.horizon_days <= 3650:
+        raise ConfigError("[lifetime] horizon_days must be between 28 and 3650")
+    if not 0 < lifetime.p_alive_cut < 1:
+        raise ConfigError("[lifetime] p_alive_cut must be a probability between 0 and 1")
     return Config(path=path, report=report, tables=tables, experiment=experiment, segments=segments,
                   propensity=propensity, offers=offers, engine=engine, email=email,
-                  uplift=_uplift(raw.get("uplift", {})), digest=digest, defaults_applied=defaults_applied)
+                  uplift=_uplift(raw.get("uplift", {})), lifetime=lifetime, digest=digest,
+                  defaults_applied=defaults_applied)
 
 
 def _check_roles(tables: dict[str, TableSource], segments: SegmentsConfig | None,

@@ -23,6 +23,7 @@ from campaign_report.analysis.settings import (
     EmailConfig,
     EngineConfig,
     ExperimentConfig,
+    LifetimeConfig,
     ObservationalConfig,
     OfferRule,
     OffersConfig,
@@ -69,6 +70,8 @@ SECTIONS: tuple[tuple[str, type, str], ...] = (
     ("offers", OffersConfig, "What to offer whom: the catalogue's rules and guardrails."),
     ("uplift", UpliftConfig, "Whom to contact next time, learned from the test (needs an experiment and customer "
                              "traits)."),
+    ("lifetime", LifetimeConfig, "What each customer is worth from purchases alone: P(alive), expected purchases "
+                                 "and value (BG/NBD + Gamma-Gamma; needs [data.transactions])."),
     ("engine", EngineConfig, "Where the heavy SQL runs."),
     ("email", EmailConfig, "Sending the documents (the password comes from SMTP_PASSWORD)."),
 )

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from campaign_report.analysis.customers.lifetime import LifetimeResult
 from campaign_report.analysis.customers.rfm import RfmResult
 from campaign_report.analysis.customers.segments import SegmentsResult
 from campaign_report.analysis.data.clean import TableQuality
@@ -19,7 +20,7 @@ from campaign_report.analysis.offers.recommend import OffersResult
 from campaign_report.analysis.tables import Tabular, records_frame
 from campaign_report.analysis.uplift.result import UpliftResult
 
-SECTIONS = ("experiment", "segments", "rfm", "propensity", "offers", "uplift")
+SECTIONS = ("experiment", "segments", "rfm", "lifetime", "propensity", "offers", "uplift")
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,9 @@ class Results:
     uplift: UpliftResult | None = None
     # The uplift-ranked customers (uplift_list.csv); results.json has its summary in uplift.list.
     uplift_list: pd.DataFrame | None = field(default=None, repr=False, compare=False, metadata={"json": False})
+    lifetime: LifetimeResult | None = None
+    # Every customer's P(alive), expected purchases and value (customer_value.csv).
+    customer_value: pd.DataFrame | None = field(default=None, repr=False, compare=False, metadata={"json": False})
 
     def sections(self) -> dict[str, Tabular]:
         """The analyses that ran, by name."""
@@ -73,6 +77,8 @@ class Results:
             out["target_list"] = self.target_list
         if self.uplift_list is not None:
             out["uplift_list"] = self.uplift_list
+        if self.customer_value is not None:
+            out["customer_value"] = self.customer_value
         return out
 
     def to_frame(self, name: str) -> pd.DataFrame:

@@ -265,6 +265,15 @@ class UpliftConfig:
 
 
 @dataclass(frozen=True)
+class LifetimeConfig:
+    """What each customer is worth from purchases alone (BG/NBD + Gamma-Gamma)."""
+
+    enabled: bool = key(True, "P(alive), expected purchases and value per customer whenever purchases exist")
+    horizon_days: int = key(365, "the horizon of expected purchases and value, in days")
+    p_alive_cut: float = key(0.5, "slipping away: repeat customers of high past spend with P(alive) below this")
+
+
+@dataclass(frozen=True)
 class EngineConfig:
     """Where the heavy SQL runs, and how many customers the local models are fitted on."""
 
@@ -303,6 +312,7 @@ class Config:
     engine: EngineConfig
     email: EmailConfig | None
     uplift: UpliftConfig = field(default_factory=UpliftConfig)
+    lifetime: LifetimeConfig = field(default_factory=LifetimeConfig)
     digest: str = field(default="", compare=False)
     defaults_applied: tuple[str, ...] = ()  # codes of sections run with defaults although not configured
     shown_path: str = field(default="config.toml", compare=False)  # the config file as the user named it

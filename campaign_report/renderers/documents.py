@@ -29,4 +29,7 @@ def document_writers(results: Results) -> dict[str, Callable[[Path], Path]]:
     uplift_list = results.uplift_list
     if uplift_list is not None:
         writers["uplift_list.csv"] = lambda p: write_target_list(uplift_list, p)
+    customer_value = results.customer_value
+    if customer_value is not None:
+        writers["customer_value.csv"] = lambda p: write_target_list(customer_value, p)
     return writers

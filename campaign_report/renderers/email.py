@@ -25,6 +25,8 @@ def email_parts(view: View) -> dict[str, str]:
         lines += ["", f.t("doc.act_on") + ":"] + [f"- {a.title}: {a.text}" for a in s.act_on]
     if s.offers:
         lines += ["", f.t("doc.top_offers") + ":"] + [f"- {o.segment}: {o.offer}" for o in s.offers[:5]]
+    if s.next_steps:
+        lines += ["", f.t("doc.next_steps") + ":"] + [f"{i}. {step}" for i, step in enumerate(s.next_steps, 1)]
     text = "\n".join(lines) + "\n"
     verdicts = "".join(
         f'<p style="border-left:4px solid {_colour(v.code)};padding:6px 10px;background:#f6f6f6">'
@@ -36,13 +38,17 @@ def email_parts(view: View) -> dict[str, str]:
                    f"<td style='padding:4px 0;color:#555;font-size:12px'>{escape(k.detail)}</td></tr>"
                    for k in s.key_numbers[:5])
     offers = "".join(f"<li><b>{escape(o.segment)}</b>: {escape(o.offer)}</li>" for o in s.offers[:5])
+    steps = "".join(f"<li>{escape(step)}</li>" for step in s.next_steps)
+    act_on = "".join(f"<p><b>{escape(a.title)}.</b> {escape(a.text)}</p>" for a in s.act_on)
     html = (f"<html><body style='font-family:DejaVu Sans,Arial,sans-serif;font-size:14px;color:#222'>"
             f"<h2 style='color:#1F4E79'>{escape(view.title)}</h2>{verdicts}"
             + (f"<h3>{escape(f.t('doc.key_numbers'))}</h3><table>{kpis}</table>" if kpis else "")
+            + (f"<h3>{escape(f.t('doc.act_on'))}</h3>{act_on}" if act_on else "")
             + (f"<h3>{escape(f.t('doc.top_offers'))}</h3><ul>{offers}</ul>" if offers else "")
+            + (f"<h3>{escape(f.t('doc.next_steps'))}</h3><ol>{steps}</ol>" if steps else "")
             + "</body></html>")
     return {"subject": view.email_subject, "text": text, "html": html,
-            "brief_name": f"{f.t('doc.brief')}.pdf", "deck_name": f"{f.t('doc.deck')}.pptx"}
+            "brief_name": f"{f.t('doc.brief_' + view.kind)}.pdf", "deck_name": f"{f.t('doc.deck_' + view.kind)}.pptx"}
 
 
 def _colour(code: str) -> str:

@@ -84,6 +84,13 @@ def results_to_dict(results: Results, view: View) -> dict[str, Any]:
         out["category_pairs"] = _plain(results.offers.pairs)
     if results.uplift is not None:
         out["uplift"] = _plain(results.uplift)
+    if results.lifetime is not None:
+        life = _plain(results.lifetime)
+        # DESIGN.md's keys: the parameters by name with their intervals, and the holdout check.
+        life["params"] = {p["name"]: {"value": p["value"], "ci_low": p["ci_low"], "ci_high": p["ci_high"]}
+                          for p in [*life["bgnbd"], *life["gamma_gamma"]]}
+        life["holdout_check"] = life["holdout"]
+        out["lifetime"] = life
     return out
 
 

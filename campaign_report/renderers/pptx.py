@@ -190,7 +190,9 @@ def render_pptx(view: View, out_path: Path) -> Path:
         _table_slides(prs, f, section, source, appendix=False)
         if section.key == "segments" and section.cards:
             headline = _pick_title(prs, section.headlines.get("portraits", ""), section.title)
-            cards_slide(prs, headline, section.cards, f.t("deck.notes_cards") + " " + _first_sentences(section.notes),
+            categories = f.t("deck.notes_cards_categories") if view.has_categories else ""
+            cards_slide(prs, headline, section.cards, f.t("deck.notes_cards", categories=categories) + " "
+                        + _first_sentences(section.notes),
                         source)
     _next_steps(prs, view, source)
     _appendix(prs, view, source)

@@ -16,6 +16,7 @@ import typing
 from pathlib import Path
 from typing import Any
 
+from campaign_report.analysis.customers.lifetime import LifetimeResult
 from campaign_report.analysis.customers.rfm import RfmResult
 from campaign_report.analysis.customers.segments import ClusterPortrait, SegmentsResult
 from campaign_report.analysis.data.clean import TableQuality
@@ -104,6 +105,11 @@ def results_schema() -> dict[str, Any]:
     offer["required"] = sorted(offer["properties"])
     blocked = {"type": "object", "properties": {"segment": text, "offer": text, "reason": text},
                "required": ["segment", "offer", "reason"], "additionalProperties": False}
+    lifetime_body = dataclass_schema(LifetimeResult)
+    estimate = {"type": "object", "properties": {k: NUMBER for k in ("value", "ci_low", "ci_high")},
+                "required": ["value", "ci_low", "ci_high"], "additionalProperties": False}
+    lifetime = _with(lifetime_body, params={"type": "object", "additionalProperties": estimate},
+                     holdout_check=lifetime_body["properties"]["holdout"])
     meaning = dataclass_schema(DataMeaning)
     meaning["properties"]["money"] = _with(meaning["properties"]["money"], value_basis=text)
     return {
@@ -124,6 +130,7 @@ def results_schema() -> dict[str, Any]:
             "offers": {"type": "array", "items": offer}, "offers_blocked": {"type": "array", "items": blocked},
             "category_pairs": {"type": "array", "items": dataclass_schema(CategoryPair)},
             "uplift": dataclass_schema(UpliftResult),
+            "lifetime": lifetime,
         },
     }
 

@@ -24,13 +24,15 @@ def build_view(results: Results) -> View:
         sections.append(vs.experiment_section(f, results, source, summary))
     if results.segments is not None or results.rfm is not None:
         sections.append(vs.segments_section(f, results, source, summary))
+    if results.lifetime is not None:
+        sections.append(vs.lifetime_section(f, results, source, summary))
     if results.propensity is not None:
         sections.append(vs.propensity_section(f, results, source, summary))
     if results.offers is not None:
         sections.append(vs.offers_section(f, results, source, summary))
     if results.uplift is not None:
         sections.append(vs.uplift_section(f, results, source, summary))
-    order = {"experiment": 0, "propensity": 1, "segments": 2}
+    order = {"experiment": 0, "propensity": 1, "lifetime": 2, "segments": 3}
     summary.key_numbers.sort(key=lambda k: order.get(k.source, 3))
     summary.key_numbers += summary.spare_numbers[:max(0, 3 - len(summary.key_numbers))]
     summary.next_steps = next_steps(f, results)
@@ -49,4 +51,5 @@ def build_view(results: Results) -> View:
         else "profile"
     return View(language=meta.language, title=meta.title, created=f.date(meta.created[:10]),
                 as_of=f.date(meta.as_of), fmt=f, summary=summary, sections=sections,
-                email_subject=" — ".join(subject_bits), kicker=f.t(f"doc.kind_{kind}"))
+                email_subject=" — ".join(subject_bits), kicker=f.t(f"doc.kind_{kind}"), kind=kind,
+                has_categories=results.meaning.categories)

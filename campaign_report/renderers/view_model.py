@@ -109,3 +109,5 @@ class View:
     sections: list[Section]
     email_subject: str
     kicker: str = ""  # the report's kind above the title: campaign report, customer profile, activity forecast
+    kind: str = "profile"  # "campaign" | "model" | "profile": names the attachments
+    has_categories: bool = False  # purchase lines carry categories (what portraits can speak of)

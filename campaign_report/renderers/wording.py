@@ -62,7 +62,9 @@ def target_name(f: Formatter, names: dict[str, str], target: str) -> str:
     column, sep, value = target.partition(" = ")
     if not sep:
         return column_name(f, names, target)
-    return f"{f.quote(names.get(value, value))} ({column_name(f, names, column)})"
+    if value in names:  # the config names the outcome: «снижение активности»
+        return f.quote(names[value])
+    return f.quote(f"{column_name(f, names, column)} = {value}")
 
 
 def _lift_text(f: Formatter, m: MetricResult) -> str:

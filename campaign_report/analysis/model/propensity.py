@@ -178,6 +178,7 @@ class PropensityResult(Tabular):
     n_population: int = 0  # customers with a known outcome; more than n_total when fitted on a sample
     leak_reference_auc: float | None = None  # CV AUC of the features other than the leak suspects
     configured_exclusions: tuple[str, ...] = ()  # columns left out by the config ([propensity] exclude, profit)
+    features_before: str | None = None  # the model learned from purchases before this day ([propensity])
 
 
 @dataclass(frozen=True)

@@ -147,7 +147,7 @@ def run_propensity(config: Config, engine: Engine, table: pd.DataFrame, customer
             # features_before the model learned from the past and everyone is scored on today's features.)
             probability[train["id"].to_numpy()] = fitted.labelled_probability
         result = dataclasses.replace(_judge_cutoff(config, fitted, probability.to_numpy(), selected),
-                                     n_population=population)
+                                     n_population=population, features_before=settings.features_before)
         return result, probability.to_numpy(), quality
     # Derived target: no purchase in the last `horizon_days`, from features computed before that.
     if features is None:

@@ -15,6 +15,7 @@ from campaign_report.analysis.meaning import MoneyMeaning
 from campaign_report.analysis.model.propensity import ActionSegment
 from campaign_report.analysis.offers.recommend import Offer, SegmentOffers
 
+HOLD_OUT_SHARE, HOLD_OUT_SEED = 0.1, 20_261_203  # of the segment to act on, left uncontacted to measure the effect
 BASE_OFFER = {"ru": "Базовая коммуникация: общая рассылка без персонального предложения",
               "en": "Base communication: the general mailing, no personal offer"}
 
@@ -93,9 +94,11 @@ def target_list(table: pd.DataFrame, probability: np.ndarray, selected: np.ndarr
                 segment_offers: dict[tuple[str, str], SegmentOffers], language: str) -> pd.DataFrame:
     """The scored population sorted by probability, with decile (1 = highest), segment, offer and reason code.
 
-    Whose offer a customer gets: the segment to act on's, else (on the list) their cluster's, else the list's
-    own; off the list, their cluster's. Nobody is left without a word: a customer with no offer gets the base
-    communication and a reason code saying why."""
+    Whose offer a customer gets: on the list, the segment to act on's, else the list's own (what the documents
+    say the list gets), else their cluster's; off the list, their cluster's. Nobody is left without a word: a
+    customer with no offer gets the base communication and a reason code saying why. `act_first` marks the
+    segment to act on, and `hold_out` one in ten of it (drawn at random, reproducibly) to leave uncontacted, so
+    that the effect of contacting them can be measured."""
     ids = table["id"].to_numpy()[selected]
     prob = probability[selected]
     frame = pd.DataFrame({"customer_id": ids, "probability": np.round(prob, 4)})
@@ -116,7 +119,8 @@ def target_list(table: pd.DataFrame, probability: np.ndarray, selected: np.ndarr
     # Vectorised: a target list can hold millions of customers.
     chosen = by_cluster.copy()
     list_offer, action_offer = first("list", "target_list"), first("action", "high_value_on_list")
-    chosen[listed & np.array([o is None for o in chosen])] = list_offer
+    if list_offer is not None:
+        chosen[listed] = list_offer
     if action_offer is not None:
         chosen[acting] = action_offer
     why = np.where(listed, "none:no_offer_matches_the_list", "none:not_on_the_list_no_segment_offer")
@@ -128,5 +132,8 @@ def target_list(table: pd.DataFrame, probability: np.ndarray, selected: np.ndarr
         # Recovered attributes stay marked wherever they travel.
         frame["gender"] = table["gender"].to_numpy()[selected]
         frame["gender_imputed"] = table["gender_imputed"].to_numpy()[selected].astype(bool)
-    frame["within_cutoff"] = listed  # last: the first columns are a contract (tests/test_e2e.py)
+    # Last: the first columns are a contract (tests/test_e2e.py).
+    frame["within_cutoff"] = listed
+    frame["act_first"] = acting
+    frame["hold_out"] = acting & (np.random.default_rng(HOLD_OUT_SEED).random(len(ids)) < HOLD_OUT_SHARE)
     return frame.sort_values("probability", ascending=False, kind="stable").reset_index(drop=True)

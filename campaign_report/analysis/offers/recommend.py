@@ -42,6 +42,10 @@ DEFAULT_CATALOGUE = (
               "Персональное письмо «Мы скучаем» с бонусом за возвращение на 30 дней",
               "A personal “we miss you” e-mail with a 30-day come-back bonus",
               (("lapsed_share", ">=", 0.5),), weight=0.9, priority=1),
+    OfferRule("winback_valuable", "reminder",
+              "Звонок или личное письмо менеджера ценным клиентам, которые перестают покупать, и бонус за возвращение",
+              "A call or a personal note from a manager to valuable customers who are slipping away, with a "
+              "come-back bonus", (("slipping_share", ">=", 0.3),), priority=1),
     OfferRule("winback_reminder", "reminder",
               "Письмо-напоминание: подборка из категории «{top_category}» и бонус за возвращение",
               "Reminder: a “{top_category}” selection and a come-back bonus",
@@ -244,6 +248,9 @@ def segment_evidence(kind: str, key: str, members: pd.DataFrame, base: pd.DataFr
             values["decline_probability"] = values["outcome_probability"]
     if context.lapse_days is not None and "recency_days" in members and len(members):
         values["lapsed_share"] = float(lapsed(members, context.lapse_days).mean())
+    if "p_alive" in members and members["p_alive"].notna().any():
+        values["alive_probability"] = float(members["p_alive"].mean())
+        values["slipping_share"] = float(members["slipping_away"].mean())
     if "value" in base and base["value"].notna().any() and float(base["value"].clip(lower=0).sum()) > 0:
         values["value_share"] = float(members["value"].clip(lower=0).sum() / base["value"].clip(lower=0).sum())
     cats = [c for c in members.columns if c.startswith("cat_share::")

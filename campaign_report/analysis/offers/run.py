@@ -37,9 +37,11 @@ class ListScores:
 def run_offers(config: Config, engine: Engine, table: pd.DataFrame, meaning: DataMeaning, scores: ListScores | None,
                clusters: pd.Series | None, cluster_names: dict[int, str], rfm_labels: pd.Series | None,
                cycle: PurchaseCycle | None, experiment_result: ExperimentResult | None,
+               lifetime: pd.DataFrame | None = None,
                ) -> tuple[OffersResult, np.ndarray | None, ActionSegment | None]:
     """Offers per segment; with a model also for the list and for its customers worth the most (the segment
-    to act on: its mask over the table's rows and its description)."""
+    to act on: its mask over the table's rows and its description). `lifetime`: each customer's P(alive) and
+    whether they are slipping away, when the lifetime model fits."""
     settings = config.offers
     pairs = co_purchase_pairs(engine, settings.min_support) if meaning.categories else ()
     base = table.copy()
@@ -48,6 +50,11 @@ def run_offers(config: Config, engine: Engine, table: pd.DataFrame, meaning: Dat
         base["value"] = value.to_numpy()
     if scores is not None:
         base["probability"] = scores.probability
+    if lifetime is not None:
+        by_id = lifetime.set_index("id")
+        ids = base["id"].astype(str)
+        base["p_alive"] = by_id["p_alive"].reindex(ids).to_numpy()
+        base["slipping_away"] = by_id["slipping_away"].reindex(ids).fillna(False).to_numpy(dtype=float)
     context = EvidenceContext(probability_is=meaning.label.positive_is if meaning.label else "neutral",
                               lapse_days=cycle.lapse_days if cycle is not None else None,
                               catch_all=settings.catch_all_categories)

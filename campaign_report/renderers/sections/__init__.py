@@ -2,10 +2,12 @@
 
 from campaign_report.renderers.sections.appendix import methods_section, quality_section
 from campaign_report.renderers.sections.experiment import experiment_section
+from campaign_report.renderers.sections.lifetime import lifetime_section
 from campaign_report.renderers.sections.offers import offers_section
 from campaign_report.renderers.sections.propensity import propensity_section
 from campaign_report.renderers.sections.segments import segments_section
 from campaign_report.renderers.sections.uplift import uplift_section
 
-__all__ = ["experiment_section", "methods_section", "offers_section", "propensity_section", "quality_section",
+__all__ = ["experiment_section", "lifetime_section", "methods_section", "offers_section", "propensity_section",
+           "quality_section",
            "segments_section", "uplift_section"]

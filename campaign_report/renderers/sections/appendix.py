@@ -91,6 +91,14 @@ def segment_features(f: Formatter, results: Results) -> str:
     return ", ".join(dict.fromkeys(family(x) for x in results.segments.features)) if results.segments else ""
 
 
+def experiment_methods(f: Formatter, results: Results) -> str:
+    """How the test was read out, naming only the metrics that were."""
+    exp = results.experiment
+    assert exp is not None
+    metrics = ", ".join(f.t(f"experiment_methods.{m}") for m in dict.fromkeys(x.metric for x in exp.metrics))
+    return f.t("experiment_methods.intro", metrics=metrics) + " " + f.t("experiment_methods.rest")
+
+
 def _settings_hints(f: Formatter, results: Results) -> list[str]:
     """What the config could state that the documents had to do without, and the keys that state it."""
     hints = []
@@ -98,7 +106,8 @@ def _settings_hints(f: Formatter, results: Results) -> list[str]:
     if label is not None and label.source == "label" and label.positive_is == "neutral":
         hints.append(f.t("methods.hint_positive_is"))
     money = results.meaning.money
-    if money.value_basis == "revenue":
+    shows_value = results.lifetime is not None or (results.propensity is not None and results.meaning.transactions)
+    if money.value_basis == "revenue" and shows_value:
         hints.append(f.t("methods.hint_margin"))
     p = results.propensity
     if p is not None and p.warnings:
@@ -112,7 +121,8 @@ def methods_section(f: Formatter, results: Results, source: str = "") -> Section
     ran = {"experiment": results.experiment, "cuped": results.experiment and results.experiment.cuped,
            "segments": results.segments, "propensity": results.propensity}
     features = segment_features(f, results)
-    sec.paragraphs = [f.t(f"methods.{k}", features=features) if k == "segments" else f.t(f"methods.{k}")
+    sec.paragraphs = [experiment_methods(f, results) if k == "experiment" else
+                      f.t(f"methods.{k}", features=features) if k == "segments" else f.t(f"methods.{k}")
                       for k, present in ran.items() if present]
     p = results.propensity
     if p is not None and (p.configured_exclusions or p.excluded_features):
@@ -121,10 +131,12 @@ def methods_section(f: Formatter, results: Results, source: str = "") -> Section
                                   or f.t("methods.none_listed"),
                                   automatic=", ".join(feature_label(f, c) for c in p.excluded_features)
                                   or f.t("methods.none_listed")))
-    sec.paragraphs.append(f.t("methods.engine", engine=results.meta.engine))
+    if results.meaning.transactions:
+        sec.paragraphs.append(f.t("methods.engine", engine=results.meta.engine))
     sec.paragraphs += _settings_hints(f, results)
     files = [f.t("methods.file_target_list")] if results.target_list is not None else []
     files += [f.t("methods.file_uplift_list")] if results.uplift_list is not None else []
+    files += [f.t("methods.file_customer_value")] if results.customer_value is not None else []
     if files:
         sec.paragraphs.append(f.t("methods.files") + " " + " ".join(files))
     chart = placebo_chart(f, results, source)

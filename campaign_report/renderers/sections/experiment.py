@@ -8,6 +8,7 @@ from campaign_report.analysis.experiment.readout import SegmentEffect
 from campaign_report.analysis.results import Results
 from campaign_report.renderers.charts import ChartSpec, Series, percent_points
 from campaign_report.renderers.format import Formatter
+from campaign_report.renderers.sections.appendix import experiment_methods
 from campaign_report.renderers.view_model import KeyNumber, Section, Summary, Table, Verdict
 from campaign_report.renderers.wording import (
     ci_label,
@@ -201,5 +202,5 @@ def experiment_section(f: Formatter, results: Results, source: str, summary: Sum
                 f"{f.percent(e.rel_effect, 1, sign=True)} ({f.percent(e.ci_low, 1, sign=True)} … "
                 f"{f.percent(e.ci_high, 1, sign=True)})", f.p_value(e.p_value)] for e in exp.observational],
             numeric=[1, 2, 3, 4], note=f.t("experiment.observational_note")))
-    sec.notes = f.t("methods.experiment") + " " + f.t("methods.cuped")
+    sec.notes = experiment_methods(f, results) + (" " + f.t("methods.cuped") if exp.cuped else "")
     return sec

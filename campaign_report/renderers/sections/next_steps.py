@@ -11,7 +11,7 @@ from campaign_report.analysis.results import Results
 from campaign_report.renderers.format import Formatter
 from campaign_report.renderers.sections.offers import segment_name
 from campaign_report.renderers.sections.uplift import gain_word
-from campaign_report.renderers.wording import group_name, offer_text
+from campaign_report.renderers.wording import group_name, meaning_key, offer_text
 
 MAX_STEPS = 3
 
@@ -45,6 +45,10 @@ def next_steps(f: Formatter, results: Results) -> list[str]:
         steps.append(f.t("next.contact", customers=f.plural(p.action_segment.size, "customer")))
     elif p is not None and p.target_list is not None:
         steps.append(f.t("next.contact", customers=f.plural(p.target_list.above_threshold, "customer")))
+    life = results.lifetime
+    if p is None and life is not None and life.fits and life.slipping is not None and life.slipping.size:
+        steps.append(f.t("next.slipping", size=f.plural(life.slipping.size, "customer"),
+                         stake=f.money_short(life.slipping.yearly_spend_at_stake)))
     u = results.uplift
     if u is not None and u.decision.rule == "top_share":
         steps.append(f.t("next.uplift", share=f.percent(u.decision.contact_share, 0),
@@ -59,7 +63,8 @@ def next_steps(f: Formatter, results: Results) -> list[str]:
         if untested:
             # The segment the report asks to act on comes first, else the largest cluster.
             first = max(untested, key=lambda s: (s.kind == "action", s.size))
-            segment = f.quote(segment_name(f, results, first.kind, first.key))
+            segment = f.t(f"act.who_{meaning_key(results)}") if first.kind == "action" else \
+                f.quote(segment_name(f, results, first.kind, first.key))
             steps.append(f.t("next.test_offer", offer=offer_text(f, first.offers[0]), segment=segment,
                              customers=f.plural(first.size, "customer")))
     return steps[:MAX_STEPS]

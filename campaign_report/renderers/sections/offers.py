@@ -17,7 +17,9 @@ from campaign_report.renderers.wording import (
     value_text,
 )
 
-SHARE_KEYS = ("lapsed_share", "value_share", "promo_share", "outcome_probability", "decline_probability")
+SHARE_KEYS = ("lapsed_share", "value_share", "promo_share", "slipping_share", "outcome_probability",
+              "decline_probability", "alive_probability")
+PROBABILITY_KEYS = ("outcome_probability", "decline_probability", "alive_probability")  # shown as 0.83
 
 
 def evidence_text(f: Formatter, results: Results, key: str, actual: float) -> str:
@@ -30,8 +32,7 @@ def evidence_text(f: Formatter, results: Results, key: str, actual: float) -> st
     if key in ("average_check", "profit"):
         shown = f.money(actual) if key == "average_check" else value_text(f, results, actual)
     elif key in SHARE_KEYS:
-        shown = f.percent(actual, 0) if key != "outcome_probability" and key != "decline_probability" \
-            else f.number(actual, 2)
+        shown = f.number(actual, 2) if key in PROBABILITY_KEYS else f.percent(actual, 0)
     else:
         shown = _value(f, actual)
     if key in f.strings["evidence"]:
@@ -45,10 +46,17 @@ def _reason(f: Formatter, results: Results, reason: tuple[str, str, float, float
     sign = {">=": "≥", "<=": "≤", ">": ">", "<": "<"}[op]
     if math.isnan(actual):
         fact = evidence_text(f, results, key, 0.0)
-        return f.t("offers.no_data", what=fact.split(":")[0].split(" ×")[0].strip())
-    share = key in SHARE_KEYS and key not in ("outcome_probability", "decline_probability") or key.startswith("share:")
+        return f.t("offers.unchecked", what=fact.split(":")[0].split(" ×")[0].strip())
+    share = key in SHARE_KEYS and key not in PROBABILITY_KEYS or key.startswith("share:")
     rule = f"{sign} {f.percent(threshold, 0) if share else _value(f, threshold)}"
     return f.t("offers.rule", fact=evidence_text(f, results, key, actual), rule=rule)
+
+
+def reasons_text(f: Formatter, results: Results, reasons: tuple[tuple[str, str, float, float], ...]) -> str:
+    """The conditions an offer met, then, in parentheses, the guards the data could not check."""
+    met = "; ".join(_reason(f, results, r) for r in reasons if not math.isnan(r[3]))
+    unchecked = "; ".join(_reason(f, results, r) for r in reasons if math.isnan(r[3]))
+    return f"{met} ({unchecked})" if met and unchecked else met or unchecked
 
 
 def _value(f: Formatter, v: float) -> str:
@@ -100,7 +108,7 @@ def offers_section(f: Formatter, results: Results, source: str, summary: Summary
         for offer in s.offers:
             text = offer_text(f, offer)
             lines.append(f"{offer.rank}. {text}")
-            lines.append("   " + f.t("offers.why", reasons="; ".join(_reason(f, results, r) for r in offer.reasons)))
+            lines.append("   " + f.t("offers.why", reasons=reasons_text(f, results, offer.reasons)))
             if offer.expected_effect is not None:
                 lines.append("   " + f.t("offers.expected", effect=f.money_short(offer.expected_effect, sign=True),
                                          low=f.money_short(offer.expected_low, sign=True),
@@ -120,13 +128,17 @@ def offers_section(f: Formatter, results: Results, source: str, summary: Summary
             lines.append(f.t("offers.too_few" if reason == "too_few_customers" else "offers.blocked_campaign"))
         if s.kind == "rfm":
             rfm_rows.append([segment_name(f, results, s.kind, s.key), f.integer(s.size),
-                             "; ".join(_reason(f, results, r) for r in s.offers[0].reasons),
+                             reasons_text(f, results, s.offers[0].reasons),
                              "; ".join(offer_text(f, o) for o in s.offers[:1])])
             continue
         sec.cards.append(Card(title=title, lines=lines, kind=s.kind))
         first = s.offers[0]
+        acting = any(x.kind == "action" and x.offers for x in o.segments)
+        if s.kind == "list" and acting:  # the list's own offer is for its members outside the segment to act on
+            summary.offers.append(OfferLine(segment=title, offer=offer_text(f, first), kind=s.kind))
+            continue
         plan_rows.append([segment_name(f, results, s.kind, s.key), f.integer(s.size), offer_text(f, first),
-                          "; ".join(_reason(f, results, r) for r in first.reasons),
+                          reasons_text(f, results, first.reasons),
                           f.money_short(first.expected_effect, sign=True) if first.expected_effect is not None
                           else f.t("offers.untested_short")])
         summary.offers.append(OfferLine(segment=title, offer=offer_text(f, s.offers[0]), kind=s.kind))

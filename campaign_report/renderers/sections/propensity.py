@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from campaign_report.analysis.model.propensity import TargetListSummary
+from campaign_report.analysis.model.propensity import Importance, PropensityResult, TargetListSummary
 from campaign_report.analysis.results import Results
 from campaign_report.renderers.charts import ChartSpec, Series
 from campaign_report.renderers.format import Formatter
@@ -23,6 +23,11 @@ def cutoff_rule_text(f: Formatter, tl: TargetListSummary) -> str:
     return f.t("propensity.cutoff_probability", probability=f.number(tl.threshold, 2))
 
 
+def _drivers(p: PropensityResult) -> list[Importance]:
+    """The features whose importance is beyond the noise of its permutations (at least two SDs), top three."""
+    return [i for i in p.importance[:3] if i.importance > 0 and i.importance > 2 * i.std]
+
+
 def _leaked(results: Results) -> bool:
     """The leakage guard fired: the model's scores cannot be trusted until the cause is found."""
     p = results.propensity
@@ -36,12 +41,15 @@ def propensity_section(f: Formatter, results: Results, source: str, summary: Sum
     meaning = meaning_key(results)
     outcome = outcome_phrase(f, results)
     probability = f.t("outcome.probability", outcome=outcome)
-    sec = Section("propensity", f.t("propensity.title"))
+    sec = Section("propensity", f.t(f"propensity.title_{meaning}"))
     if p.target_source == "derived":
         sec.paragraphs.append(f.t("propensity.target_derived", days=p.target.split("_")[2].rstrip("d")))
     else:
         sec.paragraphs.append(f.t("propensity.target", outcome=outcome, rate=f.percent(p.positive_rate, 1)))
     sec.paragraphs.append(f.t(f"outcome.means_{meaning}"))
+    if p.features_before:
+        sec.paragraphs.append(f.t("propensity.features_before", date=f.date(p.features_before),
+                                  as_of=f.date(results.meta.as_of)))
     sec.paragraphs.append(f.t("propensity.sample", search=f.integer(p.n_search), total=f.integer(p.n_total),
                               train=f.integer(p.n_train), holdout=f.integer(p.n_holdout)))
     if p.n_population > p.n_total:
@@ -56,16 +64,20 @@ def propensity_section(f: Formatter, results: Results, source: str, summary: Sum
     leaked = _leaked(results)
     sec.headline = f.t("propensity.headline_leak" if leaked else "propensity.headline", model=model_name,
                        auc=f.number(h.roc_auc, 2))
-    drivers = ", ".join(feature_label(f, i.feature) for i in p.importance[:3] if i.importance > 0)
+    drivers = ", ".join(feature_label(f, i.feature) for i in _drivers(p))
     finding = f.t("propensity.finding_leak" if leaked else "propensity.finding", outcome=outcome,
                   auc=f.number(h.roc_auc, 2), drivers=drivers or f.t("propensity.no_drivers"))
     summary.findings.append(Finding(label=f.t("doc.finding_model"), sentence=finding))
     summary.key_numbers.append(KeyNumber(label=f.t("propensity.kpi_auc_leak" if leaked else "propensity.kpi_auc",
                                                    model=model_name),
                                          value=f.number(h.roc_auc, 2),
+                                         # One precision and recall on page 1: the list's, at its cut-off.
                                          detail=f.t("propensity.kpi_auc_detail", pr=f.number(h.pr_auc, 2),
-                                                    precision=f.percent(h.precision, 0),
-                                                    recall=f.percent(h.recall, 0)),
+                                                    precision=f.percent(h.cutoff_precision, 0),
+                                                    recall=f.percent(h.cutoff_recall, 0))
+                                         if math.isfinite(h.cutoff_precision) else
+                                         f.t("propensity.kpi_auc_detail_threshold", pr=f.number(h.pr_auc, 2),
+                                             precision=f.percent(h.precision, 0), recall=f.percent(h.recall, 0)),
                                          significant=not leaked, source="propensity"))
     if "holdout_auc_too_high" in p.warnings:
         sec.warnings.append(f.t("propensity.leak_model", auc=f.number(h.roc_auc, 4)))
@@ -93,12 +105,11 @@ def propensity_section(f: Formatter, results: Results, source: str, summary: Sum
                                         tuple(i.std for i in top), tuple(i.std for i in top)),), source, decimals=3,
                                 decimal_mark=f.decimal))
     driver_lines = [f.t("propensity.higher" if i.direction > 0 else "propensity.lower",
-                        feature=feature_label(f, i.feature), probability=probability)
-                    for i in p.importance[:3] if i.importance > 0]
+                        feature=feature_label(f, i.feature), probability=probability) for i in _drivers(p)]
     if driver_lines:
         sec.paragraphs.append(f.t("propensity.drivers") + ": " + "; ".join(driver_lines) + ".")
         sec.headlines["importance"] = f.t("propensity.headline_drivers", drivers=", ".join(
-            feature_label(f, i.feature) for i in p.importance[:3]))
+            feature_label(f, i.feature) for i in _drivers(p)))
     sec.charts.append(ChartSpec("gains", "line", f.t("propensity.gains_chart", outcome=outcome),
                                 f.t("propensity.gains_y"), tuple(f.percent(x, 0) for x, _ in p.gains), (
                                     Series(f.t("propensity.model_curve"), tuple(y * 100 for _, y in p.gains)),

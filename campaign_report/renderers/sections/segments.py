@@ -104,7 +104,7 @@ def segments_section(f: Formatter, results: Results, source: str, summary: Summa
             rows=[[n, f.integer(s.size), f.percent(s.share, 1), f.percent(s.revenue_share, 1),
                       f.number(s.recency, 0), f.number(s.frequency, 1), f.money(s.monetary)]
                      for n, s in zip(names, rfm.segments, strict=True)],
-            numeric=[1, 2, 3, 4, 5, 6], note=rfm_note(f, rfm)))
+            numeric=[1, 2, 3, 4, 5, 6]))
         sec.paragraphs.append(rfm_note(f, rfm))
         sec.charts.append(ChartSpec("rfm", "bar", f.t("segments.rfm_chart"), f.t("segments.share_unit"), tuple(names), (
             Series(f.t("segments.customers_share"), percent_points([s.share for s in rfm.segments])),
