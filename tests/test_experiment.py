@@ -39,7 +39,9 @@ def demo_units(demo_dir: Path, tmp_path_factory) -> pd.DataFrame:
     return units
 
 
-SETTINGS = ExperimentConfig(start="2026-10-01", end="2026-10-31")
+# Fixed-horizon: the reference values below are scipy's and statsmodels' (tests/test_sequential.py checks the
+# confidence sequence).
+SETTINGS = ExperimentConfig(start="2026-10-01", end="2026-10-31", sequential=False)
 
 
 def readout(units, settings=SETTINGS, segments=None):

@@ -141,14 +141,16 @@ def test_mixed_decision_reaches_the_subject_line(tmp_path):
     assert "“up” up, “down” down" in view.summary.verdicts[0].sentence
 
 
-def test_the_verdict_sentence_shows_the_interval_at_the_deciding_adjustment(tmp_path):
+@pytest.mark.parametrize("sequential, first_rate", [(False, 0.115), (True, 0.13)])
+def test_the_verdict_sentence_shows_the_interval_at_the_deciding_adjustment(tmp_path, sequential, first_rate):
     """Before: "No detectable effect … +29.5 % (95 % CI +3.8 % … +61.5 %), p 0.107" — an adjusted p beside an
-    unadjusted interval. Now the sentence's interval is the one at the level of its adjusted p-value."""
+    unadjusted interval. Now the sentence's interval is the one at the level of its adjusted p-value, for the
+    fixed-horizon test and the confidence sequence alike."""
     from campaign_report.renderers.format import Formatter
     from campaign_report.renderers.view import build_view
 
-    _experiment_file(tmp_path, {"control": (6_000, 0.10), "a1": (6_000, 0.115), "a2": (6_000, 0.112)}, seed=3)
-    results = _analyze(tmp_path, {})
+    _experiment_file(tmp_path, {"control": (6_000, 0.10), "a1": (6_000, first_rate), "a2": (6_000, 0.112)}, seed=3)
+    results = _analyze(tmp_path, {"sequential": sequential})
     f = Formatter("en", "₽")
     view = build_view(results)
     for verdict in view.summary.verdicts:

@@ -9,7 +9,7 @@ import pytest
 
 from campaign_report.analysis.config import OffersConfig
 from campaign_report.analysis.engines.duckdb_engine import DuckDBEngine
-from campaign_report.analysis.experiment.readout import SegmentEffect
+from campaign_report.analysis.experiment.result import SegmentEffect
 from campaign_report.analysis.offers.recommend import co_purchase_pairs, recommend, segment_evidence
 
 

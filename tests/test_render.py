@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from campaign_report.analysis.customers.segments import ClusterPortrait, KScore, SegmentsResult
-from campaign_report.analysis.experiment.readout import Decision, ExperimentResult, GroupSize, MetricResult, SrmCheck
+from campaign_report.analysis.experiment.result import Decision, ExperimentResult, GroupSize, MetricResult, SrmCheck
 from campaign_report.analysis.meaning import DataMeaning, MoneyMeaning
 from campaign_report.analysis.results import Meta, Results
 from campaign_report.renderers.format import Formatter

@@ -126,7 +126,27 @@ def test_no_effect_means_no_subgroup_and_everyone_or_no_one():
     y = (rng.random(n) < 0.2).astype(float)
     arm, _ = _arm(features, treated, y, cost=1.0)
     assert not arm.heterogeneous
-    assert arm.decision.rule in ("everyone", "no_one")
+    # No effect at all: contacting never pays, and a test this size cannot prove it either way.
+    assert arm.decision.rule in ("no_one", "unproven") and arm.decision.contacts == 0
+    low, high = arm.decision.everyone_profit_ci
+    assert (arm.decision.rule == "unproven") == (low <= 0 <= high)
+
+
+def test_a_uniform_effect_that_pays_contacts_everyone_and_one_within_noise_decides_nothing():
+    """The same effect for everyone: 20 % → 26 % buyers, a conversion worth 100, a contact 1. At 8,000
+    customers the profit of contacting everyone (+6 per customer − 1) is beyond chance; at 300 it is not, and
+    the decision must not be "everyone" on a point estimate."""
+    rng = np.random.default_rng(8)
+    for n, expected in ((8000, "everyone"), (300, "unproven")):
+        features = rng.random((n, 3))
+        treated = rng.permutation(np.arange(n) < n // 2)
+        # Exactly the planted rates in each group, so the sample's effect is the planted one at both sizes.
+        y = np.zeros(n)
+        for group, rate in ((treated, 0.26), (~treated, 0.20)):
+            members = np.flatnonzero(group)
+            y[rng.choice(members, int(round(rate * len(members))), replace=False)] = 1.0
+        arm, _ = _arm(features, treated, y, cost=1.0)
+        assert arm.decision.rule == expected, (n, arm.decision.everyone_profit_ci)
 
 
 def test_config_validates_the_uplift_section(tmp_path):
@@ -227,3 +247,38 @@ def test_hillstrom_a_a_split_says_no_subgroup_responds_differently():
                   settings=UpliftConfig(bootstrap=200))
     assert not arm.heterogeneous
     assert arm.decision.rule in ("everyone", "no_one")
+
+
+def test_the_chosen_shares_profit_is_measured_where_it_was_not_chosen() -> None:
+    """Planted uplift rising with a feature; the model's score is the truth plus noise. Reading the best
+    share's profit off the curve it was chosen on overstates it; the split-half estimate does not."""
+    from campaign_report.analysis.uplift.arm import Economics, _profits, honest_profit
+    from campaign_report.analysis.uplift.curves import GRID, gain_at, sorted_by_score
+
+    rng = np.random.default_rng(1)
+    n, value, margin, cost = 4000, 1000.0, 0.3, 6.0
+    econ = Economics(population=n, value_per_unit=value, cost_per_contact=cost, margin=margin,
+                     value_per_conversion=value)
+    shares = np.concatenate([[0.0], GRID])
+    naive_error, honest_error, covered = [], [], 0
+    reps = 60
+    for rep in range(reps):
+        uplift = 0.05 * rng.random(n) - 0.015
+        score = uplift + rng.normal(0, 0.01, n)
+        treated = rng.random(n) < 0.5
+        y = (rng.random(n) < 0.05 + uplift * treated).astype(float)
+        t_sorted, y_sorted = sorted_by_score(score, treated, y)
+        profit = _profits(gain_at(t_sorted, y_sorted, np.ones((1, n)), GRID), econ)[0]
+        best = int(np.argmax(profit))
+        top = np.argsort(-score)[:int(np.ceil(shares[best] * n))]
+        true_profit = uplift[top].sum() * value * margin - shares[best] * n * cost
+        estimate, (low, high) = honest_profit(score, treated, y, econ, 0.95, seed=rep)
+        naive_error.append(profit[best] - true_profit)
+        honest_error.append(estimate - true_profit)
+        covered += low <= true_profit <= high
+    naive_bias, honest_bias = np.mean(naive_error), np.mean(honest_error)
+    noise = np.std(honest_error) / np.sqrt(reps)
+    # Measured: naive +5.0k on a true best profit of about 1.5k; honest −0.2k ± 0.5k; interval covers 100 %.
+    assert naive_bias > 3 * np.std(naive_error) / np.sqrt(reps)
+    assert abs(honest_bias) < 3 * noise and abs(honest_bias) < naive_bias / 3
+    assert covered / reps >= 0.9

@@ -212,6 +212,8 @@ def _parse(raw: dict[str, Any], path: Path, digest: str) -> Config:
                 _check_date(getattr(experiment, name), f"[experiment] {name}")
         if experiment.start and experiment.end and experiment.start > experiment.end:
             raise ConfigError(f"[experiment] start ({experiment.start}) is after end ({experiment.end})")
+        if experiment.cap_revenue is not None and not 0.5 <= experiment.cap_revenue < 1:
+            raise ConfigError("[experiment] cap_revenue must be a percentile between 0.5 and 1, e.g. 0.99")
         if not 0.5 < experiment.confidence < 1:
             raise ConfigError("[experiment] confidence must be between 0.5 and 1")
         if "experiment" not in tables:

@@ -13,7 +13,7 @@ from campaign_report.analysis.customers.rfm import RfmResult
 from campaign_report.analysis.customers.segments import SegmentsResult
 from campaign_report.analysis.data.clean import TableQuality
 from campaign_report.analysis.data.load import InputFile
-from campaign_report.analysis.experiment.readout import ExperimentResult
+from campaign_report.analysis.experiment.result import ExperimentResult
 from campaign_report.analysis.meaning import DataMeaning
 from campaign_report.analysis.model.propensity import PropensityResult
 from campaign_report.analysis.offers.recommend import OffersResult

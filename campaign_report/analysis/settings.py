@@ -168,6 +168,11 @@ class ExperimentConfig:
     segment_by: tuple[str, ...] = key(("cluster", "rfm"), "cuts of the readout: cluster, rfm, or customer columns "
                                                          "(e.g. [\"cluster\", \"rfm\", \"city\"])")
     offer_type: str = key("discount", "the campaign's offer type: offers of this type get its measured effect")
+    sequential: bool = key(True, "intervals and p-values valid at every look (a confidence sequence): read the "
+                                 "running test as often as you like; false keeps the fixed-horizon test, valid "
+                                 "only when read once, at the end")
+    cap_revenue: float | None = key(None, "cap revenue outcomes at this percentile of the customers who bought, "
+                                          "pooled over the groups and fixed before the comparison (e.g. 0.99)")
     observational: ObservationalConfig | None = key(None, "[experiment.observational]: a promo without a control")
 
 

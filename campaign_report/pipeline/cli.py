@@ -55,6 +55,10 @@ def _parser() -> argparse.ArgumentParser:
     send.add_argument("--config", required=True, type=Path)
     send.add_argument("--out", type=Path, default=None)
     send.add_argument("--force", action="store_true")
+    plan = sub.add_parser("plan", parents=[common], help="size the next test from this test's variance")
+    plan.add_argument("--config", required=True, type=Path)
+    plan.add_argument("--effect", type=float, default=None,
+                      help="the relative change to detect, e.g. 0.05 (default: [experiment] min_effect)")
     watch = sub.add_parser("watch", parents=[common], help="run and send once per change of the inputs")
     watch.add_argument("--config", required=True, type=Path)
     watch.add_argument("--interval", type=float, default=300.0, help="seconds between checks")
@@ -72,6 +76,12 @@ def _run(args: argparse.Namespace, config: Config, console: Console, quiet: bool
         if seconds is not None and not quiet:
             console.print(f"  {say(lang, 'stage.' + stage):<26} {seconds:6.1f} s", highlight=False)
 
+    from campaign_report.renderers.textmetrics import font_available
+
+    if not font_available():
+        # The documents' layout is measured in Liberation Sans (Arial's metrics): without it, text falls back
+        # to another font and titles and tables may wrap differently. Said, not silent.
+        console.print(f"[yellow]{escape(say(lang, 'no_font'))}[/yellow]", highlight=False)
     outcome = run_report(config, args.out, progress=progress)
     if outcome.results.meta.run_notes:
         from campaign_report.renderers.format import Formatter
@@ -122,6 +132,10 @@ def main(argv: list[str] | None = None) -> int:
             from campaign_report.pipeline.delivery import deliver
 
             return deliver(args.config, args.out, force=args.force, console=console)
+        if args.command == "plan":
+            from campaign_report.pipeline.plan import plan_next
+
+            return plan_next(config, args.effect, console)
         if args.command == "watch":
             from campaign_report.pipeline.delivery import watch
 

@@ -18,6 +18,8 @@ TEXT = {
         "inputs_changed": "Данные изменились: строю отчёт.", "error": "ошибка", "internal": "внутренняя ошибка",
         "rerun_debug": "(запустите с --debug)",
         "demo": "Демо-данные: {customers} клиентов, {lines} строк покупок → {out}",
+        "no_font": "Шрифт Liberation Sans не установлен: документы будут набраны другим шрифтом, и заголовки и "
+                   "таблицы могут переноситься иначе (Debian: apt-get install fonts-liberation2).",
     },
     "en": {
         "stage.load": "Loading data", "stage.validate": "Validation and cleaning",
@@ -35,6 +37,8 @@ TEXT = {
         "inputs_changed": "Inputs changed: running the report.", "error": "error", "internal": "internal error",
         "rerun_debug": "(rerun with --debug)",
         "demo": "Demo data: {customers} customers, {lines} purchase lines → {out}",
+        "no_font": "Liberation Sans is not installed: the documents fall back to another font, and titles and "
+                   "tables may wrap differently (Debian: apt-get install fonts-liberation2).",
     },
 }
 

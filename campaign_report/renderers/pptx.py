@@ -9,6 +9,7 @@ chart keys in ``Section.diagnostics``.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from pptx import Presentation
@@ -45,17 +46,31 @@ def _first_sentences(text: str, n: int = 1) -> str:
 
 
 def _pick_title(prs, *candidates: str) -> str:
-    """The first candidate that stays within two lines at the master's title size."""
+    """The first candidate that stays within two lines at the master's title size; else the last, shortened
+    at a word to two lines with an ellipsis (use _title to keep the full text for the notes)."""
+    return _title(prs, *candidates)[0]
+
+
+def _title(prs, *candidates: str) -> tuple[str, str]:
+    """(the slide's title, the full text it stands for): a title never runs past two lines."""
     width = content_width(prs)
     for text in candidates:
         text = text.strip().rstrip(".")
         if text and title_fits(text, width):
-            return text
-    return candidates[-1].strip().rstrip(".")
+            return text, text
+    full = next((c.strip().rstrip(".") for c in candidates if c.strip()), "")
+    words = full.split()
+    while len(words) > 1 and not title_fits(" ".join(words) + " …", width):
+        words.pop()
+    short = " ".join(words)
+    while short and not title_fits(short + " …", width):  # one word longer than two lines: cut it
+        short = short[:-1]
+    return short + " …", full
 
 
-def chart_notes(f: Formatter, headline: str, chart: ChartSpec, section: Section) -> str:
-    """What the slide shows, how to read its chart, the method and its caveat: two to five sentences."""
+def chart_notes(f: Formatter, headline: str, chart: ChartSpec, section: Section, first: bool = True) -> str:
+    """What the slide shows, how to read its chart, the method (on the section's first slide only: a paragraph
+    is not repeated from slide to slide) and its caveat: two to five sentences."""
     if chart.kind == "line":
         read = f.t("deck.read_line", axis=chart.category_title or "—", unit=chart.value_title,
                    series=", ".join(s.name for s in chart.series))
@@ -63,9 +78,11 @@ def chart_notes(f: Formatter, headline: str, chart: ChartSpec, section: Section)
         read = f.t("deck.read_bar_ci", unit=chart.value_title)
     else:
         read = f.t("deck.read_bar", unit=chart.value_title)
-    caveat = section.warnings[0] if section.warnings else ""
-    return " ".join(x for x in (_sentence(headline), _sentence(chart.title), read,
-                                _first_sentences(section.notes), _sentence(caveat)) if x)
+    caveat = section.warnings[0] if section.warnings and first else ""
+    parts = [_sentence(headline), _sentence(chart.title), read,
+             _first_sentences(section.notes) if first else "", *section.so_what.get(chart.key, [])[:1],
+             _sentence(caveat)]
+    return " ".join(dict.fromkeys(x for x in parts if x))  # a title equal to the headline is said once
 
 
 def table_notes(f: Formatter, headline: str, table: Table, section: Section) -> str:
@@ -76,12 +93,15 @@ def table_notes(f: Formatter, headline: str, table: Table, section: Section) -> 
 
 def finding_slides(prs, f: Formatter, section: Section, source: str, appendix: bool = False) -> None:
     """A section's charts as finding slides (or, with appendix=True, its diagnostic charts)."""
+    shown = 0
     for chart in section.charts:
         if (chart.key in section.diagnostics or section.key in APPENDIX) != appendix:
             continue
-        headline = _pick_title(prs, section.headlines.get(chart.key, ""), chart.title)
+        headline, full = _title(prs, section.headlines.get(chart.key, ""), chart.title)
         so_what = section.so_what.get(chart.key, [])
-        finding_slide(prs, headline, chart, so_what, chart_notes(f, headline, chart, section), source)
+        notes = chart_notes(f, full, chart, section, first=shown == 0)
+        finding_slide(prs, headline, chart, so_what, notes, source)
+        shown += 1
 
 
 def _table_slides(prs, f: Formatter, section: Section, source: str, appendix: bool) -> None:
@@ -90,8 +110,8 @@ def _table_slides(prs, f: Formatter, section: Section, source: str, appendix: bo
             continue
         if table in section.deck_tables and not appendix and len(table.rows) <= 2:
             continue  # an offer plan of one or two segments is on the next-steps slide already
-        headline = _pick_title(prs, table.headline, table.title)
-        table_slide(prs, headline, table, table_notes(f, headline, table, section), source)
+        headline, full = _title(prs, table.headline, table.title)
+        table_slide(prs, headline, table, table_notes(f, full, table, section), source)
 
 
 def _summary(prs, view: View, source: str) -> None:
@@ -104,8 +124,11 @@ def _summary(prs, view: View, source: str) -> None:
                        for i, x in enumerate(s.findings[:2])) if not decision and len(s.findings) > 1 else ""
     headline = _pick_title(prs, decision.headline if decision else "", joined, finding, finding.split(";")[0],
                            first_section, f.t("doc.summary"))
-    lines = [v.sentence for v in s.verdicts] + [x.sentence for x in s.findings if x.sentence.rstrip(".") != headline]
-    lines += [f"{a.title}: {a.text}" for a in s.act_on]
+    # The decision (every arm), what it is worth, two other findings, whom to act on and what to do first:
+    # each finding has its own slide, so the summary keeps to what a director acts on.
+    lines = [v.sentence for v in s.verdicts] + ([s.whom_next] if s.whom_next else [])
+    lines += [x.sentence for x in s.findings if x.sentence.rstrip(".") != headline][:2]
+    lines += [f"{a.title}: {a.text}" for a in s.act_on[:1]]
     if s.next_steps:  # the summary ends with what to do (the next-steps slide says who does it, with what)
         lines.append(f"{f.t('doc.next_steps')}: {s.next_steps[0]}")
     numbers = s.key_numbers[:3]
@@ -116,14 +139,10 @@ def _summary(prs, view: View, source: str) -> None:
         cards_slide(prs, headline, [Card(title="", lines=rest)], f"{notes} ({rest[0][:60]} …)", source, 1)
 
 
-def _steps_fit_the_summary(view: View) -> bool:
-    s = view.summary
-    return len(s.next_steps) == 1 and not s.act_on and not s.offers
-
-
 def _next_steps(prs, view: View, source: str) -> None:
+    """Every deck closes its story with what to do: the steps, whom to act on, with which offers."""
     f, s = view.fmt, view.summary
-    if (not s.next_steps and not s.act_on) or _steps_fit_the_summary(view):
+    if not s.next_steps and not s.act_on:
         return
     steps = s.next_steps or [a.text for a in s.act_on]
     headline = _pick_title(prs, steps[0], f.t("doc.next_steps"))
@@ -154,8 +173,10 @@ def _appendix(prs, view: View, source: str) -> None:
                 said += " ".join(new)
         if few and quality is not None:
             found = quality.tables[0].rows if quality.tables else []
-            head = f.t("deck.quality_headline", found=f.integer(len(found))) + ": " + "; ".join(
-                ", ".join(row) for row in found) if found else f.t("deck.quality_clean")
+            # Table, finding (column): rows, action — as a sentence, not a table's cells run together.
+            head = f.t("deck.quality_headline", found=f.plural(len(found), "issue")) + ": " + "; ".join(
+                f"{row[1]}" + (f" ({row[2]})" if row[2] not in ("—", "") else "") + f" — {row[3]}, {row[4]}"
+                for row in found) if found else f.t("deck.quality_clean")
             paragraphs.append(_sentence(head) + " " + " ".join([*quality.warnings, *quality.paragraphs]))
         text_slide(prs, f.t("deck.methods_headline"), paragraphs,
                    f.t("deck.notes_methods", first=_first_sentences(paragraphs[0], 2) if paragraphs else ""), source)
@@ -164,7 +185,7 @@ def _appendix(prs, view: View, source: str) -> None:
         notes = f.t("deck.notes_quality", rows=rows.rstrip("."))
         if quality.tables:
             table = quality.tables[0]
-            headline = f.t("deck.quality_headline", found=f.integer(len(table.rows)))
+            headline = f.t("deck.quality_headline", found=f.plural(len(table.rows), "issue"))
             table_slide(prs, _pick_title(prs, headline), Table(table.title, table.header, table.rows, table.numeric,
                                                                 note=" ".join([*quality.warnings, rows])), notes,
                         source)
@@ -174,6 +195,28 @@ def _appendix(prs, view: View, source: str) -> None:
         kicker(slide, prs, f.t("deck.appendix"))
 
 
+SENTENCE = re.compile(r"(?<=[.!?])\s+")
+
+
+def _notes_said_once(prs) -> None:
+    """A long sentence (a method, a caveat) stays in the notes of the first slide that says it: notes are
+    written per slide, not a paragraph repeated on every slide of a section."""
+    said: set[str] = set()
+    for slide in prs.slides:
+        if not slide.has_notes_slide:
+            continue
+        frame = slide.notes_slide.notes_text_frame
+        sentences = [s for s in SENTENCE.split(frame.text) if s.strip()]
+        kept = [s for s in sentences if len(s) <= 60 or s not in said]
+        said.update(s for s in sentences if len(s) > 60)
+        whole = [s for s in kept if s.rstrip().endswith((".", "!", "?", "…"))]
+        if len(whole) < 2:  # notes still say what the slide shows and how to read it: two sentences at least
+            back = [s for s in sentences if s not in kept][:2 - len(whole)]
+            kept = [s for s in sentences if s in kept or s in back]
+        if len(kept) < len(sentences):
+            frame.text = " ".join(kept)
+
+
 def render_pptx(view: View, out_path: Path) -> Path:
     """Write the deck to out_path."""
     prs = Presentation(str(TEMPLATE))
@@ -181,7 +224,8 @@ def render_pptx(view: View, out_path: Path) -> Path:
     source = f.t("doc.source", title=view.title, as_of=view.as_of) if view.as_of != "—" else \
         f.t("doc.source_plain", title=view.title)
     title_slide(prs, view.title, f"{view.kicker} · {view.created}",
-                f.t("deck.notes_title", title=view.title, kind=view.kicker, as_of=view.as_of))
+                f.t("deck.notes_title", title=view.title, kind=view.kicker, as_of=view.as_of) if view.as_of != "—"
+                else f.t("deck.notes_title_plain", title=view.title, kind=view.kicker))
     _summary(prs, view, source)
     for section in view.sections:
         if section.key in APPENDIX:
@@ -196,5 +240,6 @@ def render_pptx(view: View, out_path: Path) -> Path:
                         source)
     _next_steps(prs, view, source)
     _appendix(prs, view, source)
+    _notes_said_once(prs)
     prs.save(str(out_path))
     return out_path

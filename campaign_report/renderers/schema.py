@@ -20,7 +20,7 @@ from campaign_report.analysis.customers.lifetime import LifetimeResult
 from campaign_report.analysis.customers.rfm import RfmResult
 from campaign_report.analysis.customers.segments import ClusterPortrait, SegmentsResult
 from campaign_report.analysis.data.clean import TableQuality
-from campaign_report.analysis.experiment.readout import Decision, ExperimentResult, SegmentEffect
+from campaign_report.analysis.experiment.result import Decision, ExperimentResult, SegmentEffect
 from campaign_report.analysis.meaning import DataMeaning
 from campaign_report.analysis.model.propensity import PropensityResult
 from campaign_report.analysis.offers.recommend import CategoryPair

@@ -33,7 +33,11 @@ def build_view(results: Results) -> View:
     if results.uplift is not None:
         sections.append(vs.uplift_section(f, results, source, summary))
     order = {"experiment": 0, "propensity": 1, "lifetime": 2, "segments": 3}
-    summary.key_numbers.sort(key=lambda k: order.get(k.source, 3))
+    # Each arm's primary metric first: the three tiles of the deck's summary must show every arm's decision.
+    # A secondary metric the test could not tell from no effect goes last: it is not a finding, and it must not
+    # push whom to act on off page 1.
+    summary.key_numbers.sort(key=lambda k: (not k.primary, k.source == "experiment" and not k.significant,
+                                            order.get(k.source, 4)))
     summary.key_numbers += summary.spare_numbers[:max(0, 3 - len(summary.key_numbers))]
     summary.next_steps = next_steps(f, results)
     details = [t for section in sections for t in section.appendix_tables]

@@ -49,6 +49,7 @@ class KeyNumber:
     detail: str
     significant: bool
     source: str = ""  # the analysis it comes from: page 1 orders experiment, model, segments
+    primary: bool = False  # the number a decision rests on (an arm's primary metric): the deck's tiles lead with it
 
 
 @dataclass(frozen=True)

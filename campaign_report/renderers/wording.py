@@ -6,7 +6,7 @@ import math
 from typing import Any
 
 from campaign_report.analysis.data.features import BRAND_PREFIX, CAT_PREFIX
-from campaign_report.analysis.experiment.readout import MetricResult
+from campaign_report.analysis.experiment.result import MetricResult
 from campaign_report.analysis.results import Results
 from campaign_report.renderers.format import NBSP, Formatter
 
@@ -99,17 +99,37 @@ def verdict_sentence(f: Formatter, results: Results, treatment: str) -> tuple[st
     decision = next(d for d in exp.decisions if d.treatment == treatment)
     m = next(x for x in exp.metrics if x.treatment == treatment and x.metric == decision.metric)
     conf = f.percent(exp.confidence, 0)
+    look = exp.look
     values = dict(treatment=group_name(f, results.meta.names, treatment), metric=f.t(f"metric.{m.metric}"),
                   metric_acc=f.t(f"metric_acc.{m.metric}"),
                   lift=_lift_text(f, m), conf=conf, ci=ci_label(f, exp.confidence, [m.ci_level]),
-                  ci_low=f.percent(m.rel_ci_low, 1, sign=True),
-                  ci_high=f.percent(m.rel_ci_high, 1, sign=True), p=f.p_text(m.p_adjusted),
-                  mde=f.percent(m.mde, 1))
+                  interval=lift_interval(f, m.metric, m.rel_ci_low, m.rel_ci_high, m.ci_low, m.ci_high),
+                  p=f.p_text(m.p_adjusted), mde=f.percent(m.mde, 1),
+                  day=look.day if look else 0, days=look.days if look else 0)
     if decision.verdict == "invalid":
         values["reasons"] = "; ".join(f.t(f"reason.{r}") for r in decision.reasons)
-    lift_abs = f.percent(abs(m.rel_lift), 1) if math.isfinite(m.rel_lift) else "—"
-    headline = f.t(f"verdict.headline_{decision.verdict}", **{**values, "lift": lift_abs})
-    return decision.verdict, f.t(f"verdict.{decision.verdict}", **values), headline
+    lift_abs = f.percent(abs(m.rel_lift), 1) if math.isfinite(m.rel_lift) else f.metric_diff(m.metric, m.abs_diff)
+    code = decision.verdict
+    if look is not None and look.interim and code == "no_detectable_effect":
+        # A running test that has not crossed its boundary has no result yet: keep it running.
+        return code, f.t("verdict.interim_running", **values), f.t("verdict.headline_interim_running", **values)
+    headline = f.t(f"verdict.headline_{code}", **{**values, "lift": lift_abs})
+    sentence = f.t(f"verdict.{code}", **values)
+    if look is not None and look.interim:
+        sentence = f.t("verdict.interim_prefix", **values) + lower_first(sentence)
+    return code, sentence, headline
+
+
+def lift_interval(f: Formatter, metric: str, rel_low: float, rel_high: float, abs_low: float, abs_high: float,
+                  short: bool = False) -> str:
+    """A relative lift's interval; when Fieller's set has no finite end (the control's value itself is not
+    bounded away from zero at this level), what the data can say: the difference's interval (`short`: in a
+    table whose difference column stands beside it, only that the interval is not bounded)."""
+    if math.isfinite(rel_low) and math.isfinite(rel_high):
+        return f.percent_range(rel_low, rel_high)
+    if short:
+        return f.t("experiment.unbounded_short")
+    return f.t("experiment.unbounded", diff=f.metric_range(metric, abs_low, abs_high))
 
 
 def segment_name(f: Formatter, dimension: str, segment: str) -> str:

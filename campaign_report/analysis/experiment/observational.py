@@ -20,7 +20,7 @@ from scipy import stats
 
 from campaign_report.analysis.config import ObservationalConfig
 from campaign_report.analysis.engines.base import Engine, sql_literal
-from campaign_report.analysis.experiment.readout import ObservationalEffect
+from campaign_report.analysis.experiment.result import ObservationalEffect
 
 METHOD = "ols_log_daily_weekday_month_trend_hac"
 

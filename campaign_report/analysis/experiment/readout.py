@@ -17,22 +17,32 @@ decides; MDE and power are at α divided by the family's size.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
-from typing import ClassVar
 
 import numpy as np
 
 from campaign_report.analysis.config import ExperimentConfig
+from campaign_report.analysis.experiment.result import (
+    Decision,
+    ExperimentResult,
+    GroupSize,
+    Heterogeneity,
+    Look,
+    MetricResult,
+    ObservationalEffect,
+    SegmentEffect,
+    SrmCheck,
+)
+from campaign_report.analysis.experiment.sequential import Sequential
 from campaign_report.analysis.experiment.stats import (
     Comparison,
     GroupMoments,
     adjust_pvalues,
     adjusted_level,
+    cochran_q,
     compare,
     srm_test,
 )
 from campaign_report.analysis.experiment.sums import OUTCOMES, CellSums, ExperimentSums
-from campaign_report.analysis.tables import Tabular
 
 METRIC_COLUMNS = {
     # metric: (numerator, denominator, pre-period numerator, pre-period denominator)
@@ -43,125 +53,6 @@ METRIC_COLUMNS = {
 }
 SATURATED_CONVERSION = 0.99
 MIN_SEGMENT_GROUP = 50
-
-
-@dataclass(frozen=True)
-class GroupSize:
-    name: str
-    n: int
-    expected_share: float
-    actual_share: float
-
-
-@dataclass(frozen=True)
-class SrmCheck:
-    chi2: float
-    p_value: float
-    ok: bool
-
-
-@dataclass(frozen=True)
-class MetricResult:
-    metric: str
-    control: str
-    treatment: str
-    n_control: int
-    n_treatment: int
-    control_value: float
-    treatment_value: float
-    abs_diff: float
-    rel_lift: float
-    ci_low: float
-    ci_high: float
-    rel_ci_low: float
-    rel_ci_high: float
-    p_value: float
-    p_adjusted: float
-    significant: bool
-    method: str
-    cuped: bool  # θ ≠ 0: the estimate was adjusted by the covariate
-    variance_reduction: float | None
-    mde: float
-    mde_abs: float
-    power: float
-    ci_level: float  # the intervals' confidence level, matched to the adjusted p-value
-    family_size: int  # tests in this metric's correction family; MDE and power are at α / family_size
-
-
-@dataclass(frozen=True)
-class Decision:
-    treatment: str  # "" for an overall "mixed" decision, which belongs to no single arm
-    verdict: str  # "win" | "loss" | "no_detectable_effect" | "invalid"; overall also "mixed"
-    metric: str
-    reasons: tuple[str, ...]  # codes, translated by the locale files
-
-
-@dataclass(frozen=True)
-class SegmentEffect:
-    dimension: str
-    segment: str
-    treatment: str
-    metric: str
-    n_control: int
-    n_treatment: int
-    control_value: float
-    treatment_value: float
-    abs_diff: float
-    rel_lift: float
-    ci_low: float
-    ci_high: float
-    rel_ci_low: float
-    rel_ci_high: float
-    p_value: float
-    p_adjusted: float
-    significant: bool
-    ci_level: float
-
-
-@dataclass(frozen=True)
-class ObservationalEffect:
-    name: str
-    outcome: str
-    promo_days: int
-    other_days: int
-    promo_daily_mean: float
-    other_daily_mean: float
-    rel_effect: float
-    ci_low: float
-    ci_high: float
-    p_value: float
-    method: str
-    # The same model with other days as "promo days": how often a day without a promo looks as strong.
-    placebo_effects: tuple[float, ...] = ()
-    placebo_days: tuple[str, ...] = ()  # the day of the month, or the shift in days ("+3"), of each placebo
-    placebo_as_large: int = 0  # placebo days with |effect| ≥ |this effect|
-    placebo_p: float = math.nan  # (1 + placebo_as_large) / (1 + placebo days)
-
-
-@dataclass(frozen=True)
-class ExperimentResult(Tabular):
-    PRIMARY: ClassVar[str] = "metrics"
-
-    start: str | None  # the campaign window; None when the outcomes came as columns of the experiment file
-    end: str | None
-    control: str
-    groups: tuple[GroupSize, ...]  # the groups compared
-    excluded_customers: int
-    srm: SrmCheck
-    metrics: tuple[MetricResult, ...]
-    decisions: tuple[Decision, ...]
-    decision: Decision
-    by_segment: tuple[SegmentEffect, ...]
-    observational: tuple[ObservationalEffect, ...]
-    primary: str
-    confidence: float
-    correction: str
-    cuped: bool
-    pre_period_days: int
-    covariate: str = ""  # CUPED's covariate: "" (none), "pre_period" (same metric before), or the column named
-    family: str = "all"  # the correction family: "all" metrics × arms, or "primary" metric × arms
-    family_size: int = 1  # tests in the primary metric's family
-    not_compared: tuple[GroupSize, ...] = ()  # groups in the data but not in expected_split
 
 
 def _moments(cell: CellSums, metric: str) -> GroupMoments:
@@ -175,10 +66,12 @@ def _moments(cell: CellSums, metric: str) -> GroupMoments:
 
 
 def _compare(cells: dict[str, CellSums], control: str, treatment: str, metric: str, settings: ExperimentConfig,
-             cuped: bool, tests_in_family: int = 1) -> Comparison:
+             cuped: bool, tests_in_family: int = 1, look: Look | None = None) -> Comparison:
     return compare(_moments(cells[control], metric), _moments(cells[treatment], metric),
                    confidence=settings.confidence, cuped=cuped, use_t=metric != "conversion",
-                   power=settings.power, min_effect=settings.min_effect, tests_in_family=tests_in_family)
+                   power=settings.power, min_effect=settings.min_effect, tests_in_family=tests_in_family,
+                   sequential=Sequential(1 - settings.confidence) if settings.sequential else None,
+                   information=look.information if look is not None else 1.0)
 
 
 def _families(metrics: list[str], treatments: list[str], primary: str, family: str) -> list[list[tuple[str, str]]]:
@@ -228,7 +121,7 @@ def _decide(treatment: str, metrics: list[MetricResult], srm: SrmCheck, sizes: d
 
 
 def _segment_effects(sums: ExperimentSums, control: str, treatments: list[str], settings: ExperimentConfig,
-                     ) -> tuple[SegmentEffect, ...]:
+                     look: Look | None = None) -> tuple[SegmentEffect, ...]:
     rows: list[dict] = []
     kept: list[Comparison] = []
     metrics = [m for m in dict.fromkeys([settings.primary, "conversion"]) if m in settings.metrics]
@@ -239,13 +132,13 @@ def _segment_effects(sums: ExperimentSums, control: str, treatments: list[str], 
             if min(n_c, n_t) < MIN_SEGMENT_GROUP:
                 continue
             for metric in metrics:
-                c = _compare(part, control, treatment, metric, settings, cuped=False)
+                c = _compare(part, control, treatment, metric, settings, cuped=False, look=look)
                 if not math.isfinite(c.p_value):
                     continue
                 rows.append(dict(dimension=dimension, segment=str(segment), treatment=treatment,
                                  metric=metric, n_control=n_c, n_treatment=n_t,
                                  control_value=c.control_value, treatment_value=c.treatment_value,
-                                 abs_diff=c.abs_diff, rel_lift=c.rel_lift, p_value=c.p_value))
+                                 abs_diff=c.abs_diff, rel_lift=c.rel_lift, p_value=c.p_value, std_error=c.se))
                 kept.append(c)
     adjusted = adjust_pvalues([r["p_value"] for r in rows], "bh")
     alpha = 1 - settings.confidence
@@ -258,10 +151,26 @@ def _segment_effects(sums: ExperimentSums, control: str, treatments: list[str], 
     return tuple(effects)
 
 
+def segment_heterogeneity(effects: tuple[SegmentEffect, ...], confidence: float) -> tuple[Heterogeneity, ...]:
+    """Cochran's Q per cut, arm and metric: the segments' effects against their precision-weighted mean."""
+    out = []
+    groups: dict[tuple[str, str, str], list[SegmentEffect]] = {}
+    for e in effects:
+        groups.setdefault((e.dimension, e.treatment, e.metric), []).append(e)
+    for (dimension, treatment, metric), rows in groups.items():
+        usable = [e for e in rows if math.isfinite(e.std_error) and e.std_error > 0]
+        if len(usable) < 2:
+            continue
+        q, df, p = cochran_q([e.abs_diff for e in usable], [e.std_error for e in usable])
+        out.append(Heterogeneity(dimension, treatment, metric, q, df, p, p < 1 - confidence))
+    return tuple(out)
+
+
 def analyze_experiment(sums: ExperimentSums, settings: ExperimentConfig, control: str, excluded: int,
                        observational: tuple[ObservationalEffect, ...] = (),
                        pre_period_days: int = 0, window_has_data: bool = True,
-                       covariate: str = "", not_compared: tuple[GroupSize, ...] = ()) -> ExperimentResult:
+                       covariate: str = "", not_compared: tuple[GroupSize, ...] = (), look: Look | None = None,
+                       revenue_cap: float | None = None) -> ExperimentResult:
     """Readout of every treatment group against control on every configured metric.
 
     `sums` holds the engine's aggregates per compared group (and per group × segment for the segment cuts).
@@ -282,7 +191,7 @@ def analyze_experiment(sums: ExperimentSums, settings: ExperimentConfig, control
     cuped = settings.cuped and has_pre
     families = _families(list(settings.metrics), treatments, settings.primary, settings.family)
     size_of = {pair: len(family) for family in families for pair in family}
-    comparisons = {(m, t): _compare(cells, control, t, m, settings, cuped, size_of[(m, t)])
+    comparisons = {(m, t): _compare(cells, control, t, m, settings, cuped, size_of[(m, t)], look)
                    for t in treatments for m in settings.metrics}
     adjusted = _adjusted(comparisons, families, settings.correction)
     alpha = 1 - settings.confidence
@@ -301,16 +210,20 @@ def analyze_experiment(sums: ExperimentSums, settings: ExperimentConfig, control
             ci_level=ci.level, family_size=size_of[(m, t)]))
     conversion = {g: cells[g].mean("converted") for g in names}
     decisions = tuple(_decide(t, metrics, srm, sizes, conversion, settings, window_has_data) for t in treatments)
-    by_segment = _segment_effects(sums, control, treatments, settings)
+    by_segment = _segment_effects(sums, control, treatments, settings, look)
+    heterogeneity = segment_heterogeneity(by_segment, settings.confidence)
     return ExperimentResult(
         start=str(settings.start) if settings.start else None, end=str(settings.end) if settings.end else None,
         control=control, groups=groups,
         excluded_customers=excluded, srm=srm, metrics=tuple(metrics), decisions=decisions,
-        decision=overall_decision(decisions), by_segment=by_segment, observational=observational,
+        decision=overall_decision(decisions), by_segment=by_segment, heterogeneity=heterogeneity,
+        observational=observational,
         primary=settings.primary, confidence=settings.confidence, correction=settings.correction,
         cuped=any(m.cuped for m in metrics), pre_period_days=pre_period_days,
         covariate=covariate if any(m.cuped for m in metrics) else "", family=settings.family,
-        family_size=len(families[0]) if families else 0, not_compared=not_compared)
+        family_size=len(families[0]) if families else 0, not_compared=not_compared,
+        inference="sequential" if settings.sequential else "fixed_horizon", look=look, revenue_cap=revenue_cap,
+        equal_split_assumed=not split, cap_percentile=settings.cap_revenue if revenue_cap is not None else None)
 
 
 def overall_decision(decisions: tuple[Decision, ...]) -> Decision:
@@ -324,7 +237,9 @@ def overall_decision(decisions: tuple[Decision, ...]) -> Decision:
     return min(decisions, key=lambda d: priority[d.verdict])
 
 
-CONTROL_NAMES = ("control", "контроль", "контрольная", "no e-mail", "a")
+# Names that say "control" in themselves. Not "A": a test of A against B has no control until the config names
+# one, and guessing it would be an assumption the documents never state.
+CONTROL_NAMES = ("control", "контроль", "контрольная", "контрольная группа", "control group")
 
 
 def pick_control(groups: list[str], configured: str | None) -> str | None:

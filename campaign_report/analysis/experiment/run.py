@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 from datetime import date
 
+import numpy as np
 import pandas as pd
 
 from campaign_report.analysis.config import Config, RfmRule
@@ -16,13 +17,9 @@ from campaign_report.analysis.data.features import build_customer_features, expe
 from campaign_report.analysis.engines.base import Engine
 from campaign_report.analysis.errors import ConfigError, InputError
 from campaign_report.analysis.experiment.observational import daily_series, estimate_promo_days
-from campaign_report.analysis.experiment.readout import (
-    ExperimentResult,
-    GroupSize,
-    ObservationalEffect,
-    analyze_experiment,
-    pick_control,
-)
+from campaign_report.analysis.experiment.plan import plan_next_test
+from campaign_report.analysis.experiment.readout import analyze_experiment, pick_control
+from campaign_report.analysis.experiment.result import ExperimentResult, GroupSize, Look, ObservationalEffect
 from campaign_report.analysis.experiment.sums import experiment_sums, segment_labels
 
 
@@ -47,6 +44,22 @@ def pre_campaign_segments(engine: Engine, customers: pd.DataFrame | None, start:
     clusters = assign_clusters(cluster_model, pre, customers) if cluster_model is not None else None
     rfm = analyze_rfm(pre.frame, rules, cycle_from_gaps(*purchase_gaps(engine, "tx_pre")))[1] if with_rfm else None
     return clusters, rfm
+
+
+def cap_revenue(engine: Engine, units: str, percentile: float | None) -> tuple[str, float | None]:
+    """Revenue outcomes capped at a percentile of the customers who bought, pooled over the groups (one cap for
+    every arm, set before any comparison): a few very large orders cannot decide the test. Returns the table
+    to read and the cap (None: not capped)."""
+    if percentile is None:
+        return units, None
+    revenue = engine.frame(f"SELECT revenue FROM {units} WHERE revenue > 0")["revenue"].to_numpy(dtype=float)
+    if not len(revenue):
+        return units, None
+    cap = float(np.quantile(revenue, percentile))
+    columns = ", ".join(f"least(revenue, {cap!r}) AS revenue" if c == "revenue" else c
+                        for c in engine.schema(f"SELECT * FROM {units}"))
+    engine.table(f"{units}_capped", f"SELECT {columns} FROM {units}")
+    return f"{units}_capped", cap
 
 
 def run_experiment(config: Config, engine: Engine, assignment: pd.DataFrame, customers: pd.DataFrame | None,
@@ -110,6 +123,7 @@ def run_experiment(config: Config, engine: Engine, assignment: pd.DataFrame, cus
     engine.register("exp_assigned", assignment[["customer_id", "grp", *outcome_cols]])
     window = (start, end) if has_tx and start and end else None
     pre_period_days = experiment_outcomes(engine, "exp_assigned", window)
+    units, cap = cap_revenue(engine, "exp_units", settings.cap_revenue)
     clusters, rfm_labels = pre_campaign_segments(
         engine, customers, start, cluster_model, with_rfm, config.segments.rfm_rules if config.segments else ()) \
         if has_tx and start else (None, None)
@@ -126,7 +140,7 @@ def run_experiment(config: Config, engine: Engine, assignment: pd.DataFrame, cus
     labels = segment_labels(segment_map)
     if labels is not None:
         engine.register("exp_labels", labels)
-    sums = experiment_sums(engine, "exp_units", "exp_labels" if labels is not None else None)
+    sums = experiment_sums(engine, units, "exp_labels" if labels is not None else None)
     observational: tuple[ObservationalEffect, ...] = ()
     if settings.observational is not None and has_tx:
         daily = daily_series(engine, settings.observational.city)
@@ -135,12 +149,19 @@ def run_experiment(config: Config, engine: Engine, assignment: pd.DataFrame, cus
         notes.append(("observational_needs_transactions", settings.observational.name))
     excluded = sum(i.count for q in quality if q.name == "experiment" for i in q.issues
                    if i.kind == "customer_in_several_groups")
-    window_has_data = True
+    window_has_data, look = True, None
     if window is not None:
+        start, end = window
         window_has_data = engine.scalar(f"SELECT count(*) FROM tx WHERE date BETWEEN DATE '{start:%Y-%m-%d}' "
                                         f"AND DATE '{end:%Y-%m-%d}'") > 0
+        # An extract that ends inside the window is an interim look: the day its data reach.
+        last = engine.scalar("SELECT max(date) FROM tx")
+        days = (end - start).days + 1
+        look = Look(day=max(1, min((pd.Timestamp(last).date() - start).days + 1, days)), days=days)
     covariate = source.column("pre_revenue") if "pre_revenue" in outcome_cols else \
         ("pre_period" if pre_period_days else "")
-    return analyze_experiment(sums, settings, control, excluded, observational,
-                              pre_period_days=pre_period_days, window_has_data=window_has_data,
-                              covariate=covariate or "", not_compared=not_compared)
+    result = analyze_experiment(sums, settings, control, excluded, observational,
+                                pre_period_days=pre_period_days, window_has_data=window_has_data,
+                                covariate=covariate or "", not_compared=not_compared, look=look,
+                                revenue_cap=cap)
+    return dataclasses.replace(result, plans=plan_next_test(result, settings.min_effect, settings.power))

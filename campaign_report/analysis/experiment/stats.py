@@ -19,6 +19,8 @@ import numpy as np
 from scipy import stats
 from statsmodels.stats.multitest import multipletests
 
+from campaign_report.analysis.experiment.sequential import Sequential
+
 
 def _four(values: np.ndarray) -> tuple[float, float, float, float]:
     y, d, u, w = (float(v) for v in values)
@@ -103,6 +105,8 @@ class Comparison:
     var_control: float = 0.0  # variance of each group's (adjusted) estimate, for intervals at other levels
     var_treatment: float = 0.0
     use_t: bool = True
+    sequential: Sequential | None = None  # the confidence sequence the intervals and p-value come from, if any
+    information: float = 1.0  # share of the planned information at this look (the window elapsed)
 
     def interval(self, level: float) -> Interval:
         """Both intervals at `level`, from the same quantile as the test, so that each excludes "no
@@ -119,6 +123,8 @@ class Comparison:
                         rel_high - 1)
 
     def _quantile(self, alpha: float) -> float:
+        if self.sequential is not None:
+            return self.sequential.quantile(alpha, self.information)
         if self.use_t and math.isfinite(self.df):
             return float(stats.t.ppf(1 - alpha / 2, self.df))
         return float(stats.norm.ppf(1 - alpha / 2))
@@ -136,8 +142,13 @@ def fieller(a: float, var_a: float, b: float, var_b: float, q: float) -> tuple[f
 
 def compare(control: GroupMoments, treatment: GroupMoments, confidence: float = 0.95,
             cuped: bool = False, use_t: bool = True, power: float = 0.8,
-            min_effect: float = 0.05, tests_in_family: int = 1) -> Comparison:
+            min_effect: float = 0.05, tests_in_family: int = 1, sequential: Sequential | None = None,
+            information: float = 1.0) -> Comparison:
     """Treatment vs control: absolute and relative lift with CIs, p-value, MDE and power.
+
+    With `sequential`, the p-value and every interval come from the confidence sequence (valid at every
+    look) at this share of the planned `information`, and MDE and power are those of the test at its planned
+    end (the relative standard error shrinking as √information): what it can still detect if it runs on.
 
     CUPED: θ = (cov_c + cov_t) / (var_c + var_t) over the two groups' estimates; each group's value
     becomes value − θ·(covariate − pooled covariate). The intervals are at `confidence` (unadjusted);
@@ -162,23 +173,31 @@ def compare(control: GroupMoments, treatment: GroupMoments, confidence: float = 
         df = (adj_c + adj_t) ** 2 / (adj_c**2 / max(control.n - 1, 1) + adj_t**2 / max(treatment.n - 1, 1))
     else:
         df = math.inf
-    if se > 0:
+    if se > 0 and sequential is not None:
+        p_value = sequential.p_value(abs(diff) / se, information)
+    elif se > 0:
         tail = stats.t.sf(abs(diff) / se, df) if math.isfinite(df) else stats.norm.sf(abs(diff) / se)
         p_value = float(2 * tail)
     else:
         p_value = 1.0 if diff == 0 else 0.0
     alpha_family = (1 - confidence) / max(tests_in_family, 1)
-    z_alpha = float(stats.norm.ppf(1 - alpha_family / 2))
-    mde_abs = (z_alpha + float(stats.norm.ppf(power))) * se
+    # At the planned end: cumulative outcomes grow as the window (their mean ∝ time, their SD ∝ √time), so
+    # the standard error relative to the control's value shrinks by √information.
+    share = min(max(information, 1e-6), 1.0)
+    se_end = se * math.sqrt(share)
+    z_alpha = sequential.quantile(alpha_family, 1.0) if sequential is not None else \
+        float(stats.norm.ppf(1 - alpha_family / 2))
+    mde_abs = (z_alpha + float(stats.norm.ppf(power))) * se_end
     effect = abs(min_effect * value_c)
-    pw = float(stats.norm.cdf(effect / se - z_alpha) + stats.norm.cdf(-effect / se - z_alpha)) if se > 0 else 1.0
+    pw = float(stats.norm.cdf(effect / se_end - z_alpha) + stats.norm.cdf(-effect / se_end - z_alpha)) \
+        if se_end > 0 else 1.0
     defined = value_c > 0 and value_t >= 0
     base = Comparison(
         control_value=value_c, treatment_value=value_t, abs_diff=diff, ci_low=math.nan, ci_high=math.nan,
         rel_lift=value_t / value_c - 1 if defined else math.nan, rel_ci_low=math.nan, rel_ci_high=math.nan,
         p_value=p_value, se=se, df=df, variance_reduction=reduction, mde_abs=mde_abs,
         mde=mde_abs / value_c if value_c else math.nan, power=pw, theta=theta, var_control=adj_c,
-        var_treatment=adj_t, use_t=use_t)
+        var_treatment=adj_t, use_t=use_t, sequential=sequential, information=information)
     ci = base.interval(confidence)
     rel_low, rel_high = (ci.rel_low, ci.rel_high) if defined else (math.nan, math.nan)
     return dataclasses.replace(base, ci_low=ci.low, ci_high=ci.high, rel_ci_low=rel_low, rel_ci_high=rel_high)
@@ -218,3 +237,13 @@ def adjust_pvalues(p_values: list[float], method: str) -> list[float]:
         adjusted[order] = np.minimum(steps, 1.0)
         return [float(p) for p in adjusted]
     return [float(p) for p in multipletests(clean, method="fdr_bh")[1]]
+
+
+def cochran_q(effects: list[float], std_errors: list[float]) -> tuple[float, int, float]:
+    """Cochran's Q test that independent estimates share one value: (Q, degrees of freedom, p)."""
+    w = 1 / np.square(np.asarray(std_errors, dtype=float))
+    theta = np.asarray(effects, dtype=float)
+    pooled = float(np.sum(w * theta) / np.sum(w))
+    q = float(np.sum(w * (theta - pooled) ** 2))
+    df = len(theta) - 1
+    return q, df, float(stats.chi2.sf(q, df))

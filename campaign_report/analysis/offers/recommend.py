@@ -30,7 +30,7 @@ import pandas as pd
 
 from campaign_report.analysis.config import OfferRule, OffersConfig
 from campaign_report.analysis.engines.base import Engine
-from campaign_report.analysis.experiment.readout import SegmentEffect
+from campaign_report.analysis.experiment.result import SegmentEffect
 from campaign_report.analysis.tables import Tabular, records_frame
 
 DEFAULT_CATALOGUE = (
@@ -52,8 +52,8 @@ DEFAULT_CATALOGUE = (
               (("decline_probability", ">=", 0.6),)),
     OfferRule("winback_reminder_plain", "reminder", "Письмо-напоминание с бонусом за возвращение",
               "A reminder e-mail with a come-back bonus", (("decline_probability", ">=", 0.6),), weight=0.9),
-    OfferRule("discount_related", "discount", "Персональная скидка 10 % на категории {categories}",
-              "Personal 10% discount on {categories}", (("promo_index", ">=", 1.3),)),
+    OfferRule("discount_related", "discount", "Персональная скидка 10 % на покупки в категориях {categories}",
+              "A personal 10% discount on {categories}", (("promo_index", ">=", 1.3),)),
     OfferRule("discount_plain", "discount", "Персональная скидка 10 % на следующую покупку",
               "A personal 10% discount on the next purchase", (("promo_index", ">=", 1.3),), weight=0.9),
     OfferRule("bundle_1plus1", "bundle", "Акция «1+1» в категории «{top_category}»",
@@ -225,12 +225,19 @@ def segment_evidence(kind: str, key: str, members: pd.DataFrame, base: pd.DataFr
         return float(members[col].mean()) / b if b else None
 
     values: dict[str, float] = {}
-    for name, col in (("promo_index", "promo_share"), ("average_check_index", "average_check"),
-                      ("orders_index", "orders"), ("recency_index", "recency_days"), ("age_index", "age"),
-                      ("profit_index", "profit"), ("monetary_index", "monetary")):
+    for name, col in (("promo_index", "promo_share"), ("orders_index", "orders"), ("recency_index", "recency_days"),
+                      ("age_index", "age"), ("profit_index", "profit"), ("monetary_index", "monetary")):
         v = index(col)
         if v is not None and math.isfinite(v):
             values[name] = v
+    if {"monetary", "orders"} <= set(base.columns) and float(members["orders"].sum()) > 0:
+        # The average check the portraits show: all the segment's spend over all its orders (not a mean of
+        # each customer's own average), against the base's, so that one segment has one average check.
+        check = float(members["monetary"].sum() / members["orders"].sum())
+        base_check = float(base["monetary"].sum() / max(float(base["orders"].sum()), 1e-12))
+        values["average_check"] = check
+        if base_check > 0:
+            values["average_check_index"] = check / base_check
     for col in members.columns:
         # Shares of each value of small categorical attributes, e.g. "share:тип_сервиса=премиум",
         # so that a catalogue rule can say "no subscription -> premium trial".
@@ -239,7 +246,7 @@ def segment_evidence(kind: str, key: str, members: pd.DataFrame, base: pd.DataFr
         if small_categorical and not col.startswith(("cat_share", "brand_share")):
             for value in series.dropna().unique():
                 values[f"share:{col}={value}"] = float((members[col] == value).mean())
-    for col in ("promo_share", "average_check", "orders", "profit"):
+    for col in ("promo_share", "orders", "profit"):
         if col in members and members[col].notna().any():
             values[col] = float(members[col].mean())
     if "probability" in members and members["probability"].notna().any():

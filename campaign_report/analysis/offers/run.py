@@ -11,7 +11,7 @@ import pandas as pd
 from campaign_report.analysis.config import Config
 from campaign_report.analysis.customers.rfm import PurchaseCycle
 from campaign_report.analysis.engines.base import Engine
-from campaign_report.analysis.experiment.readout import ExperimentResult, SegmentEffect
+from campaign_report.analysis.experiment.result import ExperimentResult, SegmentEffect
 from campaign_report.analysis.meaning import DataMeaning
 from campaign_report.analysis.model.propensity import ActionSegment
 from campaign_report.analysis.model.targeting import action_segment, customer_value

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -12,6 +13,8 @@ from campaign_report.analysis.uplift.curves import (
     bootstrap_weights,
     curve_and_area,
     deciles,
+    gain_at,
+    sorted_by_score,
     top_share_uplift,
 )
 from campaign_report.analysis.uplift.learners import SIMPLICITY, UpliftLearner, cross_fitted
@@ -51,11 +54,45 @@ class Economics:
     margin_stated: bool = True
 
 
+SPLITS = 40  # random halvings for the honest estimate of the chosen share's profit (and as many resamples)
+
+
+def _profits(gains: np.ndarray, econ: Economics) -> np.ndarray:
+    """Profit of contacting each share (0 and the grid) from gains per customer: (reps × 1 + grid)."""
+    shares = np.concatenate([[0.0], GRID])
+    full = np.concatenate([np.zeros((gains.shape[0], 1)), gains], axis=1)
+    return full * econ.population * econ.value_per_unit * econ.margin - shares * econ.population * \
+        econ.cost_per_contact
+
+
+def honest_profit(score: np.ndarray, treated: np.ndarray, y: np.ndarray, econ: Economics, confidence: float,
+                  seed: int) -> tuple[float, tuple[float, float]]:
+    """The profit of the most profitable share, measured where it was not chosen: the customers are halved at
+    random, the share is chosen on one half and its profit measured on the other (both ways), averaged over
+    many halvings; the interval repeats that on bootstrap resamples. Choosing the best of twenty shares on the
+    same data that measure it overstates its profit (tests/test_uplift.py: by 5.0k on a true 1.5k with 4,000
+    customers); this estimate's error there is −0.2k ± 0.5k."""
+    t, yy = sorted_by_score(score, treated, y)
+    n = len(t)
+    rng = np.random.default_rng(seed)
+
+    def one(weights: np.ndarray, half: np.ndarray) -> float:
+        a, b = _profits(gain_at(t, yy, np.stack([weights * half, weights * ~half]), GRID), econ)
+        return float((b[np.argmax(a)] + a[np.argmax(b)]) / 2)
+
+    point = float(np.mean([one(np.ones(n), rng.random(n) < 0.5) for _ in range(SPLITS)]))
+    boot = [one(rng.poisson(1.0, n).astype(float), rng.random(n) < 0.5) for _ in range(SPLITS * 5)]
+    tail = (1 - confidence) / 2 * 100
+    return point, (float(np.percentile(boot, tail)), float(np.percentile(boot, 100 - tail)))
+
+
 def decide(gain: np.ndarray, boot_gain: np.ndarray, heterogeneous: bool, econ: Economics,
            confidence: float) -> UpliftDecision:
     """The contact share with the largest expected profit. A top share wins over the better of everyone
     and no one only when its extra profit is beyond chance (paired bootstrap); else, and whenever no
-    subgroup stands out, the choice is all or nothing."""
+    subgroup stands out, the choice is all or nothing — and when contacting everyone's profit is not beyond
+    chance either way, the decision is "unproven": a point estimate must not send (or stop) a campaign the
+    test could not tell from no effect."""
     shares = np.concatenate([[0.0], GRID])
 
     def profit_of(g: np.ndarray) -> np.ndarray:
@@ -71,8 +108,11 @@ def decide(gain: np.ndarray, boot_gain: np.ndarray, heterogeneous: bool, econ: E
     extra = boot[:, best] - boot[:, plain]
     extra_ci = (float(np.percentile(extra, tail)), float(np.percentile(extra, 100 - tail)))
     chosen = best if best == plain or extra_ci[0] > 0 else plain
+    everyone_ci = (float(np.percentile(boot[:, -1], tail)), float(np.percentile(boot[:, -1], 100 - tail)))
     share = float(shares[chosen])
     rule = "no_one" if share == 0 else "everyone" if share == 1 else "top_share"
+    if rule != "top_share" and everyone_ci[0] <= 0 <= everyone_ci[1]:
+        rule, share, chosen = "unproven", 0.0, 0
     contacts = int(round(share * econ.population))
     money = gains * econ.population * econ.value_per_unit
     return UpliftDecision(
@@ -83,7 +123,8 @@ def decide(gain: np.ndarray, boot_gain: np.ndarray, heterogeneous: bool, econ: E
         contacts_saved=econ.population - contacts, cost_per_contact=econ.cost_per_contact, margin=econ.margin,
         value_per_conversion=econ.value_per_conversion, margin_stated=econ.margin_stated, rule=rule,
         best_share=float(shares[best]),
-        targeting_gain=float(profit[best] - profit[plain]), targeting_gain_ci=extra_ci)
+        targeting_gain=float(profit[best] - profit[plain]), targeting_gain_ci=extra_ci,
+        everyone_profit_ci=everyone_ci)
 
 
 def analyze_arm(data: ArmData, settings: UpliftConfig, confidence: float, econ: Economics,
@@ -116,6 +157,9 @@ def analyze_arm(data: ArmData, settings: UpliftConfig, confidence: float, econ: 
                              propensity=float(p))
                   for s, g, lo, hi, p in zip(GRID, gain, band_low, band_high, propensity_gain, strict=True))
     decision = decide(gain, boot_gain, heterogeneous, econ, confidence)
+    if decision.rule == "top_share":
+        honest, honest_ci = honest_profit(oof[best.model], t, y, econ, confidence, settings.seed)
+        decision = dataclasses.replace(decision, honest_profit=honest, honest_profit_ci=honest_ci)
     share = decision.contact_share if 0 < decision.contact_share < 1 else COMPARE_SHARE
     at = int(np.argmin(np.abs(GRID - share)))
 

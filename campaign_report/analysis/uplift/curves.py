@@ -18,8 +18,10 @@ from scipy import integrate, stats
 GRID = np.round(np.arange(0.05, 1.0001, 0.05), 2)  # the contact shares the curve is read at
 
 
-def _sorted(score: np.ndarray, treated: np.ndarray, y: np.ndarray, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    # Ties broken at random: a constant score must behave like a random ranking, not like the file order.
+def sorted_by_score(score: np.ndarray, treated: np.ndarray, y: np.ndarray,
+                    seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Group and outcome ordered by score, highest first. Ties are broken at random: a constant score must
+    behave like a random ranking, not like the file order."""
     jitter = np.random.default_rng(seed).random(len(score))
     order = np.lexsort((jitter, -score))
     return treated[order].astype(bool), y[order].astype(float)
@@ -62,7 +64,7 @@ def bootstrap_weights(n: int, reps: int, seed: int) -> np.ndarray:
 def curve_and_area(score: np.ndarray, treated: np.ndarray, y: np.ndarray, weights: np.ndarray,
                    ) -> tuple[np.ndarray, float, np.ndarray, np.ndarray]:
     """(gain on GRID, Qini area, bootstrap gains on GRID (reps × grid), bootstrap areas (reps))."""
-    t, yy = _sorted(score, treated, y)
+    t, yy = sorted_by_score(score, treated, y)
     ones = np.ones((1, len(t)))
     shares = np.concatenate([FINE, GRID])
     point = gain_at(t, yy, ones, shares)
@@ -73,7 +75,7 @@ def curve_and_area(score: np.ndarray, treated: np.ndarray, y: np.ndarray, weight
 
 def top_share_uplift(score: np.ndarray, treated: np.ndarray, y: np.ndarray, share: float) -> float:
     """Measured uplift (mean treated − mean control) among the top `share` by score."""
-    t, yy = _sorted(score, treated, y)
+    t, yy = sorted_by_score(score, treated, y)
     top = slice(0, max(int(np.ceil(share * len(t))), 1))
     tt, ty = t[top], yy[top]
     if tt.all() or not tt.any():
@@ -88,7 +90,7 @@ def deciles(score: np.ndarray, treated: np.ndarray, y: np.ndarray, confidence: f
     The interval is Welch's normal approximation (difference of two means): with a few hundred customers
     per cell it covers the true decile effect at the stated level (tests/test_uplift.py simulates it).
     """
-    t, yy = _sorted(score, treated, y)
+    t, yy = sorted_by_score(score, treated, y)
     s = np.sort(score)[::-1]
     z = stats.norm.ppf(0.5 + confidence / 2)
     out = []

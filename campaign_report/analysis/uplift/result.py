@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -63,10 +64,17 @@ class UpliftDecision:
     margin: float
     value_per_conversion: float | None  # money per incremental conversion (conversion outcome only)
     margin_stated: bool  # the config gave a margin ([uplift] or [report] margin)
-    rule: str  # "top_share" | "everyone" | "no_one"
+    # "top_share" | "everyone" | "no_one" | "unproven": neither everyone nor no one is beyond chance (the
+    # interval of contacting everyone's profit holds zero), so the test does not say whether contacting pays.
+    rule: str
     best_share: float  # the most profitable top share on the curve, before the check below
     targeting_gain: float  # its profit over the better of everyone and no one
     targeting_gain_ci: tuple[float, float]  # bootstrap interval: a top share is chosen only if it excludes 0
+    # The chosen top share's profit measured where it was not chosen (arm.honest_profit): `profit` is read off the
+    # curve the share was picked on, and so flatters it. NaN unless a top share was chosen.
+    honest_profit: float = math.nan
+    honest_profit_ci: tuple[float, float] = (math.nan, math.nan)
+    everyone_profit_ci: tuple[float, float] = (math.nan, math.nan)  # bootstrap interval of everyone_profit
 
 
 @dataclass(frozen=True)

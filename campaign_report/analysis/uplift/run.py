@@ -21,7 +21,7 @@ from threadpoolctl import threadpool_limits
 from campaign_report.analysis.config import Config
 from campaign_report.analysis.data.features import build_customer_features
 from campaign_report.analysis.engines.base import Engine
-from campaign_report.analysis.experiment.readout import ExperimentResult
+from campaign_report.analysis.experiment.result import ExperimentResult
 from campaign_report.analysis.model.targeting import score_population
 from campaign_report.analysis.uplift.arm import ArmData, Economics, analyze_arm
 from campaign_report.analysis.uplift.learners import UpliftLearner, boosting
@@ -185,6 +185,8 @@ def uplift_list(ids: np.ndarray, predictions: dict[str, np.ndarray], lead: Uplif
     elif d.rule == "everyone":
         reason = np.full(n, "contact:everyone_no_subgroup_differs" if not lead.heterogeneous else
                          "contact:everyone_pays")
+    elif d.rule == "unproven":
+        reason = np.full(n, "hold:profit_not_proven_by_the_test")
     else:
         reason = np.full(n, "skip:effect_below_cost")
     frame["reason"] = reason

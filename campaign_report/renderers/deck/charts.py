@@ -104,7 +104,10 @@ def add_chart(slide, spec: ChartSpec, left: int, top: int, width: int, height: i
     _axis_text(value_axis)
     _axis_text(category_axis)
     category_axis.tick_label_position = TICKS.LOW  # names beside the lowest value, never over the bars
-    value_axis.crosses = XL_AXIS_CROSSES.MINIMUM
+    # Where the category axis crosses the value axis is where bars grow from: zero for bars and columns (a bar
+    # drawn from the axis minimum makes a small or negative value look large); the minimum for lines, so that
+    # their category axis stays at the bottom. (python-pptx writes this on the category axis element.)
+    value_axis.crosses = XL_AXIS_CROSSES.MINIMUM if spec.kind == "line" else XL_AXIS_CROSSES.AUTOMATIC
     if spec.kind == "bar":
         category_axis.reverse_order = True  # first category on top, as in the brief
         # ... and the value axis stays at the bottom: it crosses the reversed category axis at its last

@@ -44,13 +44,28 @@ def _slide(prs, headline: str, notes: str, source: str = ""):
     return slide
 
 
+COVER_PT, COVER_MIN_PT, COVER_LINES = 36, 24, 3
+
+
 def title_slide(prs, title: str, subtitle: str, notes: str) -> None:
-    """The cover: the report's title and its kind and date."""
+    """The cover: the report's title and its kind and date, both left-aligned. A title too long for three
+    lines at 24 pt is shortened at a word; the notes keep it whole."""
     slide = prs.slides.add_slide(layout(prs, "Title Slide"))
-    slide.shapes.title.text_frame.text = title
-    slide.shapes.title.text_frame.paragraphs[0].runs[0].font.size = Pt(36)
+    width = slide.shapes.title.width / 12700 - 14
+    size = next((s for s in range(COVER_PT, COVER_MIN_PT - 1, -2)
+                 if wrapped_lines(title, width, s, bold=True) <= COVER_LINES), COVER_MIN_PT)
+    shown = title
+    if wrapped_lines(shown, width, size, bold=True) > COVER_LINES:
+        words = title.split()
+        while len(words) > 1 and wrapped_lines(" ".join(words) + " …", width, size, bold=True) > COVER_LINES:
+            words.pop()
+        shown = " ".join(words)[:400] + " …"
+        notes = f"{title}. {notes}"
+    slide.shapes.title.text_frame.text = shown
+    slide.shapes.title.text_frame.paragraphs[0].runs[0].font.size = Pt(size)
     subtitle_frame = slide.placeholders[1].text_frame
     subtitle_frame.text = subtitle
+    subtitle_frame.paragraphs[0].alignment = slide.shapes.title.text_frame.paragraphs[0].alignment or PP_ALIGN.LEFT
     subtitle_frame.paragraphs[0].runs[0].font.size = Pt(18)
     subtitle_frame.paragraphs[0].runs[0].font.color.rgb = GREY
     set_notes(slide, notes)
@@ -212,8 +227,9 @@ def steps_slide(prs, headline: str, steps: list[str], who: list[str], offers: li
     width = content_width(prs)
     side = who or offers
     left_w = int(width * 0.55) if side else width
+    # Alone on the slide, a short list is set larger: two steps in 18 pt would leave two thirds of it empty.
     text_box(slide, [f"{i}. {s}" for i, s in enumerate(steps, 1)], MARGIN, CONTENT_TOP + Inches(0.1), left_w,
-             content_height(prs), max_pt=18, min_pt=12, spacing_pt=12)
+             content_height(prs), max_pt=18 if side else 26, min_pt=12, spacing_pt=12 if side else 24)
     if side:
         left = MARGIN + left_w + Inches(0.4)
         lines = ([labels[0], *who] if who else []) + ([labels[1], *[f"{s}: {o}" for s, o in offers]] if offers else [])

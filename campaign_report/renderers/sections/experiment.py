@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from campaign_report.analysis.experiment.readout import SegmentEffect
+from campaign_report.analysis.experiment.result import SegmentEffect
 from campaign_report.analysis.results import Results
 from campaign_report.renderers.charts import ChartSpec, Series, percent_points
 from campaign_report.renderers.format import Formatter
@@ -15,6 +15,8 @@ from campaign_report.renderers.wording import (
     column_name,
     dimension_name,
     group_name,
+    lift_interval,
+    lower_first,
     mixed_sentence,
     segment_name,
     verdict_sentence,
@@ -33,7 +35,12 @@ def experiment_section(f: Formatter, results: Results, source: str, summary: Sum
     multi = len(treatments) > 1
     for t in treatments:
         code, sentence, headline = verdict_sentence(f, results, t)
-        summary.verdicts.append(Verdict(code=code, label=f.t(f"verdict.label_{code}"), sentence=sentence,
+        label = f.t(f"verdict.label_{code}")
+        if exp.look is not None and exp.look.interim:
+            running = code == "no_detectable_effect"
+            label = f.t("verdict.label_interim", day=exp.look.day, days=exp.look.days) + ": " + lower_first(
+                f.t("verdict.label_running") if running else label)
+        summary.verdicts.append(Verdict(code=code, label=label, sentence=sentence,
                                         headline=headline, treatment=t))
         sec.warnings.append(sentence) if code == "invalid" else sec.paragraphs.append(sentence)
     if exp.decision.verdict == "mixed":
@@ -48,8 +55,15 @@ def experiment_section(f: Formatter, results: Results, source: str, summary: Sum
                                   control=control))
     else:
         sec.paragraphs.append(f.t("experiment.outcomes_given", control=control))
-    srm_line = f.t("experiment.srm_ok" if exp.srm.ok else "experiment.srm_bad", p=f.p_text(exp.srm.p_value))
+    srm_line = f.t("experiment.srm_ok" if exp.srm.ok else "experiment.srm_bad", p=f.p_text(exp.srm.p_value)) + (
+        f.t("experiment.srm_equal") if exp.equal_split_assumed and len(exp.groups) > 1 else "")
     (sec.paragraphs if exp.srm.ok else sec.warnings).append(srm_line)
+    if exp.look is not None and exp.look.interim:
+        sec.paragraphs.append(f.t("experiment.look_interim", day=exp.look.day, days=exp.look.days))
+    sec.paragraphs.append(f.t(f"experiment.inference_{'sequential' if exp.inference == 'sequential' else 'fixed'}"))
+    if exp.revenue_cap is not None:
+        sec.paragraphs.append(f.t("experiment.revenue_cap", cap=f.money(exp.revenue_cap),
+                                  percentile=f.percent(exp.cap_percentile, 0)))
     if exp.excluded_customers:
         sec.paragraphs.append(f.t("experiment.excluded", customers=f.plural(exp.excluded_customers, "customer")))
     primary = next((m for m in exp.metrics if m.metric == exp.primary and m.variance_reduction is not None), None)
@@ -81,7 +95,8 @@ def experiment_section(f: Formatter, results: Results, source: str, summary: Sum
         f.t("experiment.col_lift"), f.t("experiment.col_p"), f.t("experiment.col_mde")]
     rows = []
     for m in exp.metrics:
-        lift = f"{f.percent(m.rel_lift, 1, sign=True)} ({f.percent_range(m.rel_ci_low, m.rel_ci_high)})"
+        lift = (f"{f.percent(m.rel_lift, 1, sign=True)} "
+                f"({lift_interval(f, m.metric, m.rel_ci_low, m.rel_ci_high, m.ci_low, m.ci_high)})")
         mark = "✓ " if m.significant else ""
         digits = f.money_digits(m.control_value, m.treatment_value)
         values = [f.money(m.control_value, digits), f.money(m.treatment_value, digits)] \
@@ -117,9 +132,9 @@ def experiment_section(f: Formatter, results: Results, source: str, summary: Sum
                     label=f.t(f"metric.{m.metric}") + (f" — {group_name(f, names, t)}" if multi else ""),
                     value=f.percent(m.rel_lift, 1, sign=True),
                     detail=f"{before_after}; {ci_label(f, exp.confidence, [m.ci_level])} "
-                           f"{f.percent_range(m.rel_ci_low, m.rel_ci_high)}; "
+                           f"{lift_interval(f, m.metric, m.rel_ci_low, m.rel_ci_high, m.ci_low, m.ci_high)}; "
                            f"p {f.p_text(m.p_adjusted)}",
-                    significant=m.significant, source="experiment"))
+                    significant=m.significant, source="experiment", primary=m.metric == exp.primary))
         series = []
         for t in treatments:
             ms = [m for m in exp.metrics if m.treatment == t]
@@ -154,7 +169,8 @@ def experiment_section(f: Formatter, results: Results, source: str, summary: Sum
             return [dimension_name(f, names, e.dimension), segment_name(f, e.dimension, e.segment)] + (
                 [group_name(f, names, e.treatment)] if multi else []) + [
                 f"{f.integer(e.n_control)} / {f.integer(e.n_treatment)}", f.metric_diff(e.metric, e.abs_diff),
-                f"{f.percent(e.rel_lift, 1, sign=True)} ({f.percent_range(e.rel_ci_low, e.rel_ci_high)})",
+                f"{f.percent(e.rel_lift, 1, sign=True)} "
+                f"({lift_interval(f, e.metric, e.rel_ci_low, e.rel_ci_high, e.ci_low, e.ci_high, short=True)})",
                 f.p_value(e.p_adjusted)]
 
         note = f.t("experiment.by_segment_note")
@@ -179,8 +195,12 @@ def experiment_section(f: Formatter, results: Results, source: str, summary: Sum
                               source, decimal_mark=f.decimal)
             sec.charts.append(chart)
             best = max(clusters, key=lambda e: e.rel_lift if math.isfinite(e.rel_lift) else -1)
+            differ = any(h.differ for h in exp.heterogeneity if h.dimension == "cluster" and h.treatment == first
+                         and h.metric == exp.primary)
+            # A strongest segment is a finding only when the clusters' effects differ beyond chance.
             sec.headlines["segment_lift"] = f.t("experiment.headline_segment", name=best.segment,
-                                                lift=f.percent(best.rel_lift, 1, sign=True))
+                                                lift=f.percent(best.rel_lift, 1, sign=True)) if differ else \
+                f.t("experiment.headline_segment_same")
             sec.so_what["segment_lift"] = [f.t("experiment.by_segment_note")]
     for obs in exp.observational:
         if obs.outcome == "orders":

@@ -96,6 +96,11 @@ def _segment_tables(f: Formatter, results: Results, life: LifetimeResult, sec: S
                                                  customers=f.percent(top.customers / total, 0))
 
 
+def _digits(value: float) -> int:
+    """Three significant figures for small parameters, none past the decimal point for large ones."""
+    return 3 if abs(value) < 10 else 1 if abs(value) < 1000 else 0
+
+
 def _checks(f: Formatter, life: LifetimeResult, sec: Section, source: str, values: dict[str, str]) -> None:
     h = life.holdout
     step = max(1, len(h.weekly) // 13)
@@ -120,6 +125,6 @@ def _checks(f: Formatter, life: LifetimeResult, sec: Section, source: str, value
     params = [*life.bgnbd, *life.gamma_gamma]
     sec.tables.append(Table(title=f.t("lifetime.params_title"), header=[
         f.t("lifetime.col_param"), f.t("lifetime.col_estimate"), f.t("lifetime.col_interval")],
-        rows=[[f.t(f"lifetime.param_{p.name}"), f.number(p.value, 3),
-               f"{f.number(p.ci_low, 3)} … {f.number(p.ci_high, 3)}"] for p in params],
+        rows=[[f.t(f"lifetime.param_{p.name}"), f.number(p.value, _digits(p.value)),
+               f"{f.number(p.ci_low, _digits(p.value))} … {f.number(p.ci_high, _digits(p.value))}"] for p in params],
         numeric=[1, 2], note=f.t("lifetime.params_note"), headline=f.t("lifetime.params_title"), appendix=True))

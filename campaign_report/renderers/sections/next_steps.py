@@ -7,13 +7,29 @@ effect is proposed as a test, not as a roll-out.
 
 from __future__ import annotations
 
+import math
+
+from campaign_report.analysis.experiment.result import TestPlan
 from campaign_report.analysis.results import Results
 from campaign_report.renderers.format import Formatter
 from campaign_report.renderers.sections.offers import segment_name
-from campaign_report.renderers.sections.uplift import gain_word
+from campaign_report.renderers.sections.uplift import chosen_profit, gain_word
 from campaign_report.renderers.wording import group_name, meaning_key, offer_text
 
-MAX_STEPS = 3
+MAX_STEPS = 4
+
+
+def plan_text(f: Formatter, plan: TestPlan) -> str:
+    """The next test in one sentence: customers per arm over the same window, or days with today's arms."""
+    values = dict(metric=f.t(f"metric.{plan.metric}"), effect=f.percent(plan.effect, 0),
+                  alpha=f.number(1 - plan.confidence, 2), power=f.percent(plan.power, 0),
+                  per_arm=f.integer(plan.per_arm), per_arm_now=f.integer(plan.per_arm_now))
+    # A longer window is offered only while it stays a campaign's window: past four times this one the
+    # customers' behaviour drifts and the offer reads as absurd ("760 days").
+    if plan.window_days is not None and plan.days is not None and plan.days <= 4 * plan.window_days:
+        return f.t("next.plan_days", **values, window=f.plural(plan.window_days, "day"),
+                   days=f.plural(math.ceil(plan.days), "day"))
+    return f.t("next.plan", **values)
 
 
 def next_steps(f: Formatter, results: Results) -> list[str]:
@@ -25,19 +41,28 @@ def next_steps(f: Formatter, results: Results) -> list[str]:
         primary = {m.treatment: m for m in exp.metrics if m.metric == exp.primary}
         metric = f.t(f"metric.{exp.primary}")
         winners = [d.treatment for d in exp.decisions if d.verdict == "win"]
+        def effect(arm: str) -> str:
+            m = primary[arm]
+            return f.metric_diff(m.metric, m.abs_diff)
+
         if len(winners) > 1:
             quoted = [f.quote(group_name(f, names, w)) for w in winners]
             arms = ", ".join(quoted[:-1]) + f" {f.t('next.and')} " + quoted[-1]
-            steps.append(f.t("next.compare_winners", arms=arms, metric=metric))
+            effects = ", ".join(f"{q} {effect(w)}" for q, w in zip(quoted, winners, strict=True))
+            steps.append(f.t("next.compare_winners", arms=arms, metric=metric, effects=effects))
         for d in exp.decisions:
             arm = f.quote(group_name(f, names, d.treatment))
             m = primary.get(d.treatment)
-            if d.verdict == "win" and len(winners) == 1:
-                steps.append(f.t("next.roll_out", arm=arm))
+            if d.verdict == "win" and len(winners) == 1 and m is not None:
+                steps.append(f.t("next.roll_out", arm=arm, effect=effect(d.treatment),
+                                 ci=f.metric_range(m.metric, m.ci_low, m.ci_high)))
             elif d.verdict == "loss":
                 steps.append(f.t("next.stop", arm=arm, metric=metric))
             elif d.verdict == "invalid":
                 steps.append(f.t("next.invalid", arm=arm))
+            elif d.verdict == "no_detectable_effect" and m is not None and exp.look is not None and exp.look.interim:
+                steps.append(f.t("next.keep_running", arm=arm, metric=metric, mde=f.percent(m.mde, 1),
+                                 left=f.plural(exp.look.days - exp.look.day, "day_left")))
             elif d.verdict == "no_detectable_effect" and m is not None:
                 steps.append(f.t("next.no_effect", arm=arm, metric=metric, mde=f.percent(m.mde, 1)))
     p = results.propensity
@@ -53,7 +78,7 @@ def next_steps(f: Formatter, results: Results) -> list[str]:
     if u is not None and u.decision.rule == "top_share":
         steps.append(f.t("next.uplift", share=f.percent(u.decision.contact_share, 0),
                          customers=f.plural(u.decision.contacts, "customer"),
-                         profit=f.money_short(u.decision.profit, sign=True),
+                         profit=chosen_profit(f, u.decision),
                          everyone=f.money_short(u.decision.everyone_profit, sign=True),
                          gain=gain_word(f, u.decision)))
     o = results.offers
@@ -67,4 +92,9 @@ def next_steps(f: Formatter, results: Results) -> list[str]:
                 f.quote(segment_name(f, results, first.kind, first.key))
             steps.append(f.t("next.test_offer", offer=offer_text(f, first.offers[0]), segment=segment,
                              customers=f.plural(first.size, "customer")))
+    steps = steps[:MAX_STEPS - 1]
+    if exp is not None and exp.plans and not (exp.look is not None and exp.look.interim):
+        # What to test next closes the list: the plan for the arm the decision is about.
+        plan = next((x for x in exp.plans if x.treatment == exp.decision.treatment), exp.plans[0])
+        steps.append(plan_text(f, plan))
     return steps[:MAX_STEPS]

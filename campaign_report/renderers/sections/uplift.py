@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from campaign_report.analysis.results import Results
 from campaign_report.analysis.uplift.result import UpliftArm, UpliftDecision
 from campaign_report.renderers.charts import ChartSpec, Series
@@ -40,16 +42,28 @@ def _not_worth(f: Formatter, d: UpliftDecision) -> str:
                      low=f.money_short(low, sign=True), high=f.money_short(high, sign=True))
 
 
+def chosen_profit(f: Formatter, d: UpliftDecision) -> str:
+    """The decision's profit as the documents state it: for a chosen top share, measured on customers the
+    choice did not see, with its interval (read off the curve it was chosen on, it would be flattered)."""
+    if d.rule == "top_share" and math.isfinite(d.honest_profit):
+        low, high = d.honest_profit_ci
+        return f"{f.money_short(d.honest_profit, sign=True)} ({f.money_short(low, sign=True)} … " \
+               f"{f.money_short(high, sign=True)})"
+    return f.money_short(d.profit, sign=True)
+
+
 def gain_word(f: Formatter, d: UpliftDecision) -> str:
     """What the decision maximises: profit when a margin is stated, else revenue net of contact costs."""
     return f.t("uplift.gain_profit" if d.margin_stated else "uplift.gain_revenue")
 
 
-def _arm_lines(f: Formatter, arm: UpliftArm, arm_name: str, population: str) -> tuple[list[str], str]:
+def _arm_lines(f: Formatter, arm: UpliftArm, arm_name: str, population: str, cuped: bool,
+               ) -> tuple[list[str], str]:
     """Paragraphs and the deck headline of one arm."""
     out = [f.t("uplift.learned", arm=arm_name, treated=f.plural(arm.n_treatment, "customer"),
                control=f.integer(arm.n_control), outcome=f.t(f"uplift.outcome_{arm.outcome}"),
-               features=f.plural(len(arm.features), "feature"), average=_effect(f, arm.outcome, arm.average_effect))]
+               features=f.plural(len(arm.features), "feature"), average=_effect(f, arm.outcome, arm.average_effect),
+               cuped=f.t("uplift.learned_cuped") if cuped else "")]
     out.append(f.t(f"uplift.why_{arm.why}", model=f.t(f"uplift_model.{arm.model}"),
                    runner=f.t(f"uplift_model.{arm.runner_up}")))
     # The measured uplift among the chosen model's top 30 % comes from the analysis (no arithmetic here).
@@ -66,7 +80,7 @@ def _arm_lines(f: Formatter, arm: UpliftArm, arm_name: str, population: str) -> 
         out.append(f.t("uplift.decide_top" + in_money, share=f.percent(d.contact_share, 0),
                        contacts=f.plural(d.contacts, "customer"), population=population,
                        incremental=_total(f, arm.outcome, d.incremental), money=money,
-                       profit=f.money_short(d.profit, sign=True), everyone=f.money_short(d.everyone_profit, sign=True),
+                       profit=chosen_profit(f, d), everyone=f.money_short(d.everyone_profit, sign=True),
                        gain=gain_word(f, d),
                        saved=f.integer(d.contacts_saved)))
         headline = f.t("uplift.headline_top", share=f.percent(d.contact_share, 0),
@@ -76,6 +90,11 @@ def _arm_lines(f: Formatter, arm: UpliftArm, arm_name: str, population: str) -> 
                        incremental=_total(f, arm.outcome, d.incremental), money=money,
                        profit=f.money_short(d.profit, sign=True), gain=gain_word(f, d)) + _not_worth(f, d))
         headline = f.t("uplift.headline_everyone" if not arm.heterogeneous else "uplift.headline_everyone_pays")
+    elif d.rule == "unproven":
+        out.append(f.t("uplift.decide_unproven", everyone=f.money_short(d.everyone_profit, sign=True),
+                       low=f.money_short(d.everyone_profit_ci[0], sign=True),
+                       high=f.money_short(d.everyone_profit_ci[1], sign=True), gain=gain_word(f, d)))
+        headline = f.t("uplift.headline_unproven")
     else:
         out.append(f.t("uplift.decide_no_one", everyone=f.money_short(d.everyone_profit, sign=True),
                        gain=gain_word(f, d)) +
@@ -85,6 +104,8 @@ def _arm_lines(f: Formatter, arm: UpliftArm, arm_name: str, population: str) -> 
                    cost=f.money(d.cost_per_contact), margin=f.percent(d.margin, 0)) +
                (" " + f.t("uplift.value_per_conversion", value=f.money(d.value_per_conversion))
                 if d.value_per_conversion is not None else ""))
+    if d.rule == "top_share" and math.isfinite(d.honest_profit):
+        out.append(f.t("uplift.honest_note"))
     if arm.average_effect > 0:  # a share of a negative or null effect means nothing
         out.append(f.t("uplift.compare", share=f.percent(c.share, 0), basis=f.t(f"uplift.basis_{c.basis}"),
                        propensity=f.percent(c.propensity_captured, 0), uplift=f.percent(c.uplift_captured, 0)))
@@ -103,7 +124,8 @@ def uplift_section(f: Formatter, results: Results, source: str, summary: Summary
     lst = u.list
     population = (lst.score_filter_name or f.t("uplift.filtered")) if lst is not None and lst.score_filter else \
         f.t("uplift.all_customers")
-    paragraphs, headline = _arm_lines(f, u, arm_name, population)
+    paragraphs, headline = _arm_lines(f, u, arm_name, population,
+                                      bool(results.experiment and results.experiment.cuped))
     sec.paragraphs += paragraphs
     sec.headline = headline
     for other in u.arms:
@@ -141,7 +163,9 @@ def uplift_section(f: Formatter, results: Results, source: str, summary: Summary
                 tuple((d.ci_high - d.uplift) * scale for d in deciles)),),
         source, category_title=f.t("uplift.decile_x"), decimals=1 if u.outcome == "conversion" else 0,
         decimal_mark=f.decimal))
-    sec.headlines["uplift_deciles"] = f.t("uplift.headline_deciles", top=_effect(f, u.outcome, deciles[0].uplift),
+    # A finding only when there is one: without a Qini interval clear of zero the deciles do not differ.
+    sec.headlines["uplift_deciles"] = f.t("uplift.headline_deciles" if u.heterogeneous else
+                                          "uplift.headline_deciles_same", top=_effect(f, u.outcome, deciles[0].uplift),
                                           bottom=_effect(f, u.outcome, deciles[-1].uplift))
     level = f.percent(u.confidence, 0)
     # One precision for the whole table: cents when any amount is below 10 units, as everywhere in the documents.
@@ -154,7 +178,7 @@ def uplift_section(f: Formatter, results: Results, source: str, summary: Summary
                                                                                else "revenue"))],
         rows=([[f.t("uplift.row_choice", share=f.percent(u.decision.contact_share, 0)),
                 f.integer(u.decision.contacts), _total(f, u.outcome, u.decision.incremental),
-                f.money_short(u.decision.profit, sign=True)]] if u.decision.rule == "top_share" else
+                chosen_profit(f, u.decision)]] if u.decision.rule == "top_share" else
               [[f.t("uplift.row_no_one"), "0", _total(f, u.outcome, 0.0), f.money_short(0.0)]]
               if u.decision.rule == "no_one" else []) +
              [[f.t("uplift.row_everyone"), f.integer(u.decision.population),
@@ -176,8 +200,10 @@ def uplift_section(f: Formatter, results: Results, source: str, summary: Summary
     sec.so_what["uplift_deciles"] = [paragraphs[0]]
     d = u.decision
     summary.whom_next = f.t(f"uplift.page1_{d.rule}", share=f.percent(d.contact_share, 0),
-                            contacts=f.plural(d.contacts, "customer"), profit=f.money_short(d.profit, sign=True),
+                            contacts=f.plural(d.contacts, "customer"), profit=chosen_profit(f, d),
                             everyone=f.money_short(d.everyone_profit, sign=True), saved=f.integer(d.contacts_saved),
+                            low=f.money_short(d.everyone_profit_ci[0], sign=True),
+                            high=f.money_short(d.everyone_profit_ci[1], sign=True),
                             gain=gain_word(f, d),
                             arm=arm_name) + ("" if u.heterogeneous else " " + f.t("uplift.page1_no_difference"))
     sec.notes = f.t("methods.uplift", left_out=f.t("methods.uplift_left_out" if results.meaning.money.profit_column

@@ -1,0 +1,184 @@
+"""What a campaign readout found: the typed, frozen records `readout.analyze_experiment` returns and the
+documents read (groups, metrics, verdicts, segment effects, the look, the next test's plan)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import ClassVar
+
+from campaign_report.analysis.tables import Tabular
+
+
+@dataclass(frozen=True)
+class GroupSize:
+    name: str
+    n: int
+    expected_share: float
+    actual_share: float
+
+
+@dataclass(frozen=True)
+class SrmCheck:
+    chi2: float
+    p_value: float
+    ok: bool
+
+
+@dataclass(frozen=True)
+class MetricResult:
+    metric: str
+    control: str
+    treatment: str
+    n_control: int
+    n_treatment: int
+    control_value: float
+    treatment_value: float
+    abs_diff: float
+    rel_lift: float
+    ci_low: float
+    ci_high: float
+    rel_ci_low: float
+    rel_ci_high: float
+    p_value: float
+    p_adjusted: float
+    significant: bool
+    method: str
+    cuped: bool  # θ ≠ 0: the estimate was adjusted by the covariate
+    variance_reduction: float | None
+    mde: float
+    mde_abs: float
+    power: float
+    ci_level: float  # the intervals' confidence level, matched to the adjusted p-value
+    family_size: int  # tests in this metric's correction family; MDE and power are at α / family_size
+
+
+@dataclass(frozen=True)
+class Decision:
+    treatment: str  # "" for an overall "mixed" decision, which belongs to no single arm
+    verdict: str  # "win" | "loss" | "no_detectable_effect" | "invalid"; overall also "mixed"
+    metric: str
+    reasons: tuple[str, ...]  # codes, translated by the locale files
+
+
+@dataclass(frozen=True)
+class SegmentEffect:
+    dimension: str
+    segment: str
+    treatment: str
+    metric: str
+    n_control: int
+    n_treatment: int
+    control_value: float
+    treatment_value: float
+    abs_diff: float
+    rel_lift: float
+    ci_low: float
+    ci_high: float
+    rel_ci_low: float
+    rel_ci_high: float
+    p_value: float
+    p_adjusted: float
+    significant: bool
+    ci_level: float
+    std_error: float = math.nan  # of abs_diff: what pools segments across campaigns and tests them against each other
+
+
+@dataclass(frozen=True)
+class TestPlan:
+    """The next test of one arm, planned from this one's variance (see experiment.plan)."""
+
+    treatment: str
+    metric: str
+    effect: float  # the relative effect to detect
+    confidence: float
+    power: float
+    inference: str  # as this test's: "sequential" | "fixed_horizon"
+    mde_now: float  # what this test, run to its end, can detect (relative)
+    per_arm_now: int  # customers in the smaller of control and this arm
+    per_arm: int  # customers per arm needed over the same window
+    window_days: int | None  # this test's window (None: outcomes given without one)
+    days: float | None  # the window needed with this test's customers per arm
+
+
+@dataclass(frozen=True)
+class Look:
+    """Where in the campaign window this readout stands."""
+
+    day: int  # the data reach this day of the window (1 = its first day)
+    days: int  # the window's length
+
+    @property
+    def interim(self) -> bool:
+        return self.day < self.days
+
+    @property
+    def information(self) -> float:
+        """The share of the planned information: cumulative outcomes grow about linearly with the window."""
+        return min(max(self.day / self.days, 1 / self.days), 1.0)
+
+
+@dataclass(frozen=True)
+class Heterogeneity:
+    """Do the segments of one cut respond differently? Cochran's Q over their effects (exploratory)."""
+
+    dimension: str
+    treatment: str
+    metric: str
+    q: float
+    df: int
+    p_value: float
+    differ: bool  # p below 1 − confidence: the segments' effects differ beyond chance
+
+
+@dataclass(frozen=True)
+class ObservationalEffect:
+    name: str
+    outcome: str
+    promo_days: int
+    other_days: int
+    promo_daily_mean: float
+    other_daily_mean: float
+    rel_effect: float
+    ci_low: float
+    ci_high: float
+    p_value: float
+    method: str
+    # The same model with other days as "promo days": how often a day without a promo looks as strong.
+    placebo_effects: tuple[float, ...] = ()
+    placebo_days: tuple[str, ...] = ()  # the day of the month, or the shift in days ("+3"), of each placebo
+    placebo_as_large: int = 0  # placebo days with |effect| ≥ |this effect|
+    placebo_p: float = math.nan  # (1 + placebo_as_large) / (1 + placebo days)
+
+
+@dataclass(frozen=True)
+class ExperimentResult(Tabular):
+    PRIMARY: ClassVar[str] = "metrics"
+
+    start: str | None  # the campaign window; None when the outcomes came as columns of the experiment file
+    end: str | None
+    control: str
+    groups: tuple[GroupSize, ...]  # the groups compared
+    excluded_customers: int
+    srm: SrmCheck
+    metrics: tuple[MetricResult, ...]
+    decisions: tuple[Decision, ...]
+    decision: Decision
+    by_segment: tuple[SegmentEffect, ...]
+    observational: tuple[ObservationalEffect, ...]
+    primary: str
+    confidence: float
+    correction: str
+    cuped: bool
+    pre_period_days: int
+    covariate: str = ""  # CUPED's covariate: "" (none), "pre_period" (same metric before), or the column named
+    family: str = "all"  # the correction family: "all" metrics × arms, or "primary" metric × arms
+    family_size: int = 1  # tests in the primary metric's family
+    not_compared: tuple[GroupSize, ...] = ()  # groups in the data but not in expected_split
+    heterogeneity: tuple[Heterogeneity, ...] = ()  # per cut: do its segments respond differently?
+    inference: str = "fixed_horizon"  # "sequential" (valid at every look) | "fixed_horizon" (valid read once)
+    look: Look | None = None  # None: the outcomes came as columns, with no window to stand in
+    revenue_cap: float | None = None  # revenue outcomes were capped at this amount ([experiment] cap_revenue)
+    equal_split_assumed: bool = False  # no expected_split: the sample-ratio check assumed equal shares
+    cap_percentile: float | None = None  # the percentile revenue_cap is (of customers who bought)
+    plans: tuple[TestPlan, ...] = ()  # the next test per arm, to detect [experiment] min_effect
