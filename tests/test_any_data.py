@@ -98,6 +98,7 @@ def test_an_engine_read_error_is_shown_whole_with_the_key_that_fixes_it(cd_shop,
     work, _, _ = cd_shop
     config = LOG_CONFIG.replace('path = "log.txt"', f"sql = \"SELECT * FROM read_csv('{work / 'log.txt'}', "
                                                     "delim = ' ')\"").replace('"out"', f'"{tmp_path / "out"}"')
+    config += f'\n[engine]\nread_folders = ["{work}"]\n'  # the log is outside the config's folder
     (tmp_path / "c.toml").write_text(config, encoding="utf-8")
     with pytest.raises(InputError) as err:
         run_report(tmp_path / "c.toml")

@@ -18,14 +18,17 @@ from campaign_report.pipeline.delivery import deliver, watch
 from tests.conftest import demo_config, write_config
 
 PASSWORD = "s3cret-Pass-42x"
+RECIPIENTS = ("cmo@example.com", "Маркетинг <marketing@example.com>")
 
 
 class Inbox:
     def __init__(self) -> None:
         self.messages: list[email.message.EmailMessage] = []
+        self.envelopes: list[list[str]] = []  # each message's envelope recipients
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
         self.messages.append(email.message_from_bytes(envelope.content, policy=policy.default))
+        self.envelopes.append(list(envelope.rcpt_tos))
         return "250 OK"
 
 
@@ -117,8 +120,8 @@ def test_server_down_then_up_delivers_exactly_once(small_run, tmp_path):
     port = _free_port()
     config = _setup(small_run, tmp_path, port)
     assert deliver(config, None) == 1  # nobody listening: three attempts, recorded, non-zero exit
-    ledger = sqlite3.connect(tmp_path / "out" / "ledger.sqlite")
-    assert [r[0] for r in ledger.execute("SELECT status FROM deliveries")] == ["sending", "failed"] * 3
+    for recipient in RECIPIENTS:
+        assert _statuses(tmp_path, recipient) == ["sending", "failed"] * 3
     inbox = Inbox()
     controller = _start(inbox, port)
     try:
@@ -129,8 +132,8 @@ def test_server_down_then_up_delivers_exactly_once(small_run, tmp_path):
         assert len(inbox.messages) == 2
     finally:
         controller.stop()
-    statuses = [r[0] for r in ledger.execute("SELECT status FROM deliveries ORDER BY id")]
-    assert statuses == ["sending", "failed"] * 3 + ["sending", "sent"] * 2
+    for recipient in RECIPIENTS:
+        assert _statuses(tmp_path, recipient) == ["sending", "failed"] * 3 + ["sending", "data_sent", "sent"] * 2
 
 
 def test_watch_runs_and_sends_once_per_change(small_demo, tmp_path):
@@ -162,17 +165,29 @@ def test_password_in_config_is_refused(tmp_path):
 
 
 class FaultyInbox(Inbox):
-    """A loopback server that fails in the ways real ones do: after taking the data, or slowly."""
+    """A loopback server that fails in the ways real ones do: after taking the data, slowly, by dropping the
+    connection once the message is stored, or by refusing one recipient."""
 
-    def __init__(self, quit_reply: str | None = None, data_delay: float = 0.0, lose_first_reply: bool = False):
+    def __init__(self, quit_reply: str | None = None, data_delay: float = 0.0, lose_first_reply: bool = False,
+                 drop_after_data: bool = False, refuse: str | None = None):
         super().__init__()
         self.quit_reply, self.data_delay, self.lose_first_reply = quit_reply, data_delay, lose_first_reply
+        self.drop_after_data, self.refuse = drop_after_data, refuse
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802
+        if address == self.refuse:
+            return f"550 5.1.1 <{address}>: Recipient address rejected: User unknown"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802
         import asyncio
 
         await asyncio.sleep(self.data_delay)
         await super().handle_DATA(server, session, envelope)
+        if self.drop_after_data:
+            server.transport.close()  # stored, and the connection is gone before the "250" is written
+            return "250 OK"
         if self.lose_first_reply and len(self.messages) == 1:
             return "451 Requested action aborted: local error"  # the data arrived, the client hears a failure
         return "250 OK"
@@ -181,9 +196,10 @@ class FaultyInbox(Inbox):
         return self.quit_reply or "221 Bye"
 
 
-def _statuses(tmp_path: Path) -> list[str]:
+def _statuses(tmp_path: Path, recipient: str = "cmo@example.com") -> list[str]:
     ledger = sqlite3.connect(tmp_path / "out" / "ledger.sqlite")
-    return [r[0] for r in ledger.execute("SELECT status FROM deliveries ORDER BY id")]
+    return [r[0] for r in ledger.execute("SELECT status FROM deliveries WHERE recipients = ? ORDER BY id",
+                                         (recipient,))]
 
 
 def test_quit_failure_after_the_data_was_accepted_is_a_delivery(small_run, tmp_path):
@@ -196,7 +212,7 @@ def test_quit_failure_after_the_data_was_accepted_is_a_delivery(small_run, tmp_p
     finally:
         controller.stop()
     assert len(inbox.messages) == 1
-    assert _statuses(tmp_path) == ["sending", "sent"]
+    assert _statuses(tmp_path) == ["sending", "data_sent", "sent"]
 
 
 def test_two_senders_at_once_send_one_message(small_run, tmp_path):
@@ -219,7 +235,10 @@ def test_two_senders_at_once_send_one_message(small_run, tmp_path):
     assert _statuses(tmp_path).count("sent") == 1
 
 
-def test_crash_between_sending_and_recording_resends_the_same_message_id(small_run, tmp_path, monkeypatch):
+def test_a_crash_after_the_data_went_out_is_unknown_and_never_resent_by_itself(small_run, tmp_path, monkeypatch,
+                                                                              capsys):
+    """The process dies after the server took the data, before the ledger heard "250": the message may be in
+    the inbox. Before: the next send mailed it again. Now it says so and waits for --force."""
     from campaign_report.pipeline.ledger import Ledger
 
     inbox, port = Inbox(), _free_port()
@@ -228,7 +247,7 @@ def test_crash_between_sending_and_recording_resends_the_same_message_id(small_r
 
     def crash_on_sent(self, key, recipients, status, *args, **kwargs):
         if status == "sent":
-            raise KeyboardInterrupt  # the process dies after the server took the data, before the ledger knew
+            raise KeyboardInterrupt
         return real_record(self, key, recipients, status, *args, **kwargs)
 
     try:
@@ -237,14 +256,40 @@ def test_crash_between_sending_and_recording_resends_the_same_message_id(small_r
         with pytest.raises(KeyboardInterrupt):
             deliver(config, None)
         monkeypatch.setattr(Ledger, "record_delivery", real_record)
-        assert _statuses(tmp_path) == ["sending"]
-        assert deliver(config, None) == 0
-        assert deliver(config, None) == 0
-        assert deliver(config, None, force=True) == 0  # a forced resend is a new message, with a new id
+        assert _statuses(tmp_path) == ["sending", "data_sent"]
+        capsys.readouterr()
+        assert deliver(config, None) == 0 and deliver(config, None) == 0
+        assert len(inbox.messages) == 1
+        assert "--force" in capsys.readouterr().err
+        assert deliver(config, None, force=True) == 0  # a person decided to send it again
     finally:
         controller.stop()
     ids = [m["Message-ID"] for m in inbox.messages]
-    assert len(ids) == 3 and ids[0] == ids[1] != ids[2]  # the resend is recognisable as the same message
+    assert len(ids) == 2 and ids[0] == ids[1]  # the same message: a mail system that has it can tell
+
+
+def test_a_crash_before_the_data_resends_with_the_same_message_id(small_run, tmp_path, monkeypatch):
+    import campaign_report.pipeline.delivery as delivery
+
+    inbox, port = Inbox(), _free_port()
+    controller = _start(inbox, port)
+    real_open = delivery.open_session
+
+    def crash(*args, **kwargs):
+        raise KeyboardInterrupt  # killed while connecting: nothing reached the server
+
+    try:
+        config = _setup(small_run, tmp_path, port)
+        monkeypatch.setattr(delivery, "open_session", crash)
+        with pytest.raises(KeyboardInterrupt):
+            deliver(config, None)
+        monkeypatch.setattr(delivery, "open_session", real_open)
+        assert _statuses(tmp_path) == ["sending"]
+        assert deliver(config, None) == 0 and deliver(config, None) == 0
+    finally:
+        controller.stop()
+    assert len(inbox.messages) == 1
+    assert _statuses(tmp_path) == ["sending", "sending", "data_sent", "sent"]
 
 
 def test_retry_after_a_lost_reply_keeps_the_message_id(small_run, tmp_path):
@@ -255,5 +300,80 @@ def test_retry_after_a_lost_reply_keeps_the_message_id(small_run, tmp_path):
         assert deliver(config, None) == 0
     finally:
         controller.stop()
-    assert _statuses(tmp_path) == ["sending", "failed", "sending", "sent"]
+    assert _statuses(tmp_path) == ["sending", "data_sent", "failed", "sending", "data_sent", "sent"]
     assert len({m["Message-ID"] for m in inbox.messages}) == 1 and len(inbox.messages) == 2
+
+
+def test_a_slow_reply_to_the_final_dot_is_waited_for_not_resent(small_run, tmp_path, monkeypatch):
+    """A server that stores the message and answers the final dot after 45 s (RFC 5321 allows 10 minutes)
+    got 4 copies: the client gave up at 30 s and retried. Time is scaled here: every SMTP connection's timeout
+    is cut 15 times (30 s -> 2 s), and the server answers after 4 s (45 s in real time would be 60)."""
+    import smtplib
+
+    real_init = smtplib.SMTP.__init__
+
+    def scaled(self, host="", port=0, local_hostname=None, timeout=30.0, source_address=None):
+        real_init(self, host, port, local_hostname, timeout / 15, source_address)
+
+    monkeypatch.setattr(smtplib.SMTP, "__init__", scaled)
+    inbox, port = FaultyInbox(data_delay=4.0), _free_port()
+    controller = _start(inbox, port)
+    try:
+        config = _setup(small_run, tmp_path, port)
+        assert deliver(config, None) == 0
+    finally:
+        controller.stop()
+    assert len(inbox.messages) == 1
+    assert _statuses(tmp_path) == ["sending", "data_sent", "sent"]
+
+
+def test_a_connection_dropped_after_the_data_is_unknown_not_a_copy(small_run, tmp_path, capsys):
+    inbox, port = FaultyInbox(drop_after_data=True), _free_port()
+    controller = _start(inbox, port)
+    try:
+        config = _setup(small_run, tmp_path, port)
+        assert deliver(config, None) == 1  # a person must look: said, and a non-zero exit
+        printed = capsys.readouterr()
+        assert "--force" in printed.err and "Отправлено" not in printed.out
+        assert deliver(config, None) == 0  # not repeated by itself
+        assert len(inbox.messages) == 1
+        inbox.drop_after_data = False
+        assert deliver(config, None, force=True) == 0
+    finally:
+        controller.stop()
+    assert len(inbox.messages) == 2
+    assert _statuses(tmp_path)[:3] == ["sending", "data_sent", "unknown"]
+
+
+def test_a_refused_recipient_is_not_reported_as_sent_and_is_retried_alone(small_run, tmp_path, capsys):
+    """Two recipients, a 550 for the second: before, the console said "Sent: a, b", the ledger said sent, and b
+    never got the report."""
+    inbox, port = FaultyInbox(refuse="marketing@example.com"), _free_port()
+    controller = _start(inbox, port)
+    try:
+        config = _setup(small_run, tmp_path, port)
+        assert deliver(config, None) == 1
+        printed = capsys.readouterr()
+        sent_line = next(line for line in printed.out.splitlines() if line.startswith("Отправлено"))
+        assert "cmo@example.com" in sent_line and "marketing@example.com" not in sent_line
+        assert "550" in printed.err and "marketing@example.com" in printed.err
+        assert _statuses(tmp_path, RECIPIENTS[1])[-1] == "refused"
+        inbox.refuse = None  # the mailbox exists now
+        assert deliver(config, None) == 0
+        assert deliver(config, None) == 0
+    finally:
+        controller.stop()
+    assert inbox.envelopes == [["cmo@example.com"], ["marketing@example.com"]]  # b alone, a never twice
+    assert len({m["Message-ID"] for m in inbox.messages}) == 1  # the same message, delivered to each once
+
+
+@pytest.mark.parametrize("line, words", [("retries = 0", "retries must be from 1"),
+                                         ("smtp_port = 70000", "smtp_port must be from 1 to 65535"),
+                                         ("backoff_seconds = -1", "backoff_seconds must be from 0")])
+def test_delivery_settings_are_checked_when_the_config_is_read(tmp_path, line, words):
+    from campaign_report.analysis.config import load_config
+    from campaign_report.analysis.errors import ConfigError
+
+    text = f'[report]\ntitle = "t"\n[email]\nto = ["a@b.c"]\n{line}\n'
+    with pytest.raises(ConfigError, match=words):
+        load_config(write_config(tmp_path, text))

@@ -69,11 +69,12 @@ def analyze(config: Config, progress: StageCallback | None = None,
     timings = timings if timings is not None else {}
     if not config.tables:  # a config may hold only [email] for `send`, but a run needs data
         raise ConfigError("needs [data.transactions], [data.customers] or [data.experiment]", config.shown_path)
-    try:
-        engine = open_engine(config.engine, config.path.parent)
-    except ConfigError as exc:
-        raise exc.in_file(config.shown_path) from None
     workdir = new_workdir()
+    try:
+        engine = open_engine(config.engine, config.path.parent, [*config.read_folders, workdir])
+    except ConfigError as exc:
+        shutil.rmtree(workdir, ignore_errors=True)
+        raise exc.in_file(config.shown_path) from None
     try:
         return _analyze(config, engine, workdir, progress, timings)
     except ConfigError as exc:  # raised deep in a stage: still names the file the user ran

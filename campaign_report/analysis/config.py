@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import math
 import sys
 from datetime import date
 from pathlib import Path
@@ -20,7 +21,14 @@ if sys.version_info >= (3, 11):
 else:  # Python 3.10
     import tomli as tomllib
 
-from campaign_report.analysis.config_tables import check_postgres_url, choice, did_you_mean, table_source
+from campaign_report.analysis.config_tables import (
+    check_postgres_url,
+    choice,
+    did_you_mean,
+    expand_environment,
+    table_source,
+)
+from campaign_report.analysis.engines.sql_guard import check_condition
 from campaign_report.analysis.errors import ConfigError
 from campaign_report.analysis.settings import (  # noqa: F401 - the settings types are part of this module's API
     POSITIVE_IS,
@@ -57,6 +65,7 @@ def _check_type(section: str, key: str, value: Any, field: dataclasses.Field) ->
     if isinstance(default, tuple) or str(field.type).startswith("tuple"):
         if not isinstance(value, (list, tuple)):
             raise ConfigError(f"[{section}] {key} must be a list, e.g. {key} = [{value!r}]")
+        _check_range(section, key, value, field)
         return tuple(value)
     if declared == "bool" and not isinstance(value, bool):
         raise ConfigError(f"[{section}] {key} must be true or false, got {value!r}")
@@ -66,7 +75,24 @@ def _check_type(section: str, key: str, value: Any, field: dataclasses.Field) ->
         raise ConfigError(f"[{section}] {key} must be a whole number, got {value!r}")
     if declared == "str" and not isinstance(value, str):
         raise ConfigError(f"[{section}] {key} must be a string (in quotes), got {value!r}")
+    _check_range(section, key, value, field)
     return value
+
+
+def _check_range(section: str, key: str, value: Any, field: dataclasses.Field) -> None:
+    """The field's declared range and date form (settings.key), for a value or every element of a list."""
+    valid = field.metadata.get("range")
+    values = value if isinstance(value, (list, tuple)) else (value,)
+    for item in values:
+        if isinstance(item, float) and not math.isfinite(item):
+            raise ConfigError(f"[{section}] {key} must be a finite number, got {item!r}")
+        if valid is not None and isinstance(item, (int, float)) and not isinstance(item, bool) and \
+                not valid.holds(item):
+            raise ConfigError(f"[{section}] {key} must be {valid.text()}, got {item!r}")
+        if field.metadata.get("date") and item is not None:
+            if not isinstance(item, str):
+                raise ConfigError(f"[{section}] {key} must be a date as \"YYYY-MM-DD\" (in quotes), got {item!r}")
+            _check_date(item, f"[{section}] {key}")
 
 
 def _build(cls: type, table: Any, section: str, rename: dict[str, str] | None = None) -> Any:
@@ -113,16 +139,13 @@ def _expected_split(value: Any) -> tuple[tuple[str, float], ...]:
     return tuple((str(group), float(share)) for group, share in value.items())
 
 
-def _check_margin(margin: float | None, section: str) -> None:
-    if margin is not None and not 0 < margin <= 1:
-        raise ConfigError(f"{section} margin must be a share of revenue between 0 and 1, e.g. 0.3")
-
-
 def _check_date(value: str, where: str) -> None:
     try:
-        date.fromisoformat(value)
+        parsed = date.fromisoformat(value)
     except ValueError:
         raise ConfigError(f"{where} must be a date as YYYY-MM-DD, got {value!r}") from None
+    if not 1900 <= parsed.year <= 2200:  # a typo such as 0202-10-01 or 20266-01-01, never a campaign's date
+        raise ConfigError(f"{where} must be a date between 1900 and 2200, got {value!r}")
 
 
 def _check_cutoff(section: dict[str, Any]) -> None:
@@ -185,9 +208,10 @@ def _parse(raw: dict[str, Any], path: Path, digest: str) -> Config:
     if not isinstance(report.names, dict) or not all(isinstance(v, str) for v in report.names.values()):
         raise ConfigError("[report.names] must map names in the data to display names (strings)")
     choice(report.language, ("ru", "en"), "[report] language")
-    _check_margin(report.margin, "[report]")
     base = path.parent
-    tables = {name: table_source(name, t, base) for name, t in raw.get("data", {}).items()}
+    engine_kind = raw.get("engine", {}).get("kind", "duckdb")
+    tables = {name: table_source(name, t, base, engine_kind if isinstance(engine_kind, str) else "duckdb")
+              for name, t in raw.get("data", {}).items()}
 
     experiment = None
     defaults_applied: tuple[str, ...] = ()
@@ -207,15 +231,8 @@ def _parse(raw: dict[str, Any], path: Path, digest: str) -> Config:
         for metric in experiment.metrics:
             choice(metric, ExperimentConfig.metrics, "[experiment] metrics")
         choice(experiment.primary, ExperimentConfig.metrics, "[experiment] primary")
-        for name in ("start", "end"):
-            if getattr(experiment, name) is not None:
-                _check_date(getattr(experiment, name), f"[experiment] {name}")
         if experiment.start and experiment.end and experiment.start > experiment.end:
             raise ConfigError(f"[experiment] start ({experiment.start}) is after end ({experiment.end})")
-        if experiment.cap_revenue is not None and not 0.5 <= experiment.cap_revenue < 1:
-            raise ConfigError("[experiment] cap_revenue must be a percentile between 0.5 and 1, e.g. 0.99")
-        if not 0.5 < experiment.confidence < 1:
-            raise ConfigError("[experiment] confidence must be between 0.5 and 1")
         if "experiment" not in tables:
             raise ConfigError("[experiment] needs a [data.experiment] table")
     if experiment is None and "experiment" in tables:
@@ -231,13 +248,21 @@ def _parse(raw: dict[str, Any], path: Path, digest: str) -> Config:
                              "segments.rfm_rules") for r in seg_raw.pop("rfm_rules", []))
         segments = _build(SegmentsConfig, seg_raw, "segments")
         segments = dataclasses.replace(segments, rfm_rules=rules)
+        if segments.k_min > segments.k_max:
+            raise ConfigError(f"[segments] k_min ({segments.k_min}) is above k_max ({segments.k_max})")
+        for rule in rules:
+            for score in ("r", "f", "m"):
+                low, high = getattr(rule, score)
+                if low > high:
+                    raise ConfigError(f"[segments.rfm_rules] {rule.name}: {score} = [{low}, {high}] is empty "
+                                      "(the low end is above the high end)")
         if not (segments.k == "auto" or (isinstance(segments.k, int) and segments.k >= 2)):
             raise ConfigError("[segments] k must be \"auto\" or an integer >= 2")
     propensity = _build(PropensityConfig, raw["propensity"], "propensity") if "propensity" in raw else None
+    if propensity is not None and propensity.score_filter is not None:
+        check_condition(propensity.score_filter, "[propensity] score_filter")
     if propensity is not None:
         _check_cutoff(raw["propensity"])
-        if propensity.features_before is not None:
-            _check_date(propensity.features_before, "[propensity] features_before")
     if propensity is None and "customers" in tables and "label" in tables["customers"].roles:
         # A label says what the user wants predicted: run the model with defaults rather than ignore it.
         propensity = PropensityConfig()
@@ -248,8 +273,6 @@ def _parse(raw: dict[str, Any], path: Path, digest: str) -> Config:
                            "unless": tuple(tuple(c) for c in o.get("unless", []))}, "offers.catalogue")
         for o in offers_raw.pop("catalogue", []))
     offers = dataclasses.replace(_build(OffersConfig, offers_raw, "offers"), catalogue=catalogue)
-    if not 0 <= offers.min_value_share <= 1:
-        raise ConfigError("[offers] min_value_share must be a share between 0 and 1, e.g. 0.05")
     engine_raw = dict(raw.get("engine", {}))
     conf_raw = engine_raw.pop("conf", {})
     if not isinstance(conf_raw, dict):
@@ -263,10 +286,13 @@ def _parse(raw: dict[str, Any], path: Path, digest: str) -> Config:
         raise ConfigError("[engine] url is needed with kind = \"postgres\" and only then")
     if engine.url is not None:
         check_postgres_url(engine.url, "[engine]")
+    if engine.read_folders and engine.kind != "duckdb":
+        raise ConfigError("[engine] read_folders limits DuckDB's file access; Spark and PostgreSQL read what "
+                          "their own permissions allow")
+    engine = dataclasses.replace(engine, read_folders=tuple(
+        str((base / expand_environment(folder, "[engine] read_folders")).resolve()) for folder in engine.read_folders))
     if engine.memory_limit is not None and engine.kind != "duckdb":
         raise ConfigError("[engine] memory_limit is a DuckDB setting (Spark: [engine.conf])")
-    if engine.sample_size < 1000:
-        raise ConfigError("[engine] sample_size must be at least 1000")
     email = None
     if "email" in raw:
         if "password" in raw["email"]:
@@ -282,10 +308,6 @@ def _parse(raw: dict[str, Any], path: Path, digest: str) -> Config:
                               f"unencrypted to {email.smtp_host}; use \"starttls\" or \"ssl\"")
     _check_roles(tables, segments, propensity)
     lifetime = _build(LifetimeConfig, raw.get("lifetime", {}), "lifetime")
-    if not 28 <= lifetime.horizon_days <= 3650:
-        raise ConfigError("[lifetime] horizon_days must be between 28 and 3650")
-    if not 0 < lifetime.p_alive_cut < 1:
-        raise ConfigError("[lifetime] p_alive_cut must be a probability between 0 and 1")
     return Config(path=path, report=report, tables=tables, experiment=experiment, segments=segments,
                   propensity=propensity, offers=offers, engine=engine, email=email,
                   uplift=_uplift(raw.get("uplift", {})), lifetime=lifetime, digest=digest,
@@ -312,13 +334,6 @@ def _uplift(table: Any) -> UpliftConfig:
         choice(model, UpliftConfig.models, "[uplift] models")
     if not uplift.models:
         raise ConfigError("[uplift] models must name at least one learner")
-    if uplift.cost_per_contact < 0:
-        raise ConfigError("[uplift] cost_per_contact must be zero or more")
-    _check_margin(uplift.margin, "[uplift]")
-    if uplift.value_per_conversion is not None and uplift.value_per_conversion <= 0:
-        raise ConfigError("[uplift] value_per_conversion must be positive")
-    if not 2 <= uplift.folds <= 10:
-        raise ConfigError("[uplift] folds must be between 2 and 10")
-    if not 50 <= uplift.bootstrap <= 2000:
-        raise ConfigError("[uplift] bootstrap must be between 50 and 2000")
+    if uplift.score_filter is not None:
+        check_condition(uplift.score_filter, "[uplift] score_filter")
     return uplift

@@ -28,6 +28,7 @@ from campaign_report.analysis.settings import (
     OfferRule,
     OffersConfig,
     PropensityConfig,
+    Range,
     ReportConfig,
     RfmRule,
     SegmentsConfig,
@@ -45,6 +46,8 @@ class Key:
     kind: str  # str, int, float, bool, number-or-text, list of str, ...
     default: Any  # dataclasses.MISSING when required
     doc: str
+    valid: Range | None = None  # the values a number may take
+    is_date: bool = False
 
 
 @dataclass(frozen=True)
@@ -90,7 +93,8 @@ def _kind(field: dataclasses.Field) -> str:
 
 def _keys(cls: type, section: str) -> tuple[Key, ...]:
     skip = NESTED.get(section, ())
-    return tuple(Key(RENAMED.get((section, f.name), f.name), _kind(f), f.default, f.metadata.get("doc", ""))
+    return tuple(Key(RENAMED.get((section, f.name), f.name), _kind(f), f.default, f.metadata.get("doc", ""),
+                     f.metadata.get("range"), bool(f.metadata.get("date")))
                  for f in dataclasses.fields(cls) if f.name not in skip)
 
 
@@ -148,7 +152,8 @@ def reference_markdown() -> str:
             continue
         lines += ["| key | default | meaning |", "|---|---|---|"]
         for key in part.keys:
-            doc = key.doc.replace("|", "\\|")
+            doc = key.doc + (f" ({key.valid.text()})" if key.valid is not None else "")
+            doc = doc.replace("|", "\\|")
             lines.append(f"| `{key.name}` | {_default_text(key).replace('|', chr(92) + '|')} | {doc} |")
         lines.append("")
     return "\n".join(lines)
@@ -170,11 +175,29 @@ def _key_schema(key: Key) -> dict[str, Any]:
         "integer or \"auto\"": {"anyOf": [{"type": "integer", "minimum": 2}, {"const": "auto"}]},
     }
     schema = dict(schemas[kind], description=key.doc)
+    if key.valid is not None:
+        bounds = _bounds(key.valid)
+        if schema.get("type") == "array":
+            schema["items"] = {**schema["items"], **bounds}
+        else:
+            schema.update(bounds)
+    if key.is_date:
+        date_form = {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}$"}
+        if schema.get("type") == "array":
+            schema["items"] = date_form
+        else:
+            schema.update(date_form)
     if key.default not in (dataclasses.MISSING, None) and not isinstance(key.default, tuple):
         schema["default"] = key.default
     if key.name == "sheet":
         schema = {"anyOf": [{"type": "string"}, {"type": "integer"}], "description": key.doc}
     return schema
+
+
+def _bounds(valid: Range) -> dict[str, float]:
+    names = {"at_least": "minimum", "above": "exclusiveMinimum", "at_most": "maximum", "below": "exclusiveMaximum"}
+    return {schema_name: getattr(valid, name) for name, schema_name in names.items()
+            if getattr(valid, name) is not None}
 
 
 def _part_schema(part: Part) -> dict[str, Any]:

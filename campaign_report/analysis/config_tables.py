@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from campaign_report.analysis.engines.sql_guard import DIALECT, absolute_paths, check_read_only_query
 from campaign_report.analysis.errors import ConfigError
 from campaign_report.analysis.settings import (
     POSITIVE_IS,
@@ -46,7 +47,7 @@ def delimiter_value(value: str, section: str) -> str:
     return value
 
 
-def table_source(name: str, table: Any, base: Path) -> TableSource:
+def table_source(name: str, table: Any, base: Path, engine_kind: str = "duckdb") -> TableSource:
     """[data.<name>] read: its source, its file's dialect overrides, its role columns and its options."""
     if name not in TABLE_ROLES:
         raise ConfigError(f"unknown table [data.{name}]{did_you_mean(name, TABLE_ROLES)} "
@@ -95,9 +96,17 @@ def table_source(name: str, table: Any, base: Path) -> TableSource:
         raise ConfigError(f"[data.{name}] give delimiter or sep, not both (they are the same key)")
     delimiter = source["delimiter"] if source["delimiter"] is not None else source["sep"]
     delimiter = delimiter_value(delimiter, f"[data.{name}]") if delimiter is not None else None
-    for key in ("path", "sql"):
-        if isinstance(source[key], str):
-            source[key] = expand_environment(source[key], f"[data.{name}] {key}")
+    if isinstance(source["path"], str):
+        source["path"] = expand_environment(source["path"], f"[data.{name}] path")
+    if isinstance(source["sql"], str):
+        where = f"[data.{name}] sql"
+        source["sql"] = expand_environment(source["sql"], where, in_sql=True)
+        dialect = "postgres" if source["url"] is not None else DIALECT.get(engine_kind, "duckdb")
+        check_read_only_query(source["sql"], dialect, where)
+        if dialect == "duckdb":
+            # DuckDB reads only the folders the config names, and checks a path as written: relative paths
+            # start at the config's folder, as everywhere else in the config.
+            source["sql"] = absolute_paths(source["sql"], base)
     path = Path(source["path"]) if source["path"] else None
     if path is not None and not path.is_absolute():
         path = (base / path).resolve()
@@ -121,8 +130,11 @@ def check_label(roles: dict[str, str], options: dict[str, Any]) -> None:
 _ENV_REFERENCE = re.compile(r"\$\{(\w+)(?::-([^}]*))?\}")
 
 
-def expand_environment(text: str, where: str) -> str:
-    """`${NAME}` and `${NAME:-default}` in a path or query: the data folder can move without editing SQL."""
+def expand_environment(text: str, where: str, in_sql: bool = False) -> str:
+    """`${NAME}` and `${NAME:-default}` in a path or query: the data folder can move without editing SQL.
+
+    In SQL a value is data, never code: inside a quoted string its quotes are doubled, and outside one it
+    becomes a quoted string itself, so a value such as `x' OR 1=1 --` cannot change the query."""
     def value(match: re.Match[str]) -> str:
         name, default = match.group(1), match.group(2)
         if name in os.environ:
@@ -130,7 +142,28 @@ def expand_environment(text: str, where: str) -> str:
         if default is None:
             raise ConfigError(f"{where} uses ${{{name}}}, which is not set in the environment")
         return default
-    return _ENV_REFERENCE.sub(value, text)
+    if not in_sql:
+        return _ENV_REFERENCE.sub(value, text)
+    out, quote, i = [], "", 0
+    while i < len(text):
+        match = _ENV_REFERENCE.match(text, i)
+        if match:
+            raw = value(match)
+            out.append(raw.replace(quote, quote * 2) if quote else "'" + raw.replace("'", "''") + "'")
+            i = match.end()
+            continue
+        ch = text[i]
+        if ch in ("'", '"'):
+            if not quote:
+                quote = ch
+            elif ch == quote and text[i + 1:i + 2] == quote:  # a doubled quote inside the string
+                out.append(ch)
+                i += 1
+            elif ch == quote:
+                quote = ""
+        out.append(ch)
+        i += 1
+    return "".join(out)
 
 
 def check_postgres_url(url: str, section: str) -> None:
@@ -139,3 +172,7 @@ def check_postgres_url(url: str, section: str) -> None:
         raise ConfigError(f"{section} url must be postgresql://user@host:port/database")
     if "@" in url and ":" in url.split("@")[0].split("//", 1)[1]:
         raise ConfigError(f"{section} url must not hold a password; set PGPASSWORD")
+    query = url.split("?", 1)[1] if "?" in url else ""
+    if any(part.split("=", 1)[0].strip().lower() in ("password", "passfile", "sslpassword")
+           for part in re.split("[&;]", query)):
+        raise ConfigError(f"{section} url must not hold a password (in its ?… part either); set PGPASSWORD")

@@ -111,8 +111,9 @@ def main(argv: list[str] | None = None) -> int:
     if not debug:
         warnings.filterwarnings("ignore", category=FutureWarning)
         warnings.filterwarnings("ignore", category=UserWarning)
-    console = Console(stderr=False)
-    err = Console(stderr=True)
+    # Text from the user's data and config is printed as written: no ":x:" emoji codes, no markup.
+    console = Console(stderr=False, emoji=False)
+    err = Console(stderr=True, emoji=False)
     lang = "en"
     try:
         if getattr(args, "config", None) is not None:

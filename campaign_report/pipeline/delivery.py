@@ -1,10 +1,13 @@
-"""E-mail delivery of the last good run: once per change of the inputs, retried with backoff.
+"""E-mail delivery of the last good run: once per change of the inputs and recipient, retried with backoff.
 
-Exactly once: a message counts as sent as soon as the server accepted its data, and that is recorded
-before the session is closed, so a failure to say goodbye (a 421 to QUIT) is not a failed delivery.
-Check-and-send holds a lock on the output folder, so two senders (overlapping cron runs) send one
-message. Every attempt carries a Message-ID fixed for the inputs, so a retry after a timeout or after a
-crash between sending and recording is recognisable as the same message by the recipients' mail systems.
+Each recipient has its own record (ledger.py): a recipient the server refuses is reported as not delivered
+and retried alone by the next send, never reported as sent. A message counts as sent when the server answers
+the final dot with 250, recorded before the session is closed (a 421 to QUIT is not a failed delivery). When
+the whole message went out and no answer came (a slow server past ten minutes, a connection dropped after the
+data), the delivery is "unknown": the server may have stored it, so it is said on the console and not
+repeated by itself — `--force` sends it again. Check-and-send holds a lock on the output folder, so two senders
+(overlapping cron runs) send one message. Every attempt carries a Message-ID fixed for the inputs, so a
+retry is recognisable as the same message by the recipients' mail systems.
 
 Delivery only sends files that the run rendered (brief, deck, optionally the target list, and the
 message parts in email.json). The SMTP password comes from the environment variable SMTP_PASSWORD,
@@ -14,17 +17,11 @@ never from config.toml, and is never printed or written anywhere.
 from __future__ import annotations
 
 import contextlib
-import functools
-import hashlib
 import json
-import mimetypes
 import os
 import smtplib
-import ssl
 import time
-from collections.abc import Callable, Iterator
-from email.message import EmailMessage
-from email.utils import formatdate
+from collections.abc import Iterator
 from pathlib import Path
 
 from rich.console import Console
@@ -33,17 +30,12 @@ from rich.markup import escape
 from campaign_report.analysis.config import EmailConfig, load_config
 from campaign_report.analysis.errors import ConfigError, UserError
 from campaign_report.pipeline.ledger import Ledger, inputs_key
+from campaign_report.pipeline.mail import address_of, build_message, close_session, message_id, open_session, send_to
 from campaign_report.pipeline.messages import say
 from campaign_report.pipeline.publish import current_run
 
 PASSWORD_ENV = "SMTP_PASSWORD"
 LOCK = ".delivery.lock"
-
-
-def message_id(key: str, recipients: str, copy: int) -> str:
-    """Fixed for the inputs, the recipients and the copy (a forced resend is a new copy, a retry is not)."""
-    digest = hashlib.sha256(f"{key}|{recipients}|{copy}".encode()).hexdigest()[:32]
-    return f"<{digest}@campaign-report>"
 
 
 @contextlib.contextmanager
@@ -60,57 +52,6 @@ def _folder_lock(out: Path) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
-
-
-def build_message(parts: dict[str, str], out_dir: Path, settings: EmailConfig, msgid: str) -> EmailMessage:
-    """The message with a plain-text body, an HTML alternative and the documents attached."""
-    msg = EmailMessage()
-    msg["Subject"] = parts["subject"]
-    msg["From"] = settings.sender or settings.username or "campaign-report@localhost"
-    msg["To"] = ", ".join(settings.to)
-    msg["Date"] = formatdate(localtime=True)
-    msg["Message-ID"] = msgid
-    msg.set_content(parts["text"])
-    msg.add_alternative(parts["html"], subtype="html")
-    files = [(out_dir / "brief.pdf", parts["brief_name"]), (out_dir / "deck.pptx", parts["deck_name"])]
-    if settings.attach_target_list and (out_dir / "target_list.csv").exists():
-        files.append((out_dir / "target_list.csv", "target_list.csv"))
-    for path, name in files:
-        kind, _ = mimetypes.guess_type(path.name)
-        maintype, subtype = (kind or "application/octet-stream").split("/")
-        msg.add_attachment(path.read_bytes(), maintype=maintype, subtype=subtype, filename=name)
-    return msg
-
-
-def send_message(msg: EmailMessage, settings: EmailConfig, password: str | None,
-                 accepted: Callable[[], None] = lambda: None) -> None:
-    """One SMTP session: SSL, STARTTLS or plain, login when a username is configured.
-
-    `accepted` runs as soon as the server took the data; errors after that (closing the session) are
-    ignored, because the message is on its way.
-    """
-    context = ssl.create_default_context()
-    if not settings.verify_tls:
-        context.check_hostname = False
-        context.verify_mode = ssl.CERT_NONE
-    if settings.security == "ssl":
-        server: smtplib.SMTP = smtplib.SMTP_SSL(settings.smtp_host, settings.smtp_port, context=context, timeout=30)
-    else:
-        server = smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=30)
-    try:
-        if settings.security == "starttls":
-            server.starttls(context=context)
-        if settings.username:
-            server.login(settings.username, password or "")
-        server.send_message(msg)
-    except BaseException:
-        server.close()
-        raise
-    accepted()
-    try:
-        server.quit()
-    except (smtplib.SMTPException, OSError):
-        server.close()
 
 
 def deliver(config_path: str | Path, out_dir: Path | None, force: bool = False,
@@ -144,34 +85,84 @@ def deliver(config_path: str | Path, out_dir: Path | None, force: bool = False,
 
 def _send_once(ledger: Ledger, out: Path, settings: EmailConfig, password: str | None, force: bool, lang: str,
                console: Console, key: str) -> int:
-    recipients = ", ".join(settings.to)
-    if ledger.was_sent(key, recipients) and not force:
-        console.print(say(lang, "already_sent"))
+    err = Console(stderr=True, emoji=False, soft_wrap=True)
+    states = {r: ledger.last_status(key, r) for r in settings.to}
+    unknown = [r for r, st in states.items() if st is not None and st[0] in ("unknown", "data_sent")]
+    pending = list(settings.to) if force else \
+        [r for r in settings.to if not ledger.was_sent(key, r) and r not in unknown]
+    if unknown and not force:
+        # The message went out and no reply came: the server may have it. Sending again could make a copy;
+        # a person decides (--force).
+        err.print(f"[yellow]{say(lang, 'unknown', to=escape(', '.join(unknown)))}[/yellow]", highlight=False)
+    if not pending:
+        if not unknown:
+            console.print(say(lang, "already_sent"))
         return 0
-    interrupted = ledger.interrupted_message_id(key, recipients)
-    msgid = interrupted or message_id(key, recipients, ledger.sent_count(key, recipients))
-    if interrupted:
-        console.print(f"[yellow]{say(lang, 'interrupted', msgid=escape(msgid))}[/yellow]")
+    interrupted = next((st[1] for r, st in states.items() if r in pending and st is not None and st[0] == "sending"),
+                       None)
+    msgid = interrupted if interrupted and not force else \
+        message_id(key, max(ledger.sent_count(key, r) for r in pending))
+    if interrupted and not force:
+        err.print(f"[yellow]{say(lang, 'interrupted', msgid=escape(msgid))}[/yellow]", highlight=False)
     run = current_run(out)  # resolved once: the message and its attachments come from one run
     parts = json.loads((run / "email.json").read_text(encoding="utf-8"))
     msg = build_message(parts, run, settings, msgid)
+    sender = address_of(str(msg["From"]))
+    sent: list[str] = []
+    refused: dict[str, str] = {}
+    lost: dict[str, str] = {}
     for attempt in range(1, settings.retries + 1):
-        ledger.record_delivery(key, recipients, "sending", attempt, message_id=msgid)
+        for r in pending:
+            ledger.record_delivery(key, r, "sending", attempt, message_id=msgid)
+
+        def data_sent(accepted: list[str], attempt: int = attempt) -> None:
+            for r in accepted:
+                ledger.record_delivery(key, r, "data_sent", attempt, message_id=msgid)
+
         try:
-            send_message(msg, settings, password, accepted=functools.partial(
-                ledger.record_delivery, key, recipients, "sent", attempt, message_id=msgid))
+            server = open_session(settings, password)
+            try:
+                outcome = send_to(server, msg, sender, pending, data_sent)
+                # Recorded before QUIT: a failure to say goodbye changes nothing about what was delivered.
+                for r in outcome.sent:
+                    ledger.record_delivery(key, r, "sent", attempt, message_id=msgid)
+            finally:
+                close_session(server)
         except (smtplib.SMTPException, OSError) as exc:
-            detail = f"{type(exc).__name__}: {exc}"
+            detail = f"{type(exc).__name__}: {' '.join(str(exc).split())}"[:300]
             detail = detail.replace(password, "***") if password else detail
-            ledger.record_delivery(key, recipients, "failed", attempt, detail, message_id=msgid)
-            console.print(f"[yellow]{say(lang, 'attempt_failed', attempt=attempt)}[/yellow] {escape(detail)}")
-            if attempt < settings.retries:
-                time.sleep(settings.backoff_seconds * 2 ** (attempt - 1))
-            continue
-        console.print(say(lang, "sent", to=escape(recipients)))
-        return 0
-    console.print(f"[red]{say(lang, 'error')}:[/red] {say(lang, 'not_sent')}")
-    return 1
+            for r in pending:
+                ledger.record_delivery(key, r, "failed", attempt, detail, message_id=msgid)
+            err.print(f"[yellow]{say(lang, 'attempt_failed', attempt=attempt)}[/yellow] {escape(detail)}",
+                      highlight=False)
+        else:
+            for status, found in (("refused", outcome.refused), ("unknown", outcome.unknown),
+                                  ("failed", outcome.temporary)):
+                for r, reply in found.items():
+                    ledger.record_delivery(key, r, status, attempt, reply, message_id=msgid)
+            sent += outcome.sent
+            refused.update(outcome.refused)
+            lost.update(outcome.unknown)
+            pending = list(outcome.temporary)  # a 4xx is worth another try now; a refusal and "unknown" are not
+            if outcome.temporary:
+                err.print(f"[yellow]{say(lang, 'attempt_failed', attempt=attempt)}[/yellow] "
+                          f"{escape('; '.join(f'{r}: {t}' for r, t in outcome.temporary.items()))}", highlight=False)
+        if not pending:
+            break
+        if attempt < settings.retries:
+            time.sleep(settings.backoff_seconds * 2 ** (attempt - 1))
+    if sent:
+        console.print(say(lang, "sent", to=escape(", ".join(sent))), highlight=False)
+    for r, reply in refused.items():
+        err.print(f"[red]{say(lang, 'error')}:[/red] {escape(say(lang, 'refused', to=r, reply=reply))}",
+                  highlight=False)
+    if lost:
+        err.print(f"[red]{say(lang, 'error')}:[/red] {escape(say(lang, 'unknown', to=', '.join(lost)))}",
+                  highlight=False)
+    if pending:
+        err.print(f"[red]{say(lang, 'error')}:[/red] {say(lang, 'not_sent', to=escape(', '.join(pending)))}",
+                  highlight=False)
+    return 0 if not (pending or refused or lost) else 1
 
 
 def watch(config_path: str | Path, interval: float, once: bool, console: Console | None = None) -> int:
@@ -191,7 +182,8 @@ def watch(config_path: str | Path, interval: float, once: bool, console: Console
                 run_report(config_path)
             code = deliver(config_path, None, console=console)
         except UserError as exc:
-            console.print(f"[red]{say(config.report.language, 'error')}:[/red] {escape(str(exc))}")
+            Console(stderr=True, emoji=False, soft_wrap=True).print(
+                f"[red]{say(config.report.language, 'error')}:[/red] {escape(str(exc))}", highlight=False)
             code = exc.exit_code
         if once:
             return code

@@ -1,13 +1,17 @@
 """A small SQLite ledger in the output folder: every run and every delivery attempt.
 
-It is what makes delivery exactly-once per change of the inputs: a delivery is "sent" for an inputs key
-(the hash of the config and of every input file) and a recipient list, and never sent again for them
-unless forced. Each attempt is written as "sending" before the first byte goes out, so an attempt that
-died half-way (a crash, a kill) is visible to the next delivery, which reuses its Message-ID.
+It is what makes delivery exactly-once per change of the inputs: a delivery is recorded per recipient for an
+inputs key (the hash of the config and of every input file), and a recipient is never sent the same inputs
+again unless forced. Each attempt is written as "sending" before the first byte goes out and as "data_sent"
+once the whole message went out, so an attempt that died half-way is visible to the next delivery: before the
+data, it resends with the same Message-ID; after it, the delivery is "unknown" and is not repeated by itself.
+Statuses: sending, data_sent, sent, failed (worth retrying), refused (the server said no to the recipient),
+unknown (the message went out, no reply came back).
 """
 
 from __future__ import annotations
 
+import errno
 import glob
 import hashlib
 import re
@@ -17,6 +21,7 @@ from pathlib import Path
 
 from campaign_report.analysis.config import Config
 from campaign_report.analysis.data.load import file_sha256
+from campaign_report.analysis.errors import UserError
 
 LEDGER = "ledger.sqlite"
 SCHEMA = """
@@ -59,16 +64,48 @@ def inputs_key(config: Config) -> str:
     return digest.hexdigest()
 
 
+def disk_full(exc: BaseException) -> bool:
+    """No space left: the OS's ENOSPC / EDQUOT, or SQLite's own words for it."""
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return True
+    return isinstance(exc, sqlite3.OperationalError) and "disk is full" in str(exc)
+
+
 class Ledger:
     def __init__(self, out_dir: Path) -> None:
         out_dir.mkdir(parents=True, exist_ok=True)
         self.path = out_dir / LEDGER
-        self.db = sqlite3.connect(self.path, timeout=30)
-        self.db.executescript(SCHEMA)
-        columns = {row[1] for row in self.db.execute("PRAGMA table_info(deliveries)")}
-        if "message_id" not in columns:  # a ledger written before Message-IDs were recorded
-            with self.db:
-                self.db.execute("ALTER TABLE deliveries ADD COLUMN message_id TEXT")
+        try:
+            self.db = sqlite3.connect(self.path, timeout=30)
+            self.db.executescript(SCHEMA)
+            columns = {row[1] for row in self.db.execute("PRAGMA table_info(deliveries)")}
+            if "message_id" not in columns:  # a ledger written before Message-IDs were recorded
+                with self.db:
+                    self.db.execute("ALTER TABLE deliveries ADD COLUMN message_id TEXT")
+            damage = self.db.execute("PRAGMA quick_check").fetchone()[0]
+        except sqlite3.DatabaseError as exc:
+            if disk_full(exc):
+                raise UserError(f"{self.path}: no space left on the disk to record the run; free some space and "
+                                "run again") from None
+            damage = str(exc)
+        if damage != "ok":
+            # Not rebuilt silently: the ledger is what keeps a message from being sent twice.
+            raise UserError(f"{self.path}: the ledger is damaged ({damage}); it records what was e-mailed, so it "
+                            "is not replaced by itself: move it aside and run again (the current documents may "
+                            "then be e-mailed once more)")
+
+    def begin_run(self, started: str, key: str) -> int:
+        """A run about to publish, recorded first: a disk too full to record it stops it before the documents
+        change."""
+        with self.db:
+            cursor = self.db.execute("INSERT INTO runs (started, finished, status, inputs_key, detail) "
+                                     "VALUES (?,?,?,?,?)", (started, None, "publishing", key, ""))
+        return int(cursor.lastrowid or 0)
+
+    def finish_run(self, run_id: int, status: str, detail: str = "") -> None:
+        with self.db:
+            self.db.execute("UPDATE runs SET finished = ?, status = ?, detail = ? WHERE id = ?",
+                            (_now(), status, detail[:500], run_id))
 
     def close(self) -> None:
         self.db.close()
@@ -82,23 +119,24 @@ class Ledger:
         row = self.db.execute("SELECT inputs_key FROM runs WHERE status = 'ok' ORDER BY id DESC LIMIT 1").fetchone()
         return row[0] if row else None
 
-    def was_sent(self, key: str, recipients: str) -> bool:
-        row = self.db.execute("SELECT 1 FROM deliveries WHERE inputs_key = ? AND recipients = ? AND status = 'sent'",
-                              (key, recipients)).fetchone()
-        return row is not None
+    def _rows(self, key: str, recipient: str) -> list[tuple[str, str]]:
+        """(status, message_id) of every attempt for this recipient, oldest first. Ledgers written before
+        per-recipient records hold one row per send to every recipient, joined by ", "."""
+        rows = self.db.execute("SELECT recipients, status, message_id FROM deliveries WHERE inputs_key = ? "
+                               "ORDER BY id", (key,)).fetchall()
+        return [(status, message_id) for recipients, status, message_id in rows
+                if recipients == recipient or recipient in recipients.split(", ")]
 
-    def sent_count(self, key: str, recipients: str) -> int:
-        row = self.db.execute("SELECT count(*) FROM deliveries WHERE inputs_key = ? AND recipients = ? "
-                              "AND status = 'sent'", (key, recipients)).fetchone()
-        return int(row[0])
+    def last_status(self, key: str, recipient: str) -> tuple[str, str] | None:
+        """The last word on this recipient for these inputs: (status, message_id), or None."""
+        rows = self._rows(key, recipient)
+        return rows[-1] if rows else None
 
-    def interrupted_message_id(self, key: str, recipients: str) -> str | None:
-        """The Message-ID of an attempt that started and never ended ("sending" is the last word on it)."""
-        row = self.db.execute("SELECT status, message_id FROM deliveries WHERE inputs_key = ? AND recipients = ? "
-                              "ORDER BY id DESC LIMIT 1", (key, recipients)).fetchone()
-        if row is None or row[0] != "sending":
-            return None
-        return str(row[1])
+    def was_sent(self, key: str, recipient: str) -> bool:
+        return any(status == "sent" for status, _ in self._rows(key, recipient))
+
+    def sent_count(self, key: str, recipient: str) -> int:
+        return sum(status == "sent" for status, _ in self._rows(key, recipient))
 
     def record_delivery(self, key: str, recipients: str, status: str, attempt: int, detail: str = "",
                         message_id: str = "") -> None:

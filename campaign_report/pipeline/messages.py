@@ -13,8 +13,12 @@ TEXT = {
         "attempt_failed": "попытка отправки {attempt} не удалась:",
         "interrupted": "Прошлая отправка прервалась на полпути; отправляю снова с тем же Message-ID {msgid}, "
                        "почтовые системы узнают в нём то же письмо.", "sent": "Отправлено: {to}.",
-        "not_sent": "письмо не отправлено; документы сохранены, следующий запуск или `campaign-report send` "
-                    "отправит их.",
+        "not_sent": "письмо не отправлено ({to}); документы сохранены, следующий запуск или "
+                    "`campaign-report send` отправит их.",
+        "refused": "сервер отказался принять письмо для {to} ({reply}); следующий `campaign-report send` "
+                   "попробует отправить его только этому адресату.",
+        "unknown": "письмо для {to} ушло целиком, но сервер не ответил: возможно, оно доставлено. Само оно "
+                   "повторно не отправится; проверьте у адресата и при необходимости отправьте снова с --force.",
         "inputs_changed": "Данные изменились: строю отчёт.", "error": "ошибка", "internal": "внутренняя ошибка",
         "rerun_debug": "(запустите с --debug)",
         "demo": "Демо-данные: {customers} клиентов, {lines} строк покупок → {out}",
@@ -32,8 +36,13 @@ TEXT = {
         "attempt_failed": "send attempt {attempt} failed:",
         "interrupted": "The last delivery stopped half-way; sending again with the same Message-ID {msgid}, "
                        "which mail systems recognise as the same message.", "sent": "Sent to {to}.",
-        "not_sent": "e-mail not sent; the documents are kept and the next run or `campaign-report send` will "
-                    "deliver them.",
+        "not_sent": "e-mail not sent ({to}); the documents are kept and the next run or `campaign-report send` "
+                    "will deliver them.",
+        "refused": "the server refused the message for {to} ({reply}); the next `campaign-report send` tries "
+                   "that recipient alone.",
+        "unknown": "the message for {to} went out whole but the server never answered: it may have been "
+                   "delivered. It is not sent again by itself; check with the recipient and resend with --force "
+                   "if needed.",
         "inputs_changed": "Inputs changed: running the report.", "error": "error", "internal": "internal error",
         "rerun_debug": "(rerun with --debug)",
         "demo": "Demo data: {customers} customers, {lines} purchase lines → {out}",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import time
 from dataclasses import dataclass
 from datetime import datetime
@@ -9,8 +10,9 @@ from pathlib import Path
 
 from campaign_report.analysis.analyze import StageCallback, analyze
 from campaign_report.analysis.config import Config, load_config
+from campaign_report.analysis.errors import UserError
 from campaign_report.analysis.results import Results
-from campaign_report.pipeline.ledger import LEDGER, Ledger, inputs_key
+from campaign_report.pipeline.ledger import LEDGER, Ledger, disk_full, inputs_key
 from campaign_report.pipeline.publish import check_writable, publish
 
 
@@ -35,25 +37,45 @@ def run_report(config: Config | str | Path, out_dir: str | Path | None = None,
     target = Path(out_dir).resolve() if out_dir else config.output_dir
     started = datetime.now().astimezone().isoformat(timespec="seconds")
     check_writable(target)
+    if (target / LEDGER).exists():
+        Ledger(target).close()  # a damaged ledger stops the run before anything is computed or published
     key = inputs_key(config)
     timings: dict[str, float] = {}
+    published: dict[str, Path] = {}
     try:
         results = analyze(config, progress, timings)
         if progress:
             progress("render", None)
         render_started = time.perf_counter()
-        published = publish(target, document_writers(results), config.report.keep_history)
+        ledger = Ledger(target)
+        try:
+            run_id = ledger.begin_run(started, key)
+            published = publish(target, document_writers(results), config.report.keep_history)
+            ledger.finish_run(run_id, "ok")
+        finally:
+            ledger.close()
         timings["render"] = time.perf_counter() - render_started
         if progress:
             progress("render", timings["render"])
     except Exception as exc:
         if target.is_dir():
-            ledger = Ledger(target)
-            ledger.record_run(started, "failed", key, f"{type(exc).__name__}: {exc}")
-            ledger.close()
+            _record_failure(target, started, key, exc)
+        if disk_full(exc):
+            outcome = ("the documents were published, but the ledger could not record the run, so they will not "
+                       "be e-mailed by themselves" if published else
+                       "nothing was published, the previous documents are unchanged")
+            raise UserError(f"{target}: no space left on the disk; {outcome} — free some space and run again") \
+                from None
         raise
-    ledger = Ledger(target)
-    ledger.record_run(started, "ok", key)
-    ledger.close()
     return RunOutcome(results=results, output_dir=target, files={**published, LEDGER: target / LEDGER},
                       stage_seconds=timings)
+
+
+def _record_failure(target: Path, started: str, key: str, exc: BaseException) -> None:
+    """A failed run in the ledger, when the ledger can take it (a full disk or a damaged ledger cannot)."""
+    try:
+        ledger = Ledger(target)
+        ledger.record_run(started, "failed", key, f"{type(exc).__name__}: {exc}")
+        ledger.close()
+    except (UserError, OSError, sqlite3.Error):
+        pass

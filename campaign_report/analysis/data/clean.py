@@ -45,6 +45,7 @@ class TableQuality:
     issues: tuple[QualityIssue, ...]
 
 
+EARLIEST_DATE = "1900-01-01"
 MAX_CATEGORY_VALUES = 200  # more distinct values than this: a free-text column, not a category
 
 
@@ -121,6 +122,24 @@ def check_label(label: pd.Series, source: TableSource, file: str) -> None:
                                f"positive in [data.{source.name}] to one of them", column=column)
 
 
+# What a dropping finding says when it left a table empty ("every row had …").
+_DROPPED_FOR = {"missing_id": "{n} rows had an empty id", "missing_value": "{n} rows had an empty required value",
+                "impossible_value": "{n} rows had an impossible value",
+                "customer_in_several_groups": "{n} customers were in more than one group (such customers are left "
+                                              "out of the test)",
+                "duplicate_rows": "{n} rows repeated another"}
+
+
+def nothing_left(label: str, issues: list[QualityIssue], what: str) -> InputError:
+    """The error for a table that cleaning emptied: which finding removed the most rows, in which column."""
+    dropping = [i for i in issues if i.action in ("dropped", "excluded")]
+    if not dropping:
+        return InputError(label, f"no {what} remain after cleaning")
+    worst = max(dropping, key=lambda i: i.count)
+    said = _DROPPED_FOR.get(worst.kind, "{n} rows were dropped for " + worst.kind).format(n=f"{worst.count:,}")
+    return InputError(label, f"no {what} remain after cleaning: {said}", column=worst.column)
+
+
 def clean_customers(engine: Engine, raw: RawTable, source: TableSource,
                     ) -> tuple[pd.DataFrame, TableQuality]:
     """Typed customers frame: id, age, gender, city, label, profit and feature columns."""
@@ -177,6 +196,8 @@ def clean_customers(engine: Engine, raw: RawTable, source: TableSource,
         if col in frame and frame[col].isna().any():
             issues.append(QualityIssue("missing_value", source.column(col), int(frame[col].isna().sum()),
                                        "imputed" if col == "gender" else "kept"))
+    if frame.empty:
+        raise nothing_left(raw.label, issues, "customers")
     frame = frame.reset_index(drop=True)
     return frame, TableQuality("customers", rows_in, len(frame), tuple(issues))
 
@@ -220,6 +241,8 @@ def clean_experiment(engine: Engine, raw: RawTable, source: TableSource,
         issues.append(QualityIssue("duplicate_id", source.column("customer_id"), int(dup_id.sum()),
                                    "kept_first"))
         frame = frame[~dup_id]
+    if frame.empty:
+        raise nothing_left(raw.label, issues, "customers of the test")
     frame = frame.reset_index(drop=True)
     return frame, TableQuality("experiment", rows_in, len(frame), tuple(issues))
 
@@ -248,12 +271,15 @@ def clean_transactions(engine: Engine, raw: RawTable, source: TableSource,
     rows_in = raw.input_file.rows
     issues: list[QualityIssue] = []
     today_sql = f"DATE {sql_literal(today.strftime('%Y-%m-%d'))}"
-    valid = f"customer_id IS NOT NULL AND date IS NOT NULL AND amount > 0 AND date <= {today_sql}"
+    # Before 1900 is a placeholder (0000-01-01, 1900-01-00) or a typo, never a purchase this report can use.
+    earliest_sql = f"DATE {sql_literal(EARLIEST_DATE)}"
+    valid = (f"customer_id IS NOT NULL AND date IS NOT NULL AND amount > 0 AND date <= {today_sql} "
+             f"AND date >= {earliest_sql}")
     # One pass for every count: on 50M lines each extra scan costs seconds.
-    missing, non_positive, future, before = (int(v) for v in engine.rows(f"""
+    missing, non_positive, future, ancient, before = (int(v) for v in engine.rows(f"""
         SELECT count(*) FILTER (WHERE customer_id IS NULL OR date IS NULL OR amount IS NULL),
                count(*) FILTER (WHERE amount <= 0), count(*) FILTER (WHERE date > {today_sql}),
-               count(*) FILTER (WHERE {valid})
+               count(*) FILTER (WHERE date < {earliest_sql}), count(*) FILTER (WHERE {valid})
         FROM _tx_typed""")[0])
     if missing:
         issues.append(QualityIssue("missing_value", None, missing, "dropped"))
@@ -263,6 +289,9 @@ def clean_transactions(engine: Engine, raw: RawTable, source: TableSource,
     if future:
         issues.append(QualityIssue("impossible_value", source.column("date"), future,
                                    "dropped", "> today"))
+    if ancient:
+        issues.append(QualityIssue("impossible_value", source.column("date"), ancient,
+                                   "dropped", f"< {EARLIEST_DATE[:4]}"))
     has_orders = "order_id" not in missing_role
     order_id = "order_id" if has_orders else \
         "customer_id || '|' || CAST(date AS VARCHAR) AS order_id"  # one order per customer and day
@@ -310,5 +339,5 @@ def clean_transactions(engine: Engine, raw: RawTable, source: TableSource,
     else:
         engine.view("tx", "SELECT * FROM _tx_distinct")
     if after == 0:
-        raise InputError(raw.label, "no valid purchase lines remain after cleaning")
+        raise nothing_left(raw.label, issues, "valid purchase lines")
     return TableQuality("transactions", rows_in, after, tuple(issues))

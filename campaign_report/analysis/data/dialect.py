@@ -38,6 +38,16 @@ def detect_encoding(sample: bytes) -> str:
     if sample.startswith((b"\xff\xfe", b"\xfe\xff")):
         return "utf-16"
     if b"\x00" in sample:
+        # UTF-16 without a BOM: text whose every other byte is NUL (Latin and digits), on the odd bytes for
+        # little-endian and on the even ones for big-endian. Anything else with NUL bytes is not text.
+        even, odd = sample[0::2], sample[1::2]
+        for encoding, zeros, text in (("utf-16-le", odd, even), ("utf-16-be", even, odd)):
+            if zeros.count(0) >= 0.3 * len(zeros) and text.count(0) <= 0.01 * len(text):
+                try:
+                    sample[:len(sample) // 2 * 2].decode(encoding)
+                    return encoding
+                except UnicodeDecodeError:
+                    pass
         return "binary"
     try:
         sample.decode("utf-8")

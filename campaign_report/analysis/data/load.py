@@ -82,6 +82,7 @@ def load_raw(engine: Engine, source: TableSource, workdir: Path) -> RawTable:
     """Create raw_<name> in the engine from the configured source; errors name the file."""
     table = f"raw_{source.name}"
     dialect = None
+    path = source.path
     readable, sep, encoding = source.path, ",", "utf-8"  # what the CSV reader was given (a retry reads it again)
     src = f"_src_{source.name}"
     ordinal_lines = False
@@ -97,7 +98,9 @@ def load_raw(engine: Engine, source: TableSource, workdir: Path) -> RawTable:
         try:
             ordinal_lines = engine.read_sql(src, source.sql)
         except EngineError as exc:
-            raise InputError(label, f"query failed: {exc} — {SQL_HINT.format(name=source.name)}") from None
+            denied = "is not allowed" in str(exc)  # a folder the config does not name: nothing to fix in the SQL
+            raise InputError(label, f"query failed: {exc}" +
+                             ("" if denied else f" — {SQL_HINT.format(name=source.name)}")) from None
         digest = hashlib.sha256(source.sql.encode()).hexdigest()
         origin = "sql"
         native = True
@@ -136,6 +139,8 @@ def load_raw(engine: Engine, source: TableSource, workdir: Path) -> RawTable:
                     raise InputError(label, f"cannot decode as {dialect.encoding}: not a text export, or set "
                                             f"encoding in [data.{source.name}]") from None
         except EngineError as exc:
+            if "Maximum line size" in str(exc) and dialect is not None:
+                raise _long_line(path, dialect.encoding, label) from None
             raise InputError(label, f"cannot read: {exc} — {FILE_HINT.format(name=source.name)}") from None
         digest = file_sha256(path) if path.is_file() else hashlib.sha256(str(path).encode()).hexdigest()
         origin = str(path)
@@ -156,6 +161,8 @@ def load_raw(engine: Engine, source: TableSource, workdir: Path) -> RawTable:
                 raise
             names = [c for c in engine.schema(f"SELECT * FROM {src}") if c != "_line"]
     except EngineError as exc:
+        if "Maximum line size" in str(exc) and dialect is not None and path is not None:
+            raise _long_line(path, dialect.encoding, label) from None
         raise InputError(label, f"cannot read: {exc} — {FILE_HINT.format(name=source.name)}") from None
     normalised = [normalise_name(c) for c in names]
     seen: set[str] = set()
@@ -209,6 +216,21 @@ def _fetch_postgres(url: str, query: str, label: str) -> pd.DataFrame:
         raise InputError(label, f"query failed: {str(exc).strip().splitlines()[0]}") from None
     frame = pd.DataFrame(rows, columns=names, dtype=object)
     return frame.map(lambda v: None if v is None else str(v)).astype(object)
+
+
+MAX_LINE_BYTES = 2_000_000  # DuckDB's default max_line_size
+
+
+def _long_line(path: Path, encoding: str, label: str) -> InputError:
+    """The line DuckDB found too long, located (DuckDB's message counts from the start of its chunk)."""
+    with open(path, encoding=encoding, errors="replace", newline="") as fh:
+        for number, line in enumerate(fh, 1):
+            if len(line) > MAX_LINE_BYTES // 4 and len(line.encode("utf-8")) > MAX_LINE_BYTES:
+                megabytes = len(line.encode("utf-8")) / 1e6
+                return InputError(label, f"this line is {megabytes:.1f} MB long (a table's line is at most 2 MB): "
+                                         "a quote that is never closed, or a field holding a whole document",
+                                  row=number)
+    return InputError(label, "a line is longer than 2 MB: a quote that is never closed, or not a table")
 
 
 def new_workdir() -> Path:

@@ -49,8 +49,12 @@ class Typer:
             return None
         norm = normalise_name(name)
         if norm not in self.raw.columns:
-            shown = ", ".join(self.raw.columns[:12])
-            raise InputError(self.raw.label, f"column not found (columns are: {shown})", column=name)
+            # The header names, each cut short: the first line of a file that is not a table (a wrong path)
+            # is shown as an excerpt, not printed whole.
+            names = [c if len(c) <= 24 else c[:23] + "…" for c in self.raw.columns[:8]]
+            more = f" and {len(self.raw.columns) - 8} more" if len(self.raw.columns) > 8 else ""
+            raise InputError(self.raw.label, f"column not found (columns are: {', '.join(names)}{more})",
+                             column=name)
         return sql_ident(norm)
 
     def _check(self, role: str, col: str, expr: str, what: str) -> None:

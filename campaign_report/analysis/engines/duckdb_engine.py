@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import duckdb
@@ -20,6 +21,7 @@ from campaign_report.analysis.engines.base import (
     sql_literal,
     transcode,
 )
+from campaign_report.analysis.engines.sql_guard import folders_read
 from campaign_report.analysis.errors import ConfigError
 
 
@@ -30,7 +32,10 @@ class DuckDBEngine(Engine):
     def description(self) -> str:
         return f"DuckDB {duckdb.__version__}"
 
-    def __init__(self, search_path: Path | None = None, memory_limit: str | None = None) -> None:
+    def __init__(self, search_path: Path | None = None, memory_limit: str | None = None,
+                 read_folders: Sequence[Path] | None = None) -> None:
+        """`read_folders`: the only folders DuckDB may read (and nothing it may install, load or reconfigure
+        afterwards); None leaves file access open, for code that writes its own queries (tests, benches)."""
         self.con = duckdb.connect()
         self._spill: Path | None = None
         if search_path is not None:
@@ -43,12 +48,28 @@ class DuckDBEngine(Engine):
             # An in-memory database spills to a temporary folder once the limit is reached.
             self._spill = Path(tempfile.mkdtemp(prefix="campaign-report-spill-"))
             self.execute(f"SET temp_directory = {sql_literal(str(self._spill))}")
+        self.read_folders = folders_read([*read_folders, *([self._spill] if self._spill else [])]) \
+            if read_folders is not None else None
+        if self.read_folders is not None:
+            listed = ", ".join(sql_literal(folder) for folder in self.read_folders)
+            self.execute(f"SET allowed_directories = [{listed}]")
+            self.execute("SET enable_external_access = false")
+            self.execute("SET autoinstall_known_extensions = false")
+            self.execute("SET lock_configuration = true")
 
     def _run(self, query: str) -> duckdb.DuckDBPyConnection:
         try:
             return self.con.execute(query)
         except duckdb.Error as exc:
-            raise EngineError(engine_message(exc)) from None
+            raise EngineError(self._message(exc)) from None
+
+    def _message(self, exc: Exception) -> str:
+        """The engine's message; a file outside the folders the config names is said as such."""
+        denied = re.search(r'Cannot access (?:file|directory) "([^"]*)"', str(exc))
+        if denied and self.read_folders is not None and "disabled by configuration" in str(exc):
+            return (f"reading {denied.group(1)} is not allowed: DuckDB reads only the config's folder, the "
+                    "tables' folders and [engine] read_folders (add the file's folder there)")
+        return engine_message(exc)
 
     def execute(self, query: str) -> None:
         # Always read to the end: a half-read DuckDB result blocks register().
@@ -64,7 +85,7 @@ class DuckDBEngine(Engine):
         try:
             rel = self.con.sql(query)
         except duckdb.Error as exc:
-            raise EngineError(engine_message(exc)) from None
+            raise EngineError(self._message(exc)) from None
         return {name: str(kind) for name, kind in zip(rel.columns, rel.types, strict=True)}
 
     def register(self, name: str, frame: pd.DataFrame) -> None:
@@ -106,7 +127,7 @@ class DuckDBEngine(Engine):
         try:
             rel = self.con.sql(query)
         except duckdb.Error as exc:
-            raise EngineError(engine_message(exc)) from None
+            raise EngineError(self._message(exc)) from None
         self.table(name, f"SELECT *, row_number() OVER () + 1 AS _line FROM ({rel.sql_query()})")
         return False
 

@@ -175,9 +175,9 @@ class PostgresEngine(Engine):
     def try_double(self, text_expr: str) -> str:
         return f"pg_temp.cr_try_double({text_expr})"
 
-    def _from_duckdb(self, name: str, reader: Callable[[DuckDBEngine], bool]) -> bool:
+    def _from_duckdb(self, name: str, reader: Callable[[DuckDBEngine], bool], folders: list[Path]) -> bool:
         """Files are read by embedded DuckDB (dialect detection, line numbers) and streamed in."""
-        local = DuckDBEngine()
+        local = DuckDBEngine(read_folders=folders)
         try:
             reader(local)
             kinds = local.schema(f"SELECT * FROM {name}")
@@ -194,10 +194,11 @@ class PostgresEngine(Engine):
         return False
 
     def read_csv(self, name: str, path: Path, sep: str, encoding: str, workdir: Path, parallel: bool = True) -> bool:
-        return self._from_duckdb(name, lambda local: local.read_csv(name, path, sep, encoding, workdir, parallel))
+        return self._from_duckdb(name, lambda local: local.read_csv(name, path, sep, encoding, workdir, parallel),
+                                 [path.parent, workdir])
 
     def read_parquet(self, name: str, path: Path) -> bool:
-        return self._from_duckdb(name, lambda local: local.read_parquet(name, path))
+        return self._from_duckdb(name, lambda local: local.read_parquet(name, path), [path.parent])
 
     def read_sql(self, name: str, query: str) -> bool:
         self.drop(name)

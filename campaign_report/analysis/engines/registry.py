@@ -9,8 +9,10 @@ from campaign_report.analysis.config import EngineConfig
 from campaign_report.analysis.engines.base import Engine
 
 
-def open_engine(settings: EngineConfig, search_path: Path | None = None) -> Engine:
-    """The engine the config names; Spark's master comes from the config or SPARK_MASTER."""
+def open_engine(settings: EngineConfig, search_path: Path | None = None,
+                read_folders: list[Path] | None = None) -> Engine:
+    """The engine the config names; Spark's master comes from the config or SPARK_MASTER. DuckDB reads only
+    `read_folders` (when given)."""
     if settings.kind == "spark":
         from campaign_report.analysis.engines.spark_engine import SparkEngine
 
@@ -23,4 +25,4 @@ def open_engine(settings: EngineConfig, search_path: Path | None = None) -> Engi
         return PostgresEngine(settings.url)
     from campaign_report.analysis.engines.duckdb_engine import DuckDBEngine
 
-    return DuckDBEngine(search_path, settings.memory_limit)
+    return DuckDBEngine(search_path, settings.memory_limit, read_folders)

@@ -9,9 +9,11 @@ names (`DuckDBEngine(allowed=…)`), so `read_csv('/etc/passwd')` fails there, n
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 from pathlib import Path
+from typing import Any
 
 import sqlglot
 from sqlglot import exp
@@ -35,13 +37,17 @@ _URL = re.compile(r"^[a-z][a-z0-9+.-]*://", re.IGNORECASE)
 DIALECT = {"duckdb": "duckdb", "spark": "spark", "postgres": "postgres"}
 
 
-def _statements(sql: str, dialect: str, where: str) -> list[exp.Expression]:
+def _statements(sql: str, dialect: str, where: str, what: str = "one SQL query") -> list[Any]:
+    logger = logging.getLogger("sqlglot")
+    level = logger.level
+    logger.setLevel(logging.ERROR)  # "falling back to parsing as a Command": the check below says it better
     try:
-        parsed = [s for s in sqlglot.parse(sql, read=dialect) if s is not None]
+        return [s for s in sqlglot.parse(sql, read=dialect) if s is not None]
     except SqlglotError as exc:
-        detail = str(exc).splitlines()[0][:160] if str(exc) else "syntax error"
-        raise ConfigError(f"{where} cannot be read as one SQL query: {detail}") from None
-    return parsed
+        detail = re.sub(r"\x1b\[[0-9;]*m", "", str(exc).splitlines()[0])[:160] if str(exc) else "syntax error"
+        raise ConfigError(f"{where} cannot be read as {what}: {detail}") from None
+    finally:
+        logger.setLevel(level)
 
 
 def _refuse_writes(tree: exp.Expression, where: str) -> None:
@@ -66,7 +72,11 @@ def check_read_only_query(sql: str, dialect: str, where: str) -> None:
 
 def check_condition(condition: str, where: str) -> None:
     """A `score_filter`: one boolean expression over the customer table, in DuckDB's dialect."""
-    statements = _statements(f"SELECT id FROM customers WHERE ({condition})", "duckdb", where)
+    try:
+        statements = _statements(f"SELECT id FROM customers WHERE ({condition})", "duckdb", where)
+    except ConfigError:
+        raise ConfigError(f"{where} is not one SQL condition (unbalanced brackets or quotes, a ';' or a "
+                          f"comment?), e.g. \"city = 'Москва'\"") from None
     if len(statements) != 1 or not isinstance(statements[0], exp.Select):
         raise ConfigError(f"{where} must be one condition, e.g. \"city = 'Москва'\" (no ';', no statements)")
     _refuse_writes(statements[0], where)

@@ -6,14 +6,17 @@ order, the value axis at the bottom of horizontal bars and the category names le
 from __future__ import annotations
 
 import math
+from contextlib import contextmanager
 
 from lxml import etree
 from pptx.chart.data import CategoryChartData
+from pptx.chart.xlsx import CategoryWorkbookWriter
 from pptx.dml.color import RGBColor
 from pptx.enum.chart import XL_AXIS_CROSSES, XL_CHART_TYPE, XL_LABEL_POSITION, XL_LEGEND_POSITION
 from pptx.enum.chart import XL_TICK_LABEL_POSITION as TICKS
 from pptx.oxml.ns import qn
 from pptx.util import Emu, Pt
+from xlsxwriter import Workbook
 
 from campaign_report.renderers.charts import (
     ChartSpec,
@@ -72,9 +75,32 @@ def _axis_text(axis, size: float = LABEL_PT) -> None:
     axis.format.line.color.rgb = _rgb("#8C8C8C")
 
 
+class _TextWorkbookWriter(CategoryWorkbookWriter):
+    """The chart's embedded workbook with every string written as text: XlsxWriter turns a string that
+    starts with "=" into a formula, and a group or segment name from the data (`=HYPERLINK(…)`) must stay a
+    name in the workbook PowerPoint opens for "Edit data"."""
+
+    @contextmanager
+    def _open_worksheet(self, xlsx_file):
+        workbook = Workbook(xlsx_file, {"in_memory": True, "strings_to_formulas": False,
+                                        "strings_to_urls": False})
+        worksheet = workbook.add_worksheet()
+        yield workbook, worksheet
+        workbook.close()
+
+
+class _TextChartData(CategoryChartData):
+    @property
+    def _workbook_writer(self) -> CategoryWorkbookWriter:
+        writer = self.__dict__.get("_text_writer")
+        if writer is None:
+            writer = self.__dict__["_text_writer"] = _TextWorkbookWriter(self)
+        return writer
+
+
 def add_chart(slide, spec: ChartSpec, left: int, top: int, width: int, height: int):
     """A native chart with its title (unit), value-axis title, values on bars and CI whiskers."""
-    data = CategoryChartData()
+    data = _TextChartData()
     data.categories = list(spec.categories)
     for s in spec.series:
         data.add_series(s.name, [round(v, 6) if math.isfinite(v) else None for v in s.values])
