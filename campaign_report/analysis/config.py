@@ -231,7 +231,8 @@ def _parse(raw: dict[str, Any], path: Path, digest: str) -> Config:
         for metric in experiment.metrics:
             choice(metric, ExperimentConfig.metrics, "[experiment] metrics")
         choice(experiment.primary, ExperimentConfig.metrics, "[experiment] primary")
-        if experiment.start and experiment.end and experiment.start > experiment.end:
+        if experiment.start and experiment.end and \
+                date.fromisoformat(experiment.start) > date.fromisoformat(experiment.end):
             raise ConfigError(f"[experiment] start ({experiment.start}) is after end ({experiment.end})")
         if "experiment" not in tables:
             raise ConfigError("[experiment] needs a [data.experiment] table")

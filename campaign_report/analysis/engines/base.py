@@ -44,7 +44,7 @@ def first_line(exc: Exception) -> str:
     return text.splitlines()[0] if text else type(exc).__name__
 
 
-MAX_ENGINE_MESSAGE = 400
+MAX_ENGINE_MESSAGE = 300
 # Lines of a DuckDB message that are not the diagnosis: the echoed query, a line of the user's file (errors
 # show a value, not a file's content), the sniffer's search space, and the reader's option dump.
 _NOISE = ("LINE ", "Original Line:", "Quote/Escape Candidates", "Comment Candidates", "Encoding:",
