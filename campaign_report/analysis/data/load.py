@@ -208,10 +208,12 @@ def _fetch_postgres(url: str, query: str, label: str) -> pd.DataFrame:
     except ImportError:
         raise InputError(label, "PostgreSQL sources need psycopg: pip install 'campaign-report[postgres]'") from None
     try:
-        with psycopg.connect(url, connect_timeout=15) as conn, conn.cursor() as cur:
-            cur.execute(query)
-            names = [d.name for d in cur.description or ()]
-            rows = cur.fetchall()
+        with psycopg.connect(url, connect_timeout=15) as conn:
+            conn.read_only = True  # the database refuses any write, whatever the query says
+            with conn.cursor() as cur:
+                cur.execute(query)
+                names = [d.name for d in cur.description or ()]
+                rows = cur.fetchall()
     except psycopg.Error as exc:
         raise InputError(label, f"query failed: {str(exc).strip().splitlines()[0]}") from None
     frame = pd.DataFrame(rows, columns=names, dtype=object)
