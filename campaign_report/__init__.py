@@ -15,13 +15,30 @@ Errors are exceptions (ConfigError, InputError — both UserError) carrying the 
 
 from __future__ import annotations
 
-from importlib import metadata
+from importlib import import_module, metadata
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from campaign_report.analysis.analyze import StageCallback, analyze
-from campaign_report.analysis.config import Config, config_from_dict, load_config
-from campaign_report.analysis.errors import ConfigError, InputError, UserError
-from campaign_report.analysis.results import Results
+if TYPE_CHECKING:
+    from campaign_report.analysis.analyze import StageCallback, analyze
+    from campaign_report.analysis.config import Config, config_from_dict, load_config
+    from campaign_report.analysis.errors import ConfigError, InputError, UserError
+    from campaign_report.analysis.results import Results
+
+# The public names load on first use (PEP 562): `campaign-report --version`, `--help` and the command line's
+# own modules start without pandas, scikit-learn and DuckDB.
+_LAZY = {"StageCallback": "analysis.analyze", "analyze": "analysis.analyze", "Config": "analysis.config",
+         "config_from_dict": "analysis.config", "load_config": "analysis.config", "ConfigError": "analysis.errors",
+         "InputError": "analysis.errors", "UserError": "analysis.errors", "Results": "analysis.results"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        value = getattr(import_module(f"campaign_report.{_LAZY[name]}"), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'campaign_report' has no attribute {name!r}")
+
 
 try:
     __version__ = metadata.version("campaign-report")

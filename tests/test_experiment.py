@@ -330,3 +330,45 @@ def test_observational_banner_has_placebo_days_in_the_report(small_run):
     orders = next(o for o in small_run.results.experiment.observational if o.outcome == "orders")
     assert len(orders.placebo_effects) == len(orders.placebo_days) == 25
     assert orders.placebo_p < 0.1
+
+
+def test_two_winning_arms_are_compared_head_to_head_like_scipy():
+    """Both arms beat control; the better one is named against the other by a Welch test on ARPU (scipy),
+    Bonferroni over the one comparison, with the interval at that level."""
+    from scipy import stats as sps
+
+    a = _units(5000, 5000, 0.2, 0.32, seed=3)
+    b = _units(5000, 5000, 0.2, 0.26, seed=4)
+    b = b[b["grp"] == "treatment"].assign(grp="treatment_b", customer_id=lambda d: "b" + d["customer_id"])
+    units = pd.concat([a, b])
+    result = readout(units, dataclasses.replace(SETTINGS, cuped=False))
+    assert {d.treatment for d in result.decisions if d.verdict == "win"} == {"treatment", "treatment_b"}
+    (h,) = result.head_to_head
+    assert (h.better, h.other, h.metric) == ("treatment", "treatment_b", "arpu")
+    y_a = units.loc[units["grp"] == "treatment", "revenue"]
+    y_b = units.loc[units["grp"] == "treatment_b", "revenue"]
+    ref = sps.ttest_ind(y_a, y_b, equal_var=False)
+    assert h.abs_diff == pytest.approx(y_a.mean() - y_b.mean(), rel=1e-12)
+    assert h.p_adjusted == pytest.approx(ref.pvalue, rel=1e-9)
+    low, high = ref.confidence_interval(0.95)
+    assert (h.ci_low, h.ci_high) == (pytest.approx(low, rel=1e-9), pytest.approx(high, rel=1e-9))
+    assert h.significant == (ref.pvalue < 0.05)
+
+
+def test_one_winner_is_compared_with_the_arm_that_showed_nothing():
+    """"Roll out A, not B" reads as "A beats B": the winner is compared with the other arm directly (Welch,
+    like scipy), so the documents can say when the test cannot tell the two apart."""
+    from scipy import stats as sps
+
+    a = _units(5000, 5000, 0.2, 0.32, seed=5)
+    b = _units(5000, 5000, 0.2, 0.2, seed=6)
+    b = b[b["grp"] == "treatment"].assign(grp="treatment_b", customer_id=lambda d: "b" + d["customer_id"])
+    units = pd.concat([a, b])
+    result = readout(units, dataclasses.replace(SETTINGS, cuped=False))
+    verdicts = {d.treatment: d.verdict for d in result.decisions}
+    assert verdicts["treatment"] == "win" and verdicts["treatment_b"] != "win"
+    (h,) = result.head_to_head
+    assert (h.better, h.other) == ("treatment", "treatment_b")
+    y_a = units.loc[units["grp"] == "treatment", "revenue"]
+    y_b = units.loc[units["grp"] == "treatment_b", "revenue"]
+    assert h.p_adjusted == pytest.approx(sps.ttest_ind(y_a, y_b, equal_var=False).pvalue, rel=1e-9)

@@ -72,7 +72,7 @@ def test_groups_outside_expected_split_are_listed_not_compared(tmp_path):
     from campaign_report.renderers.view import build_view
 
     text = " ".join(p for s in build_view(results).sections for p in s.paragraphs)
-    assert "Not compared (not in expected_split): “pilot” (300\xa0customers)." in text
+    assert "Not compared (these groups are not in the test's planned split): “pilot” (300\xa0customers)." in text
 
 
 def test_without_expected_split_every_group_is_compared_at_equal_shares(tmp_path):

@@ -18,7 +18,7 @@ def test_planted_types_get_planted_offers(small_run):
     by_cluster = {s.key: s for s in results.offers.segments if s.kind == "cluster"}
     names = {str(c.id): c.name_ru for c in results.segments.clusters}
     hunters = next(k for k, n in names.items() if n.startswith("Охотники за скидками"))
-    premium = next(k for k, n in names.items() if n.startswith("Премиальные"))
+    premium = next(k for k, n in names.items() if n.startswith("Крупные чеки"))
     assert {o.offer_type for o in by_cluster[hunters].offers} & {"discount", "bundle", "cashback"}
     assert by_cluster[hunters].offers[0].offer_type in ("discount", "bundle")
     assert by_cluster[premium].offers[0].offer_type == "service_privilege"

@@ -51,3 +51,26 @@ def test_example_results_json_is_valid(example, tmp_path):
     data = json.loads(outcome.files["results.json"].read_text(encoding="utf-8"))
     errors = list(_validator().iter_errors(data))
     assert not errors, [f"{list(e.absolute_path)}: {e.message}" for e in errors[:5]]
+
+
+def test_config_schema_validates_every_shipped_config_and_rejects_a_misspelt_key():
+    """Editors (taplo / Even Better TOML) check config.toml against the schema named on its first line."""
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10
+        import tomli as tomllib
+
+    from campaign_report.analysis.config_docs import SCHEMA_PATH as CONFIG_SCHEMA
+
+    root = SCHEMA_PATH.parents[2]
+    validator = jsonschema.Draft202012Validator(json.loads(CONFIG_SCHEMA.read_text(encoding="utf-8")))
+    configs = [root / "config.toml", *sorted((root / "examples").glob("*/config.toml"))]
+    assert len(configs) >= 4
+    for path in configs:
+        first = path.read_text(encoding="utf-8").splitlines()[0]
+        assert first.startswith("#:schema ") and (path.parent / first.split(" ", 1)[1]).resolve() == CONFIG_SCHEMA
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        assert not [e.message for e in validator.iter_errors(data)], path
+    data = tomllib.loads(configs[0].read_text(encoding="utf-8"))
+    data["report"]["titel"] = data["report"].pop("title")
+    assert any("titel" in e.message for e in validator.iter_errors(data))

@@ -44,7 +44,7 @@ def test_clusters_recover_planted_types(demo_features, demo_dir):
     assert result.k == 4 and ari >= 0.8, ari
     names = {c.name_ru for c in result.clusters}
     assert len(names) == 4 and any(n.startswith("Охотники за скидками") for n in names)
-    assert any(n.startswith("Премиальные") for n in names) and any(n.startswith("Молодёжь") for n in names)
+    assert any(n.startswith("Крупные чеки") for n in names) and any(n.startswith("Молодёжь") for n in names)
     assert sum(c.size for c in result.clusters) == len(features.frame)
     assert sum(c.revenue_share for c in result.clusters) == pytest.approx(1.0)
     scores = {s.k: s for s in result.k_scores}

@@ -238,3 +238,36 @@ def test_assumed_equal_shares_are_said(small_run) -> None:
     view = build_view(small_run.results)
     text = " ".join(p for s in view.sections for p in s.paragraphs)
     assert "Доли групп приняты равными" in text
+
+
+def test_auto_reads_a_finished_test_once_with_the_fixed_horizon(small_run) -> None:
+    """First read after the window: the fixed-horizon test is valid, and 1.3× more sensitive than the sequence."""
+    exp = small_run.results.experiment
+    assert (exp.inference, exp.inference_reason, exp.earlier_looks) == ("fixed_horizon", "read_once", 0)
+
+
+def test_auto_keeps_the_sequence_once_the_campaign_was_read_before_its_end(interim_run, small_demo) -> None:
+    """Read on day 10 (interim), then read again at the end into the same folder: the ledger remembers the
+    early look, so the final verdict still comes from the confidence sequence."""
+    from campaign_report.pipeline.report import run_report
+
+    _, out = interim_run
+    config = out.parent / "final.toml"
+    config.write_text(demo_config(small_demo, out), encoding="utf-8")
+    exp = run_report(config).results.experiment
+    assert (exp.inference, exp.inference_reason, exp.earlier_looks) == ("sequential", "earlier_looks", 1)
+    assert not exp.look.interim
+    brief = subprocess.run(["pdftotext", str(out / "brief.pdf"), "-"], capture_output=True, text=True,
+                           check=True).stdout
+    assert "Этот тест читали до конца окна (1 раз)" in " ".join(brief.split())
+
+
+def test_a_plan_larger_than_the_base_says_what_the_base_can_detect(small_run) -> None:
+    from campaign_report.renderers.format import Formatter
+    from campaign_report.renderers.sections.next_steps import plan_text
+
+    plan = small_run.results.experiment.plans[0]
+    assert plan.base == 3000 and not plan.feasible  # 5 % needs far more than 1,500 per arm
+    text = plan_text(Formatter("en", "₽"), plan).replace("\xa0", " ")
+    assert "cannot be detected with this base" in text and "3,000 customers" in text
+    assert f"{plan.per_arm:,}" in text

@@ -64,8 +64,10 @@ def _versions() -> dict[str, str]:
 
 
 def analyze(config: Config, progress: StageCallback | None = None,
-            timings: dict[str, float] | None = None) -> Results:
-    """Run every configured analysis and return the Results (the full target list rides along)."""
+            timings: dict[str, float] | None = None, earlier_looks: int = 0) -> Results:
+    """Run every configured analysis and return the Results (the full target list rides along).
+    `earlier_looks`: how often this campaign was read before its window ended (the pipeline's ledger knows;
+    it decides `[experiment] sequential = "auto"`)."""
     timings = timings if timings is not None else {}
     if not config.tables:  # a config may hold only [email] for `send`, but a run needs data
         raise ConfigError("needs [data.transactions], [data.customers] or [data.experiment]", config.shown_path)
@@ -76,7 +78,7 @@ def analyze(config: Config, progress: StageCallback | None = None,
         shutil.rmtree(workdir, ignore_errors=True)
         raise exc.in_file(config.shown_path) from None
     try:
-        return _analyze(config, engine, workdir, progress, timings)
+        return _analyze(config, engine, workdir, progress, timings, earlier_looks)
     except ConfigError as exc:  # raised deep in a stage: still names the file the user ran
         raise exc.in_file(config.shown_path) from None
     finally:
@@ -85,7 +87,7 @@ def analyze(config: Config, progress: StageCallback | None = None,
 
 
 def _analyze(config: Config, engine: Engine, workdir: Path, progress: StageCallback | None,
-             timings: dict[str, float]) -> Results:
+             timings: dict[str, float], earlier_looks: int = 0) -> Results:
     language = config.report.language
     quality: list[TableQuality] = []
     inputs: list[InputFile] = []
@@ -146,7 +148,7 @@ def _analyze(config: Config, engine: Engine, workdir: Path, progress: StageCallb
     if config.experiment is not None and assignment is not None:
         with _stage("experiment", timings, progress):
             experiment_result = run_experiment(config, engine, assignment, customers, cluster_model, cluster_names,
-                                               rfm_labels is not None, quality, has_tx, notes)
+                                               rfm_labels is not None, quality, has_tx, notes, earlier_looks)
 
     propensity_result = scores = None
     if config.propensity is not None:

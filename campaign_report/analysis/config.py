@@ -226,6 +226,8 @@ def _parse(raw: dict[str, Any], path: Path, digest: str) -> Config:
         if obs_raw is not None:
             obs = _build(ObservationalConfig, obs_raw, "experiment.observational")
             experiment = dataclasses.replace(experiment, observational=obs)
+        if experiment.sequential not in (True, False, "auto"):
+            raise ConfigError(f"[experiment] sequential must be \"auto\", true or false, got {experiment.sequential!r}")
         choice(experiment.correction, ("holm", "bh", "none"), "[experiment] correction")
         choice(experiment.family, ("all", "primary"), "[experiment] family")
         for metric in experiment.metrics:

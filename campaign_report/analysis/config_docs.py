@@ -88,7 +88,8 @@ def _kind(field: dataclasses.Field) -> str:
     return {"tuple[tuple[str, float], ...]": "table of group = share",
             "tuple[tuple[str, str, float], ...]": "list of [evidence, operator, threshold]",
             "tuple[int, int]": "[low, high]", "tuple[str, ...]": "list of strings",
-            "tuple[int, ...]": "list of integers", "int | str": "integer or \"auto\""}.get(text, text)
+            "tuple[int, ...]": "list of integers", "int | str": "integer or \"auto\"",
+            "bool | str": "true, false or \"auto\""}.get(text, text)
 
 
 def _keys(cls: type, section: str) -> tuple[Key, ...]:
@@ -173,6 +174,7 @@ def _key_schema(key: Key) -> dict[str, Any]:
             "minItems": 3, "maxItems": 3}},
         "table of group = share": {"type": "object", "additionalProperties": {"type": "number"}},
         "integer or \"auto\"": {"anyOf": [{"type": "integer", "minimum": 2}, {"const": "auto"}]},
+        "true, false or \"auto\"": {"anyOf": [{"type": "boolean"}, {"const": "auto"}]},
     }
     schema = dict(schemas[kind], description=key.doc)
     if key.valid is not None:

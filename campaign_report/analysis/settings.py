@@ -213,9 +213,10 @@ class ExperimentConfig:
     segment_by: tuple[str, ...] = key(("cluster", "rfm"), "cuts of the readout: cluster, rfm, or customer columns "
                                                          "(e.g. [\"cluster\", \"rfm\", \"city\"])")
     offer_type: str = key("discount", "the campaign's offer type: offers of this type get its measured effect")
-    sequential: bool = key(True, "intervals and p-values valid at every look (a confidence sequence): read the "
-                                 "running test as often as you like; false keeps the fixed-horizon test, valid "
-                                 "only when read once, at the end")
+    sequential: bool | str = key("auto", "\"auto\": a confidence sequence (valid however often the test is "
+                                         "read) when it is read before its window ends or was so read before; "
+                                         "else the fixed-horizon test, valid for one read at the end; true or "
+                                         "false forces one")
     cap_revenue: float | None = key(None, "cap revenue outcomes at this percentile of the customers who bought, "
                                           "pooled over the groups and fixed before the comparison (e.g. 0.99)",
                                     at_least=0.5, below=1)

@@ -82,6 +82,11 @@ class Ledger:
             if "message_id" not in columns:  # a ledger written before Message-IDs were recorded
                 with self.db:
                     self.db.execute("ALTER TABLE deliveries ADD COLUMN message_id TEXT")
+            run_columns = {row[1] for row in self.db.execute("PRAGMA table_info(runs)")}
+            for column in ("campaign TEXT", "look_day INTEGER", "look_days INTEGER"):  # older ledgers
+                if column.split()[0] not in run_columns:
+                    with self.db:
+                        self.db.execute(f"ALTER TABLE runs ADD COLUMN {column}")
             damage = self.db.execute("PRAGMA quick_check").fetchone()[0]
         except sqlite3.DatabaseError as exc:
             if disk_full(exc):
@@ -102,10 +107,20 @@ class Ledger:
                                      "VALUES (?,?,?,?,?)", (started, None, "publishing", key, ""))
         return int(cursor.lastrowid or 0)
 
-    def finish_run(self, run_id: int, status: str, detail: str = "") -> None:
+    def finish_run(self, run_id: int, status: str, detail: str = "", campaign: str | None = None,
+                   look: tuple[int, int] | None = None) -> None:
+        """The run's outcome, and for a campaign read from its purchases, which campaign and how far into its
+        window the data reached (day, days)."""
         with self.db:
-            self.db.execute("UPDATE runs SET finished = ?, status = ?, detail = ? WHERE id = ?",
-                            (_now(), status, detail[:500], run_id))
+            self.db.execute("UPDATE runs SET finished = ?, status = ?, detail = ?, campaign = ?, look_day = ?, "
+                            "look_days = ? WHERE id = ?",
+                            (_now(), status, detail[:500], campaign, *(look or (None, None)), run_id))
+
+    def interim_looks(self, campaign: str) -> int:
+        """Published reads of this campaign whose data ended before its window did."""
+        row = self.db.execute("SELECT count(*) FROM runs WHERE status = 'ok' AND campaign = ? AND look_day < look_days",
+                              (campaign,)).fetchone()
+        return int(row[0])
 
     def close(self) -> None:
         self.db.close()

@@ -33,13 +33,19 @@ def plan_next(config: Config, effect: float | None, console: Console) -> int:
     table = Table(title=f.t("plan.title", effect=f.percent(experiment.min_effect, 0),
                             metric=f.t(f"metric.{exp.primary}"), alpha=f.number(1 - exp.confidence, 2),
                             power=f.percent(experiment.power, 0)))
-    for column in ("col_arm", "col_mde", "col_now", "col_needed", "col_window", "col_days"):
+    for column in ("col_arm", "col_mde", "col_now", "col_needed", "col_base", "col_window", "col_days"):
         table.add_column(f.t(f"plan.{column}"), justify="left" if column == "col_arm" else "right")
+    absent = f.t("plan.absent")
     for plan in exp.plans:
         table.add_row(group_name(f, results.meta.names, plan.treatment), f"±{f.percent(plan.mde_now, 1)}",
                       f.integer(plan.per_arm_now), f.integer(plan.per_arm),
-                      f.integer(plan.window_days) if plan.window_days else "—",
-                      f.integer(plan.days) if plan.days is not None else "—")
+                      f"±{f.percent(plan.mde_whole_base, 1)}" if plan.base else absent,
+                      f.integer(plan.window_days) if plan.window_days else absent,
+                      f.integer(plan.days) if plan.days is not None else absent)
     console.print(table)
+    for plan in exp.plans:
+        if not plan.feasible:
+            console.print(f.t("plan.too_few", arm=group_name(f, results.meta.names, plan.treatment),
+                              base=f.integer(plan.base), per_arm=f.integer(plan.per_arm)), highlight=False)
     console.print(f.t("plan.note", inference=f.t(f"plan.inference_{exp.inference}")), highlight=False)
     return 0

@@ -37,13 +37,18 @@ def run_report(config: Config | str | Path, out_dir: str | Path | None = None,
     target = Path(out_dir).resolve() if out_dir else config.output_dir
     started = datetime.now().astimezone().isoformat(timespec="seconds")
     check_writable(target)
+    campaign = campaign_id(config)
+    earlier_looks = 0
     if (target / LEDGER).exists():
-        Ledger(target).close()  # a damaged ledger stops the run before anything is computed or published
+        ledger = Ledger(target)  # a damaged ledger stops the run before anything is computed or published
+        earlier_looks = ledger.interim_looks(campaign) if campaign else 0
+        ledger.close()
     key = inputs_key(config)
     timings: dict[str, float] = {}
     published: dict[str, Path] = {}
     try:
-        results = analyze(config, progress, timings)
+        results = analyze(config, progress, timings, earlier_looks)
+        look = results.experiment.look if results.experiment is not None else None
         if progress:
             progress("render", None)
         render_started = time.perf_counter()
@@ -51,7 +56,8 @@ def run_report(config: Config | str | Path, out_dir: str | Path | None = None,
         try:
             run_id = ledger.begin_run(started, key)
             published = publish(target, document_writers(results), config.report.keep_history)
-            ledger.finish_run(run_id, "ok")
+            ledger.finish_run(run_id, "ok", campaign=campaign if look is not None else None,
+                              look=(look.day, look.days) if look is not None else None)
         finally:
             ledger.close()
         timings["render"] = time.perf_counter() - render_started
@@ -79,3 +85,11 @@ def _record_failure(target: Path, started: str, key: str, exc: BaseException) ->
         ledger.close()
     except (UserError, OSError, sqlite3.Error):
         pass
+
+
+def campaign_id(config: Config) -> str | None:
+    """What makes two runs reads of the same campaign: its name and window (None without a windowed test)."""
+    exp = config.experiment
+    if exp is None or not exp.start or not exp.end:
+        return None
+    return f"{exp.name or config.report.title}|{exp.start}|{exp.end}"

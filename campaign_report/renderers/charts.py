@@ -42,6 +42,9 @@ class Series:
     values: tuple[float, ...]
     err_minus: tuple[float, ...] | None = None  # distances below the value (for CI whiskers)
     err_plus: tuple[float, ...] | None = None
+    # Points that cannot be told from noise (their interval holds zero): drawn grey in every chart, so that
+    # "grey = not distinguishable from no effect" holds wherever the documents say it.
+    muted: tuple[bool, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -58,6 +61,7 @@ class ChartSpec:
     decimal_mark: str = ","
     highlight: tuple[str, ...] = ()  # categories in the accent colour (one series); the rest grey
     shades: bool = False  # several series of one kind (treatments): shades of the accent, not accent + grey
+    whiskers: str = "ci"  # what the error bars are: "ci" (a confidence interval) or "std" (a spread across folds)
 
 
 def series_color(spec: ChartSpec, index: int) -> str:
@@ -68,11 +72,13 @@ def series_color(spec: ChartSpec, index: int) -> str:
 
 
 def point_colors(spec: ChartSpec, index: int) -> list[str]:
-    """A colour per bar: highlighted categories in the accent, the rest grey, when the spec names any."""
+    """A colour per bar: highlighted categories in the accent, the rest grey, when the spec names any; a
+    point that cannot be told from noise grey."""
     base = series_color(spec, index)
+    muted = spec.series[index].muted or (False,) * len(spec.categories)
     if not spec.highlight or len(spec.series) > 1:
-        return [base] * len(spec.categories)
-    return [ACCENT if c in spec.highlight else GREY for c in spec.categories]
+        return [GREY if m else base for m in muted]
+    return [ACCENT if c in spec.highlight and not m else GREY for c, m in zip(spec.categories, muted, strict=True)]
 
 
 def format_value(value: float, decimals: int, decimal_mark: str = ",") -> str:

@@ -58,7 +58,7 @@ def results_to_dict(results: Results, view: View) -> dict[str, Any]:
         for cluster, c in zip(seg["clusters"], results.segments.clusters, strict=True):
             cluster["name"] = c.name_ru if results.meta.language == "ru" else c.name_en
             cluster["profile"] = {k: cluster[k] for k in (
-                "mean_age", "female_share", "top_categories", "top_brands", "average_check", "orders_mean",
+                "mean_age", "gender_shares", "top_categories", "top_brands", "average_check", "orders_mean",
                 "promo_share", "recency_mean", "revenue_share", "distinctions")}
         out["segments"] = seg
     if results.rfm is not None:

@@ -27,7 +27,7 @@ from campaign_report.renderers.deck.slides import (
 )
 from campaign_report.renderers.format import Formatter
 from campaign_report.renderers.view_model import Card, Section, Table, View
-from campaign_report.renderers.wording import lower_first
+from campaign_report.renderers.wording import lower_first, upper_first
 
 TEMPLATE = Path(__file__).resolve().parent.parent / "templates" / "deck.pptx"
 APPENDIX = ("details", "quality", "methods")
@@ -54,6 +54,7 @@ def _pick_title(prs, *candidates: str) -> str:
 def _title(prs, *candidates: str) -> tuple[str, str]:
     """(the slide's title, the full text it stands for): a title never runs past two lines."""
     width = content_width(prs)
+    candidates = tuple(upper_first(c) for c in candidates)
     for text in candidates:
         text = text.strip().rstrip(".")
         if text and title_fits(text, width):
@@ -71,13 +72,7 @@ def _title(prs, *candidates: str) -> tuple[str, str]:
 def chart_notes(f: Formatter, headline: str, chart: ChartSpec, section: Section, first: bool = True) -> str:
     """What the slide shows, how to read its chart, the method (on the section's first slide only: a paragraph
     is not repeated from slide to slide) and its caveat: two to five sentences."""
-    if chart.kind == "line":
-        read = f.t("deck.read_line", axis=chart.category_title or "—", unit=chart.value_title,
-                   series=", ".join(s.name for s in chart.series))
-    elif any(s.err_plus for s in chart.series):
-        read = f.t("deck.read_bar_ci", unit=chart.value_title)
-    else:
-        read = f.t("deck.read_bar", unit=chart.value_title)
+    read = _how_to_read(f, chart)
     caveat = section.warnings[0] if section.warnings and first else ""
     parts = [_sentence(headline), _sentence(chart.title), read,
              _first_sentences(section.notes) if first else "", *section.so_what.get(chart.key, [])[:1],
@@ -85,10 +80,32 @@ def chart_notes(f: Formatter, headline: str, chart: ChartSpec, section: Section,
     return " ".join(dict.fromkeys(x for x in parts if x))  # a title equal to the headline is said once
 
 
+def _how_to_read(f: Formatter, chart: ChartSpec) -> str:
+    """How to read the chart, saying only what this chart draws: whiskers of the kind it has, the accent
+    only where a category is highlighted, grey-for-noise only where a point is muted."""
+    if chart.kind == "line":
+        axis = f.t("deck.read_line_axis", axis=chart.category_title) if chart.category_title else ""
+        return f.t("deck.read_line", axis=axis, unit=chart.value_title,
+                   series=", ".join(s.name for s in chart.series))
+    parts = [f.t("deck.read_bar", unit=chart.value_title)]
+    if any(s.err_plus for s in chart.series):
+        parts.append(f.t("deck.read_whiskers_std" if chart.whiskers == "std" else "deck.read_whiskers_ci"))
+    if chart.highlight and len(chart.series) == 1:
+        parts.append(f.t("deck.read_accent"))
+    if any(any(s.muted or ()) for s in chart.series):
+        parts.append(f.t("deck.read_muted"))
+    return " ".join(parts)
+
+
 def table_notes(f: Formatter, headline: str, table: Table, section: Section) -> str:
-    rows = ", ".join(str(r[0]) for r in table.rows[:6])
-    return " ".join(x for x in (_sentence(headline), f.t("deck.read_table", rows=rows, columns=", ".join(
-        table.header)), _sentence(table.note), _first_sentences(section.notes)) if x)
+    firsts = [str(r[0]) for r in table.rows]
+    named = ", ".join(firsts)
+    # Rows are named by their first cells only when those name them: distinct, few and short.
+    read = f.t("deck.read_table", rows=named, columns=", ".join(table.header)) \
+        if len(set(firsts)) == len(firsts) <= 6 and len(named) <= 160 else \
+        f.t("deck.read_table_count", rows=f.plural(len(table.rows), "row"), columns=", ".join(table.header))
+    return " ".join(x for x in (_sentence(headline), read, _sentence(table.note), _first_sentences(section.notes))
+                    if x)
 
 
 def finding_slides(prs, f: Formatter, section: Section, source: str, appendix: bool = False) -> None:
@@ -106,15 +123,15 @@ def finding_slides(prs, f: Formatter, section: Section, source: str, appendix: b
 
 def _table_slides(prs, f: Formatter, section: Section, source: str, appendix: bool) -> None:
     for table in [*section.tables, *section.deck_tables]:
-        if not table.headline or table.appendix != appendix:
-            continue
+        if not table.headline or table.appendix != appendix or table.abridged:
+            continue  # an abridged table's whole version is in the appendix's details
         if table in section.deck_tables and not appendix and len(table.rows) <= 2:
             continue  # an offer plan of one or two segments is on the next-steps slide already
         headline, full = _title(prs, table.headline, table.title)
         table_slide(prs, headline, table, table_notes(f, full, table, section), source)
 
 
-def _summary(prs, view: View, source: str) -> None:
+def _summary(prs, view: View, source: str) -> str:
     f, s = view.fmt, view.summary
     decision = s.verdicts[0] if s.verdicts else None
     finding = s.findings[0].sentence if s.findings else ""
@@ -122,33 +139,41 @@ def _summary(prs, view: View, source: str) -> None:
     # Without a test's decision, the title joins the findings: one of them alone is the next slide's title.
     joined = "; ".join(lower_first(x.sentence.rstrip(".")) if i else x.sentence.rstrip(".")
                        for i, x in enumerate(s.findings[:2])) if not decision and len(s.findings) > 1 else ""
-    headline = _pick_title(prs, decision.headline if decision else "", joined, finding, finding.split(";")[0],
+    # Without a test, the decision is the first thing to do (its first clause), when there is one.
+    step = s.next_steps[0].split(";")[0].split(":")[0] if s.next_steps and not decision else ""
+    headline = _pick_title(prs, decision.headline if decision else "", step, joined, finding, finding.split(";")[0],
                            first_section, f.t("doc.summary"))
     # The decision (every arm), what it is worth, two other findings, whom to act on and what to do first:
     # each finding has its own slide, so the summary keeps to what a director acts on.
-    lines = [v.sentence for v in s.verdicts] + ([s.whom_next] if s.whom_next else [])
+    lines = [v.sentence for v in s.verdicts] + s.caveats + ([s.whom_next] if s.whom_next else [])
     lines += [x.sentence for x in s.findings if x.sentence.rstrip(".") != headline][:2]
     lines += [f"{a.title}: {a.text}" for a in s.act_on[:1]]
     if s.next_steps:  # the summary ends with what to do (the next-steps slide says who does it, with what)
         lines.append(f"{f.t('doc.next_steps')}: {s.next_steps[0]}")
     numbers = s.key_numbers[:3]
     notes = f.t("deck.notes_summary", decision=_sentence(decision.sentence if decision else headline),
-                numbers="; ".join(f"{k.label} {k.value}" for k in numbers) or "—")
+                numbers="; ".join(f"{k.label} {k.value}" for k in numbers) or "—",
+                grey=f.t("deck.notes_summary_grey") if any(not k.significant for k in numbers) else "")
     rest = summary_slide(prs, headline, numbers, lines, notes, source)
     if rest:  # many treatments or segments: the summary continues rather than losing lines
         cards_slide(prs, headline, [Card(title="", lines=rest)], f"{notes} ({rest[0][:60]} …)", source, 1)
+    return headline
 
 
-def _next_steps(prs, view: View, source: str) -> None:
+def _next_steps(prs, view: View, source: str, summary_title: str) -> None:
     """Every deck closes its story with what to do: the steps, whom to act on, with which offers."""
     f, s = view.fmt, view.summary
     if not s.next_steps and not s.act_on:
         return
     steps = s.next_steps or [a.text for a in s.act_on]
-    headline = _pick_title(prs, steps[0], f.t("doc.next_steps"))
+    # The summary may have taken the first step as its title: the slide that details it is then "Next steps".
+    first = [x for x in (steps[0], steps[0].split(":")[0]) if not summary_title.startswith(x.split(";")[0].strip())]
+    headline = _pick_title(prs, *first, f.t("doc.next_steps"))
     who = [f"{a.title}: {a.text}" for a in s.act_on]
     offers = [(o.segment, o.offer) for o in s.offers[:5]]
-    notes = f.t("deck.notes_next", steps=" ".join(_sentence(x) for x in steps[:3]))
+    notes = " ".join([f.t("deck.notes_next", steps=" ".join(_sentence(x) for x in steps[:3])),
+                      f.t("deck.notes_next_offers") if offers else "",
+                      f.t("deck.notes_next_lists") if view.has_lists else ""]).strip()
     steps_slide(prs, headline, steps, who, offers, notes, source, (f.t("deck.steps_who"), f.t("deck.steps_what")))
 
 
@@ -226,7 +251,7 @@ def render_pptx(view: View, out_path: Path) -> Path:
     title_slide(prs, view.title, f"{view.kicker} · {view.created}",
                 f.t("deck.notes_title", title=view.title, kind=view.kicker, as_of=view.as_of) if view.as_of != "—"
                 else f.t("deck.notes_title_plain", title=view.title, kind=view.kicker))
-    _summary(prs, view, source)
+    summary_title = _summary(prs, view, source)
     for section in view.sections:
         if section.key in APPENDIX:
             continue
@@ -238,7 +263,7 @@ def render_pptx(view: View, out_path: Path) -> Path:
             cards_slide(prs, headline, section.cards, f.t("deck.notes_cards", categories=categories) + " "
                         + _first_sentences(section.notes),
                         source)
-    _next_steps(prs, view, source)
+    _next_steps(prs, view, source, summary_title)
     _appendix(prs, view, source)
     _notes_said_once(prs)
     prs.save(str(out_path))

@@ -87,7 +87,7 @@ def results_schema() -> dict[str, Any]:
     experiment["properties"]["decision"] = decision
     segments = dataclass_schema(SegmentsResult)
     portrait = dataclass_schema(ClusterPortrait)
-    profile_keys = ("mean_age", "female_share", "top_categories", "top_brands", "average_check", "orders_mean",
+    profile_keys = ("mean_age", "gender_shares", "top_categories", "top_brands", "average_check", "orders_mean",
                     "promo_share", "recency_mean", "revenue_share", "distinctions")
     profile = {"type": "object", "properties": {k: portrait["properties"][k] for k in profile_keys},
                "required": list(profile_keys), "additionalProperties": False}

@@ -56,4 +56,6 @@ def build_view(results: Results) -> View:
     return View(language=meta.language, title=meta.title, created=f.date(meta.created[:10]),
                 as_of=f.date(meta.as_of), fmt=f, summary=summary, sections=sections,
                 email_subject=" — ".join(subject_bits), kicker=f.t(f"doc.kind_{kind}"), kind=kind,
-                has_categories=results.meaning.categories)
+                has_categories=results.meaning.categories,
+                has_lists=any(x is not None for x in (results.target_list, results.uplift_list,
+                                                      results.customer_value)))

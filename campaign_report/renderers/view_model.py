@@ -18,6 +18,7 @@ class Table:
     note: str = ""
     headline: str = ""  # the deck's action title for this table, where it states a finding
     appendix: bool = False  # detail behind a finding: the deck shows it after the next steps
+    abridged: bool = False  # the top rows of a table printed whole in the appendix: the deck shows only the whole
 
 
 @dataclass(frozen=True)
@@ -78,6 +79,9 @@ class Summary:
     offers: list[OfferLine] = field(default_factory=list)
     next_steps: list[str] = field(default_factory=list)  # what the results support doing, at most three
     whom_next: str = ""  # "whom to contact next time", when the uplift section ran
+    # What the page-1 numbers rest on, said wherever they are (page 1, the summary slide): the deck must not
+    # drop what the brief qualifies.
+    caveats: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -85,6 +89,9 @@ class Section:
     key: str
     title: str
     paragraphs: list[str] = field(default_factory=list)
+    # For the analyst who checks and configures the run (settings that would say more, file columns, the
+    # engine): the brief prints them after the paragraphs, the deck (read by directors) leaves them out.
+    analyst: list[str] = field(default_factory=list)
     tables: list[Table] = field(default_factory=list)
     charts: list[ChartSpec] = field(default_factory=list)
     cards: list[Card] = field(default_factory=list)
@@ -112,3 +119,4 @@ class View:
     kicker: str = ""  # the report's kind above the title: campaign report, customer profile, activity forecast
     kind: str = "profile"  # "campaign" | "model" | "profile": names the attachments
     has_categories: bool = False  # purchase lines carry categories (what portraits can speak of)
+    has_lists: bool = False  # a customer list file is delivered (target, uplift or customer-value list)

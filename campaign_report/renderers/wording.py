@@ -30,6 +30,12 @@ def lower_first(text: str) -> str:
     return text[:1].lower() + text[1:] if len(first) <= 1 or first[1].islower() else text
 
 
+def upper_first(text: str) -> str:
+    """A sentence's first letter in capitals, past any opening quote: «две модели» -> «Две модели»."""
+    lead = len(text) - len(text.lstrip("«“\"'("))
+    return text[:lead] + text[lead:lead + 1].upper() + text[lead + 1:]
+
+
 def humanize(identifier: str) -> str:
     """A column or key as words: "zip_code" -> "Zip code", "history_segment" -> "History segment"."""
     text = str(identifier).replace("_", " ").strip()

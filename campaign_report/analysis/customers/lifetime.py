@@ -94,6 +94,9 @@ class SlippingAway:
     p_alive_cut: float  # P(alive) below this
     yearly_spend_at_stake: float  # their past spend per year of tenure × (1 − P(alive)), summed
     past_spend: float
+    # The same in the basis of the customers' value (× the stated margin: profit), so that the documents can
+    # set it beside the expected value without mixing profit and spend.
+    yearly_value_at_stake: float = math.nan
 
 
 @dataclass(frozen=True)
@@ -234,7 +237,8 @@ def _segment_values(values: pd.DataFrame, labels: pd.Series, kind: str, names: d
     return sorted(out, key=lambda s: -s.expected_value)
 
 
-def slipping_away(values: pd.DataFrame, p_alive_cut: float = 0.5) -> tuple[SlippingAway, np.ndarray]:
+def slipping_away(values: pd.DataFrame, p_alive_cut: float = 0.5, margin: float | None = None,
+                  ) -> tuple[SlippingAway, np.ndarray]:
     """Repeat customers whose past yearly spend is at least the repeat customers' median and whose P(alive)
     is below `p_alive_cut`: the value the shop stands to lose. One-off buyers are left out (the model calls
     them alive; it cannot see their lapse)."""
@@ -245,7 +249,8 @@ def slipping_away(values: pd.DataFrame, p_alive_cut: float = 0.5) -> tuple[Slipp
     mask = (candidates & (values["p_alive"] < p_alive_cut)).to_numpy()
     stake = (yearly * (1 - values["p_alive"]))[mask]
     return SlippingAway(size=int(mask.sum()), candidates=int(candidates.sum()), p_alive_cut=p_alive_cut,
-                        yearly_spend_at_stake=float(stake.sum()), past_spend=float(values["spend"][mask].sum())), mask
+                        yearly_spend_at_stake=float(stake.sum()), past_spend=float(values["spend"][mask].sum()),
+                        yearly_value_at_stake=float(stake.sum()) * (margin if margin is not None else 1.0)), mask
 
 
 def analyze_lifetime(engine: Engine, first: date, end: date, horizon_days: int, margin: float | None,
@@ -283,7 +288,7 @@ def analyze_lifetime(engine: Engine, first: date, end: date, horizon_days: int, 
                            "expected_purchases": purchases, "expected_spend": per_purchase,
                            "expected_value": value, "spend": summary["spend"],
                            "tenure_days": summary["t"] * 7})
-    slipping, mask = slipping_away(values, p_alive_cut)
+    slipping, mask = slipping_away(values, p_alive_cut, margin)
     values["slipping_away"] = mask
     segments: list[SegmentValue] = []
     if clusters is not None:

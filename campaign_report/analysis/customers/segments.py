@@ -52,7 +52,9 @@ class ClusterPortrait:
     share: float
     revenue_share: float
     mean_age: float | None
-    female_share: float | None
+    # Recorded gender values as the data spells them, largest share first (imputed guesses left out): the
+    # documents say "Ж 61 %, М 39 %" without assuming which spelling means what.
+    gender_shares: tuple[tuple[str, float], ...]
     gender_known_share: float | None
     top_categories: tuple[tuple[str, float], ...]
     top_brands: tuple[tuple[str, float], ...]
@@ -171,7 +173,7 @@ def _archetype(z: dict[str, float]) -> tuple[str, str, str] | None:
     if z.get("promo_share", 0) >= 0.8:
         return "Охотники за скидками", "Deal seekers", "promo_share"
     if z.get("average_check", 0) >= 0.8 and z.get("promo_share", 0) <= 0:
-        return "Премиальные", "Premium buyers", "average_check"
+        return "Крупные чеки", "Big baskets", "average_check"
     if z.get("age", 0) <= -0.8:
         return "Молодёжь", "Young buyers", "age"
     if z.get("orders", 0) >= 0.8:
@@ -230,13 +232,15 @@ def _portrait(cid: int, members: pd.DataFrame, rest: pd.DataFrame, base: pd.Data
     cats = top(CAT_PREFIX)
     name_ru, name_en = _name(z, cats[0][0] if cats else None)
     gender = members["gender"] if "gender" in members else None
-    known = gender.notna() if gender is not None else None
+    known = gender.notna() & ~members["gender_imputed"].fillna(False).astype(bool) \
+        if gender is not None and "gender_imputed" in members else gender.notna() if gender is not None else None
+    recorded = gender[known].astype(str).value_counts(normalize=True) \
+        if gender is not None and known is not None else pd.Series(dtype=float)
     return ClusterPortrait(
         id=cid, name_ru=name_ru, name_en=name_en, size=len(members), share=len(members) / len(base),
         revenue_share=float(members["monetary"].sum() / total_revenue) if total_revenue else 0.0,
         mean_age=float(members["age"].mean()) if "age" in members and members["age"].notna().any() else None,
-        female_share=float((gender[known] == "Ж").mean()) if gender is not None and known is not None
-        and known.any() else None,
+        gender_shares=tuple((str(v), float(share)) for v, share in recorded.head(3).items()),
         gender_known_share=float(known.mean()) if known is not None else None,
         top_categories=cats, top_brands=top(BRAND_PREFIX),
         average_check=float(members["monetary"].sum() / max(members["orders"].sum(), 1)),
@@ -290,7 +294,7 @@ def analyze_segments(features: CustomerFeatures, customers: pd.DataFrame | None,
     silhouette = float(silhouette_score(x[sample], labels[sample]))
     base = features.frame.copy()
     if customers is not None:
-        extra = [c for c in ("age", "gender") if c in customers]
+        extra = [c for c in ("age", "gender", "gender_imputed") if c in customers]
         base = base.merge(customers[["id", *extra]], on="id", how="left")
     # Order clusters by size so that ids are stable and readable (0 = largest).
     order = pd.Series(labels).value_counts().index.tolist()

@@ -25,6 +25,7 @@ from campaign_report.analysis.experiment.result import (
     Decision,
     ExperimentResult,
     GroupSize,
+    HeadToHead,
     Heterogeneity,
     Look,
     MetricResult,
@@ -70,7 +71,7 @@ def _compare(cells: dict[str, CellSums], control: str, treatment: str, metric: s
     return compare(_moments(cells[control], metric), _moments(cells[treatment], metric),
                    confidence=settings.confidence, cuped=cuped, use_t=metric != "conversion",
                    power=settings.power, min_effect=settings.min_effect, tests_in_family=tests_in_family,
-                   sequential=Sequential(1 - settings.confidence) if settings.sequential else None,
+                   sequential=Sequential(1 - settings.confidence) if settings.sequential is True else None,
                    information=look.information if look is not None else 1.0)
 
 
@@ -210,6 +211,7 @@ def analyze_experiment(sums: ExperimentSums, settings: ExperimentConfig, control
             ci_level=ci.level, family_size=size_of[(m, t)]))
     conversion = {g: cells[g].mean("converted") for g in names}
     decisions = tuple(_decide(t, metrics, srm, sizes, conversion, settings, window_has_data) for t in treatments)
+    head_to_head = _head_to_head(cells, metrics, decisions, settings, cuped, look)
     by_segment = _segment_effects(sums, control, treatments, settings, look)
     heterogeneity = segment_heterogeneity(by_segment, settings.confidence)
     return ExperimentResult(
@@ -222,8 +224,36 @@ def analyze_experiment(sums: ExperimentSums, settings: ExperimentConfig, control
         cuped=any(m.cuped for m in metrics), pre_period_days=pre_period_days,
         covariate=covariate if any(m.cuped for m in metrics) else "", family=settings.family,
         family_size=len(families[0]) if families else 0, not_compared=not_compared,
-        inference="sequential" if settings.sequential else "fixed_horizon", look=look, revenue_cap=revenue_cap,
-        equal_split_assumed=not split, cap_percentile=settings.cap_revenue if revenue_cap is not None else None)
+        inference="sequential" if settings.sequential is True else "fixed_horizon", look=look, revenue_cap=revenue_cap,
+        equal_split_assumed=not split, cap_percentile=settings.cap_revenue if revenue_cap is not None else None,
+        head_to_head=head_to_head)
+
+
+def _head_to_head(cells: dict[str, CellSums], metrics: list[MetricResult], decisions: tuple[Decision, ...],
+                  settings: ExperimentConfig, cuped: bool, look: Look | None) -> tuple[HeadToHead, ...]:
+    """When several arms win: the best one (largest primary lift) against each other winner, directly, with
+    Bonferroni over those comparisons. "Both worked" does not say which one to roll out; this does, or says
+    that the test cannot tell them apart. With one winner: the winner against each other valid arm."""
+    winners = [d.treatment for d in decisions if d.verdict == "win"]
+    if not winners or len(decisions) < 2:
+        return ()
+    lift = {m.treatment: m.rel_lift for m in metrics if m.metric == settings.primary}
+    best = max(winners, key=lambda t: lift.get(t, -math.inf))
+    # One winner beside arms that showed nothing: "roll out this one, not that one" reads as "this one is
+    # better", which only a direct comparison says; so the winner is compared with each valid arm too.
+    others = [t for t in winners if t != best] if len(winners) > 1 else \
+        [d.treatment for d in decisions if d.treatment != best and d.verdict != "invalid"]
+    if not others:
+        return ()
+    out = []
+    for other in others:
+        c = _compare(cells, other, best, settings.primary, settings, cuped, len(others), look)
+        p = min(1.0, c.p_value * len(others))
+        ci = c.interval(adjusted_level(c.p_value, p, settings.confidence))
+        out.append(HeadToHead(better=best, other=other, metric=settings.primary, abs_diff=c.abs_diff,
+                              ci_low=ci.low, ci_high=ci.high, rel_diff=c.rel_lift, p_adjusted=p,
+                              significant=bool(p < 1 - settings.confidence)))
+    return tuple(out)
 
 
 def overall_decision(decisions: tuple[Decision, ...]) -> Decision:

@@ -85,6 +85,22 @@ class SegmentEffect:
 
 
 @dataclass(frozen=True)
+class HeadToHead:
+    """Two winning arms compared directly on the primary metric: which one to roll out. A post-hoc family of
+    its own (the best arm against each other winner, Bonferroni), with the readout's inference."""
+
+    better: str  # the arm with the larger lift over control
+    other: str
+    metric: str
+    abs_diff: float  # better − other
+    ci_low: float
+    ci_high: float
+    rel_diff: float  # better / other − 1
+    p_adjusted: float
+    significant: bool
+
+
+@dataclass(frozen=True)
 class TestPlan:
     """The next test of one arm, planned from this one's variance (see experiment.plan)."""
 
@@ -99,6 +115,17 @@ class TestPlan:
     per_arm: int  # customers per arm needed over the same window
     window_days: int | None  # this test's window (None: outcomes given without one)
     days: float | None  # the window needed with this test's customers per arm
+    base: int = 0  # the customers there are (the customer table, else this test's): at most base/arms per arm
+    mde_whole_base: float = math.nan  # what a test of the whole base, split like this one, detects (same window)
+
+    @property
+    def feasible(self) -> bool:
+        """The needed customers per arm exist."""
+        return self.base <= 0 or self.per_arm <= self.base_per_arm
+
+    @property
+    def base_per_arm(self) -> int:
+        return self.base // 2 if self.base > 0 else 0
 
 
 @dataclass(frozen=True)
@@ -177,8 +204,14 @@ class ExperimentResult(Tabular):
     not_compared: tuple[GroupSize, ...] = ()  # groups in the data but not in expected_split
     heterogeneity: tuple[Heterogeneity, ...] = ()  # per cut: do its segments respond differently?
     inference: str = "fixed_horizon"  # "sequential" (valid at every look) | "fixed_horizon" (valid read once)
+    # Why: "configured" ([experiment] sequential = true/false), "interim" (read before the window ends),
+    # "earlier_looks" (this campaign was read before its end, in this output folder), "read_once" (first read
+    # after the end), "no_window" (outcomes came as columns: one export, read once).
+    inference_reason: str = "configured"
+    earlier_looks: int = 0  # reads of this campaign before its window ended, from the output folder's ledger
     look: Look | None = None  # None: the outcomes came as columns, with no window to stand in
     revenue_cap: float | None = None  # revenue outcomes were capped at this amount ([experiment] cap_revenue)
     equal_split_assumed: bool = False  # no expected_split: the sample-ratio check assumed equal shares
     cap_percentile: float | None = None  # the percentile revenue_cap is (of customers who bought)
     plans: tuple[TestPlan, ...] = ()  # the next test per arm, to detect [experiment] min_effect
+    head_to_head: tuple[HeadToHead, ...] = ()  # when several arms win: the best against each other winner

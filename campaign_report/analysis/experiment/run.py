@@ -64,7 +64,8 @@ def cap_revenue(engine: Engine, units: str, percentile: float | None) -> tuple[s
 
 def run_experiment(config: Config, engine: Engine, assignment: pd.DataFrame, customers: pd.DataFrame | None,
                    cluster_model: ClusterModel | None, cluster_names: dict[int, str], with_rfm: bool,
-                   quality: list[TableQuality], has_tx: bool, notes: list[tuple[str, str]]) -> ExperimentResult:
+                   quality: list[TableQuality], has_tx: bool, notes: list[tuple[str, str]],
+                   earlier_looks: int = 0) -> ExperimentResult:
     """The A/B readout of the configured experiment (quality records of late findings are amended; what
     was configured but could not run is added to `notes`)."""
     settings = config.experiment
@@ -160,8 +161,26 @@ def run_experiment(config: Config, engine: Engine, assignment: pd.DataFrame, cus
         look = Look(day=max(1, min((pd.Timestamp(last).date() - start).days + 1, days)), days=days)
     covariate = source.column("pre_revenue") if "pre_revenue" in outcome_cols else \
         ("pre_period" if pre_period_days else "")
-    result = analyze_experiment(sums, settings, control, excluded, observational,
-                                pre_period_days=pre_period_days, window_has_data=window_has_data,
+    sequential, reason = choose_inference(settings.sequential, look, earlier_looks)
+    result = analyze_experiment(sums, dataclasses.replace(settings, sequential=sequential), control, excluded,
+                                observational, pre_period_days=pre_period_days, window_has_data=window_has_data,
                                 covariate=covariate or "", not_compared=not_compared, look=look,
                                 revenue_cap=cap)
-    return dataclasses.replace(result, plans=plan_next_test(result, settings.min_effect, settings.power))
+    base = len(customers) if customers is not None else sum(g.n for g in result.groups)
+    return dataclasses.replace(result, plans=plan_next_test(result, settings.min_effect, settings.power, base),
+                               inference_reason=reason, earlier_looks=earlier_looks)
+
+
+def choose_inference(setting: bool | str, look: Look | None, earlier_looks: int) -> tuple[bool, str]:
+    """Whether the readout uses the confidence sequence, and why. A test read once, after its window, is
+    validly read with the fixed-horizon test, which detects 1/1.3 of the effect the sequence can; every read
+    before the end (now or earlier, as the ledger remembers) needs the sequence for the verdict to hold."""
+    if setting is True or setting is False:
+        return setting, "configured"
+    if look is None:
+        return False, "no_window"
+    if look.interim:
+        return True, "interim"
+    if earlier_looks > 0:
+        return True, "earlier_looks"
+    return False, "read_once"

@@ -39,8 +39,12 @@ def _rgb(hex_color: str) -> RGBColor:
     return RGBColor.from_string(hex_color.lstrip("#"))
 
 
-def _number_format(decimals: int) -> str:
-    return "#,##0" if decimals == 0 else "#,##0." + "0" * decimals
+def _number_format(decimals: int, decimal_mark: str = ",") -> str:
+    """An Excel number format in the documents' locale, whatever the viewer's: [$-419] (Russian: "1 234,5")
+    or [$-409] (US English: "1,234.5"). Without it a Russian deck shows "18.8" on an English machine."""
+    locale = "[$-419]" if decimal_mark == "," else "[$-409]"
+    number = "#,##0" if decimals == 0 else "#,##0." + "0" * decimals
+    return f'{locale}{number};{locale}"−"{number}'  # a true minus sign, as in the text beside the chart
 
 
 def _error_bars(series_xml, minus: tuple[float, ...], plus: tuple[float, ...], direction: str | None) -> None:
@@ -123,7 +127,7 @@ def add_chart(slide, spec: ChartSpec, left: int, top: int, width: int, height: i
     value_axis.axis_title.text_frame.text = spec.value_title
     axis_font = value_axis.axis_title.text_frame.paragraphs[0].runs[0].font
     axis_font.size, axis_font.bold, axis_font.color.rgb = Pt(11), False, MUTED
-    value_axis.tick_labels.number_format = _number_format(tick_decimals(step))
+    value_axis.tick_labels.number_format = _number_format(tick_decimals(step), spec.decimal_mark)
     value_axis.tick_labels.number_format_is_linked = False
     value_axis.has_major_gridlines = True
     value_axis.major_gridlines.format.line.color.rgb = GRID
@@ -171,7 +175,7 @@ def add_chart(slide, spec: ChartSpec, left: int, top: int, width: int, height: i
         if spec.kind != "line":
             labels = series.data_labels
             labels.show_value = True
-            labels.number_format = _number_format(spec.decimals)
+            labels.number_format = _number_format(spec.decimals, spec.decimal_mark)
             labels.number_format_is_linked = False
             labels.font.size = Pt(LABEL_PT - 1)
             labels.position = XL_LABEL_POSITION.OUTSIDE_END

@@ -198,7 +198,7 @@ def cards_slide(prs, headline: str, cards: list[Card], notes: str, source: str, 
     gap = Inches(0.3)
     for start in range(0, len(cards), per_slide):
         chunk = cards[start:start + per_slide]
-        cols = 2 if len(chunk) > 1 else 1
+        cols = len(chunk) if len(chunk) <= 3 else 2  # three cards side by side at full height, not 2 + 1
         rows = math.ceil(len(chunk) / cols)
         width = int((content_width(prs) - gap * (cols - 1)) / cols)
         height = int((content_height(prs) - gap * (rows - 1)) / rows)
@@ -212,7 +212,7 @@ def cards_slide(prs, headline: str, cards: list[Card], notes: str, source: str, 
             pending = [card.title, *card.lines] if card.title else list(card.lines)
             left = MARGIN + (i % cols) * (width + gap)
             top = CONTENT_TOP + (i // cols) * (height + gap)
-            pending = text_box(slide, pending, left, top, width, height, max_pt=18 if len(chunk) <= 2 else 14,
+            pending = text_box(slide, pending, left, top, width, height, max_pt=18 if rows == 1 else 14,
                                min_pt=11, bold_first=bool(card.title), spacing_pt=3)
             while pending:
                 slide = _slide(prs, headline, f"{notes} ({pending[0][:60]} …)", source)

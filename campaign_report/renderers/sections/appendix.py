@@ -31,8 +31,8 @@ def quality_section(f: Formatter, results: Results) -> Section:
 
 
 def _table_name(f: Formatter, name: str) -> str:
-    """The config's table names as the analyst wrote them; the model's own screening by its role."""
-    return f.t("quality.model_table") if name == "model" else name
+    """A table by what it holds, in the report's language (the model's own screening by its role)."""
+    return f.t(f"table_name.{name}") if name in f.strings.get("table_name", {}) else name
 
 
 def _action(f: Formatter, issue: QualityIssue) -> str:
@@ -62,6 +62,19 @@ def placebo_chart(f: Formatter, results: Results, source: str) -> ChartSpec | No
                      f.t("experiment.col_placebo_effect") + ", %", tuple(label for label, _ in bars),
                      (Series(f.t("experiment.col_placebo_effect"), percent_points([e for _, e in bars])),),
                      source, decimal_mark=f.decimal)
+
+
+def placebo_headline(f: Formatter, results: Results) -> str:
+    """The promo days' estimate against the range of the same model's estimates on days without the promo."""
+    exp = results.experiment
+    obs = next((o for o in exp.observational if o.outcome == "orders" and o.placebo_effects), None) if exp else None
+    if obs is None:
+        return ""
+    low, high = min(obs.placebo_effects), max(obs.placebo_effects)
+    beyond = not low <= obs.rel_effect <= high
+    return f.t("experiment.placebo_headline" if beyond else "experiment.placebo_headline_within",
+               effect=f.percent(obs.rel_effect, 1, sign=True), low=f.percent(low, 1, sign=True),
+               high=f.percent(high, 1, sign=True), days=f.plural(len(obs.placebo_effects), "day"))
 
 
 def reliability_chart(f: Formatter, results: Results, source: str) -> ChartSpec | None:
@@ -126,24 +139,25 @@ def methods_section(f: Formatter, results: Results, source: str = "") -> Section
                       for k, present in ran.items() if present]
     p = results.propensity
     if p is not None and (p.configured_exclusions or p.excluded_features):
-        sec.paragraphs.append(f.t("methods.model_exclusions",
+        sec.analyst.append(f.t("methods.model_exclusions",
                                   configured=", ".join(feature_label(f, c) for c in p.configured_exclusions)
                                   or f.t("methods.none_listed"),
                                   automatic=", ".join(feature_label(f, c) for c in p.excluded_features)
                                   or f.t("methods.none_listed")))
     if results.meaning.transactions:
-        sec.paragraphs.append(f.t("methods.engine", engine=results.meta.engine))
-    sec.paragraphs += _settings_hints(f, results)
+        sec.analyst.append(f.t("methods.engine", engine=results.meta.engine))
+    sec.analyst += _settings_hints(f, results)
     files = [f.t("methods.file_target_list")] if results.target_list is not None else []
     files += [f.t("methods.file_uplift_list")] if results.uplift_list is not None else []
     files += [f.t("methods.file_customer_value")] if results.customer_value is not None else []
     if files:
-        sec.paragraphs.append(f.t("methods.files") + " " + " ".join(files))
+        sec.analyst.append(f.t("methods.files") + " " + " ".join(files))
     chart = placebo_chart(f, results, source)
     if chart is not None:
         sec.paragraphs.append(f.t("experiment.placebo_note"))
         sec.charts.append(chart)
         sec.so_what["placebo"] = [f.t("experiment.placebo_note")]
+        sec.headlines["placebo"] = placebo_headline(f, results)
     reliability = reliability_chart(f, results, source)
     if reliability is not None:
         sec.paragraphs.append(f.t("propensity.reliability_note"))

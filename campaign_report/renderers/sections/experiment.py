@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from campaign_report.analysis.experiment.result import SegmentEffect
+from campaign_report.analysis.experiment.result import ExperimentResult, SegmentEffect
 from campaign_report.analysis.results import Results
 from campaign_report.renderers.charts import ChartSpec, Series, percent_points
 from campaign_report.renderers.format import Formatter
@@ -60,7 +60,12 @@ def experiment_section(f: Formatter, results: Results, source: str, summary: Sum
     (sec.paragraphs if exp.srm.ok else sec.warnings).append(srm_line)
     if exp.look is not None and exp.look.interim:
         sec.paragraphs.append(f.t("experiment.look_interim", day=exp.look.day, days=exp.look.days))
-    sec.paragraphs.append(f.t(f"experiment.inference_{'sequential' if exp.inference == 'sequential' else 'fixed'}"))
+    kind = "sequential" if exp.inference == "sequential" else "fixed"
+    if kind == "sequential":
+        summary.caveats.append(f.t("experiment.summary_sequential" + (
+            "_configured" if exp.inference_reason == "configured" else "")))
+    sec.paragraphs.append(f.t(f"experiment.inference_{kind}_{exp.inference_reason}",
+                              looks=f.plural(exp.earlier_looks, "time")))
     if exp.revenue_cap is not None:
         sec.paragraphs.append(f.t("experiment.revenue_cap", cap=f.money(exp.revenue_cap),
                                   percentile=f.percent(exp.cap_percentile, 0)))
@@ -110,12 +115,7 @@ def experiment_section(f: Formatter, results: Results, source: str, summary: Sum
                             numeric=list(range(1 + multi, len(header))),
                             note="✓ — " + f.t("experiment.significant") + "; " + ci_label(
                                 f, exp.confidence, [m.ci_level for m in exp.metrics]),
-                            headline="; ".join(
-                                (f"{group_name(f, names, t)}: " if multi else "") + ", ".join(
-                                    f"{f.t('metric_short.' + m.metric)} {f.percent(m.rel_lift, 1, sign=True)}"
-                                    + ("" if m.significant else f" ({f.t('experiment.not_significant')})")
-                                    for m in exp.metrics if m.treatment == t) for t in treatments),
-                            appendix=True))
+                            headline=_metrics_headline(f, exp), appendix=True))
     ci_metrics = ci_label(f, exp.confidence, [m.ci_level for m in exp.metrics])
     shown = [m for m in exp.metrics if m.treatment == first]
     if shown:
@@ -141,14 +141,17 @@ def experiment_section(f: Formatter, results: Results, source: str, summary: Sum
             vals = [m.rel_lift for m in ms]
             series.append(Series(group_name(f, names, t), percent_points(vals),
                                  percent_points([m.rel_lift - m.rel_ci_low for m in ms]),
-                                 percent_points([m.rel_ci_high - m.rel_lift for m in ms])))
+                                 percent_points([m.rel_ci_high - m.rel_lift for m in ms]),
+                                 muted=tuple(not m.significant for m in ms)))
         chart = ChartSpec("lift", "column", f.t("experiment.lift_chart", ci=ci_metrics), f.t("experiment.lift_unit"),
                           tuple(f.t(f"metric_short.{m.metric}") for m in shown), tuple(series), source,
-                          decimal_mark=f.decimal)
+                          decimal_mark=f.decimal, shades=True)
         sec.charts.append(chart)
-        # The lift slide's title lists every metric's lift (the summary slide already states the verdict);
-        # the table behind it goes to the deck's appendix.
-        sec.headlines["lift"] = sec.tables[0].headline
+        # The lift slide's title says where the primary metric's change comes from (the summary slide states
+        # the verdict); the table behind it goes to the deck's appendix.
+        lead = exp.decision.treatment if exp.decision.treatment in treatments else first or ""
+        sec.headlines["lift"] = _lift_headline(f, exp, group_name(f, names, lead) if multi else "", lead) \
+            or sec.tables[0].headline
         sec.so_what["lift"] = [v.sentence for v in summary.verdicts][:2] + [srm_line]
     seg_rows = [e for e in exp.by_segment if e.metric == exp.primary]
     if seg_rows:
@@ -183,7 +186,8 @@ def experiment_section(f: Formatter, results: Results, source: str, summary: Sum
                                              appendix=True))
         sec.tables.append(Table(title=f.t("experiment.by_segment"), header=header, rows=[row(e) for e in shown_rows],
                                 numeric=[i + multi for i in (2, 3, 4, 5)], note=note,
-                                headline=f.t("experiment.by_segment"), appendix=True))
+                                headline=f.t("experiment.by_segment"), appendix=True,
+                                abridged=len(shown_rows) < len(seg_rows)))
         clusters = [e for e in seg_rows if e.dimension == "cluster" and e.treatment == first]
         if clusters:
             chart = ChartSpec("segment_lift", "bar", f.t("experiment.segment_chart", ci=ci_label(
@@ -191,7 +195,8 @@ def experiment_section(f: Formatter, results: Results, source: str, summary: Sum
                               f.t("experiment.lift_unit"), tuple(e.segment for e in clusters),
                               (Series(first or "", percent_points([e.rel_lift for e in clusters]),
                                       percent_points([e.rel_lift - e.rel_ci_low for e in clusters]),
-                                      percent_points([e.rel_ci_high - e.rel_lift for e in clusters])),),
+                                      percent_points([e.rel_ci_high - e.rel_lift for e in clusters]),
+                                      muted=tuple(not e.significant for e in clusters)),),
                               source, decimal_mark=f.decimal)
             sec.charts.append(chart)
             best = max(clusters, key=lambda e: e.rel_lift if math.isfinite(e.rel_lift) else -1)
@@ -224,3 +229,39 @@ def experiment_section(f: Formatter, results: Results, source: str, summary: Sum
             numeric=[1, 2, 3, 4], note=f.t("experiment.observational_note")))
     sec.notes = experiment_methods(f, results) + (" " + f.t("methods.cuped") if exp.cuped else "")
     return sec
+
+
+def _lift_headline(f: Formatter, exp: ExperimentResult, arm: str, treatment: str | None) -> str:
+    """The primary metric's lift and what moved it: more buyers, a higher check, both, or neither on its own;
+    a primary change that cannot be told from noise is said as such, not dressed up."""
+    by_metric = {m.metric: m for m in exp.metrics if m.treatment == treatment}
+    primary = by_metric.get(exp.primary)
+    if primary is None:
+        return ""
+    prefix = f"{f.quote(arm)} — " if arm else ""
+    name = f.t(f"metric_short.{primary.metric}")
+    lift = f.percent(primary.rel_lift, 1, sign=True)
+    if not primary.significant:
+        return prefix + f.t("experiment.lift_headline_noise", metric=name, lift=lift)
+    conversion, check = by_metric.get("conversion"), by_metric.get("average_check")
+    if primary.metric == "arpu" and conversion is not None and check is None and conversion.significant:
+        return prefix + f.t("experiment.lift_headline_conversion", metric=name, lift=lift,
+                            conversion=f.percent(conversion.rel_lift, 1, sign=True))
+    if primary.metric != "arpu" or conversion is None or check is None:
+        return prefix + f.t("experiment.lift_headline_plain", metric=name, lift=lift)
+    parts = {(True, True): "both", (True, False): "buyers", (False, True): "check", (False, False): "neither"}
+    driver = parts[(conversion.significant, check.significant)]
+    return prefix + f.t(f"experiment.lift_headline_{driver}", metric=name, lift=lift,
+                        conversion=f.percent(conversion.rel_lift, 1, sign=True),
+                        check=f.percent(check.rel_lift, 1, sign=True))
+
+
+def _metrics_headline(f: Formatter, exp: ExperimentResult) -> str:
+    """The metrics table's finding: how many of the measured changes are beyond noise, and which way."""
+    up = sum(m.significant and m.rel_lift > 0 for m in exp.metrics)
+    down = sum(m.significant and m.rel_lift < 0 for m in exp.metrics)
+    key = "experiment.metrics_headline_all" if up == len(exp.metrics) else \
+        "experiment.metrics_headline_none" if not up and not down else \
+        "experiment.metrics_headline_mixed" if up and down else \
+        "experiment.metrics_headline_up" if up else "experiment.metrics_headline_down"
+    return f.t(key, up=f.integer(up), down=f.integer(down), total=f.integer(len(exp.metrics)))

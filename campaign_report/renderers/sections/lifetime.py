@@ -38,6 +38,7 @@ def lifetime_section(f: Formatter, results: Results, source: str, summary: Summa
         sec.headline = f.t("lifetime.headline_no_fit", **values)
     elif life.value_scale != 1.0:
         sec.paragraphs.append(f.t("lifetime.scaled", **values))
+        summary.caveats.append(f.t("lifetime.caveat_scaled", **values))
     sec.paragraphs.append(f.t("lifetime.spend_gg" if life.spend_check.gamma_gamma else "lifetime.spend_own", **values))
     sec.paragraphs.append(f.t(f"lifetime.basis_{life.value_basis}", **values))
     sec.paragraphs.append(f.t("lifetime.cannot_see"))
@@ -46,7 +47,8 @@ def lifetime_section(f: Formatter, results: Results, source: str, summary: Summa
         if slip is not None and slip.size:
             slip_values = dict(size=f.plural(slip.size, "customer"), valuable=f.plural(slip.size, "valuable_customer"),
                                candidates=f.integer(slip.candidates),
-                               cut=f.number(slip.p_alive_cut, 2), stake=f.money_short(slip.yearly_spend_at_stake))
+                               cut=f.number(slip.p_alive_cut, 2), stake=f.money_short(slip.yearly_value_at_stake),
+                               money=_money_word(f, life))
             sec.paragraphs.append(f.t("lifetime.slipping", **slip_values))
             sec.headline = f.t("lifetime.headline", **{**values, **slip_values})
             if results.propensity is None:  # no label: the slipping-away list is whom to act on

@@ -24,6 +24,12 @@ def plan_text(f: Formatter, plan: TestPlan) -> str:
     values = dict(metric=f.t(f"metric.{plan.metric}"), effect=f.percent(plan.effect, 0),
                   alpha=f.number(1 - plan.confidence, 2), power=f.percent(plan.power, 0),
                   per_arm=f.integer(plan.per_arm), per_arm_now=f.integer(plan.per_arm_now))
+    if not plan.feasible:
+        # More customers than there are: say what the whole base can detect instead of an impossible size.
+        longer = f.t("next.plan_longer", mde=f.percent(plan.mde_whole_base / 2, 1),
+                     window=f.plural(4 * plan.window_days, "day")) if plan.window_days else ""
+        return f.t("next.plan_base", **values, base=f.plural(plan.base, "customer"),
+                   base_per_arm=f.integer(plan.base_per_arm), mde=f.percent(plan.mde_whole_base, 1), longer=longer)
     # A longer window is offered only while it stays a campaign's window: past four times this one the
     # customers' behaviour drifts and the offer reads as absurd ("760 days").
     if plan.window_days is not None and plan.days is not None and plan.days <= 4 * plan.window_days:
@@ -49,13 +55,27 @@ def next_steps(f: Formatter, results: Results) -> list[str]:
             quoted = [f.quote(group_name(f, names, w)) for w in winners]
             arms = ", ".join(quoted[:-1]) + f" {f.t('next.and')} " + quoted[-1]
             effects = ", ".join(f"{q} {effect(w)}" for q, w in zip(quoted, winners, strict=True))
-            steps.append(f.t("next.compare_winners", arms=arms, metric=metric, effects=effects))
+            h = next(iter(exp.head_to_head), None)
+            if h is None:
+                steps.append(f.t("next.compare_winners", arms=arms, metric=metric, effects=effects))
+            else:
+                values = dict(best=f.quote(group_name(f, names, h.better)),
+                              other=f.quote(group_name(f, names, h.other)), metric=metric, effects=effects,
+                              diff=f.metric_diff(h.metric, h.abs_diff),
+                              ci=f.metric_range(h.metric, h.ci_low, h.ci_high))
+                steps.append(f.t("next.roll_out_best" if h.significant else "next.winners_tied", **values))
         for d in exp.decisions:
             arm = f.quote(group_name(f, names, d.treatment))
             m = primary.get(d.treatment)
             if d.verdict == "win" and len(winners) == 1 and m is not None:
-                steps.append(f.t("next.roll_out", arm=arm, effect=effect(d.treatment),
-                                 ci=f.metric_range(m.metric, m.ci_low, m.ci_high)))
+                versus = " ".join(f.t("next.versus_better" if h.significant else "next.versus_untold",
+                                      arm=arm, other=f.quote(group_name(f, names, h.other)),
+                                      diff=f.metric_diff(h.metric, h.abs_diff),
+                                      ci=f.metric_range(h.metric, h.ci_low, h.ci_high))
+                                  for h in exp.head_to_head if h.better == d.treatment)
+                steps.append(" ".join(x for x in (f.t("next.roll_out", arm=arm, effect=effect(d.treatment),
+                                                      ci=f.metric_range(m.metric, m.ci_low, m.ci_high)), versus)
+                                      if x))
             elif d.verdict == "loss":
                 steps.append(f.t("next.stop", arm=arm, metric=metric))
             elif d.verdict == "invalid":
@@ -73,7 +93,8 @@ def next_steps(f: Formatter, results: Results) -> list[str]:
     life = results.lifetime
     if p is None and life is not None and life.fits and life.slipping is not None and life.slipping.size:
         steps.append(f.t("next.slipping", size=f.plural(life.slipping.size, "customer"),
-                         stake=f.money_short(life.slipping.yearly_spend_at_stake)))
+                         stake=f.money_short(life.slipping.yearly_value_at_stake),
+                         money=f.t(f"lifetime.money_{life.value_basis}")))
     u = results.uplift
     if u is not None and u.decision.rule == "top_share":
         steps.append(f.t("next.uplift", share=f.percent(u.decision.contact_share, 0),

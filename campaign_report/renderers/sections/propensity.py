@@ -88,22 +88,22 @@ def propensity_section(f: Formatter, results: Results, source: str, summary: Sum
         sec.paragraphs.append(f.t("propensity.leak_ok"))
     sec.tables.append(Table(title=f.t("propensity.models_chart"), header=[
         f.t("propensity.col_model"), f.t("propensity.col_cv"), f.t("propensity.col_std"), f.t("propensity.col_time")],
-        rows=[[("✓ " if c.model == p.best else "") + f.t(f"model.{c.model}"), f.number(c.cv_score, 3),
-                  f.number(c.cv_std, 3), f.number(c.fit_time, 1)] for c in
+        rows=[[f.t(f"model.{c.model}") + (f" ({f.t('doc.chosen')})" if c.model == p.best else ""),
+                  f.number(c.cv_score, 3), f.number(c.cv_std, 3), f.number(c.fit_time, 1)] for c in
                  sorted(p.candidates, key=lambda c: -c.cv_score)], numeric=[1, 2, 3]))
     ranked = sorted(p.candidates, key=lambda c: -c.cv_score)
     sec.charts.append(ChartSpec("models", "bar", f.t("propensity.models_chart"), f.t("propensity.auc_unit"),
                                 tuple(f.t(f"model.{c.model}") for c in ranked),
                                 (Series("ROC-AUC", tuple(c.cv_score for c in ranked),
                                         tuple(c.cv_std for c in ranked), tuple(c.cv_std for c in ranked)),),
-                                source, decimals=2, decimal_mark=f.decimal))
+                                source, decimals=2, decimal_mark=f.decimal, whiskers="std"))
     sec.headlines["models"] = sec.headline
     top = [i for i in p.importance[:8]]
     sec.charts.append(ChartSpec("importance", "bar", f.t("propensity.importance_chart"),
                                 f.t("propensity.importance_unit"), tuple(feature_label(f, i.feature) for i in top),
                                 (Series(f.t("propensity.importance_unit"), tuple(i.importance for i in top),
                                         tuple(i.std for i in top), tuple(i.std for i in top)),), source, decimals=3,
-                                decimal_mark=f.decimal))
+                                decimal_mark=f.decimal, whiskers="std"))
     driver_lines = [f.t("propensity.higher" if i.direction > 0 else "propensity.lower",
                         feature=feature_label(f, i.feature), probability=probability) for i in _drivers(p)]
     if driver_lines:
@@ -152,8 +152,14 @@ def _list_paragraphs(f: Formatter, results: Results, sec: Section, summary: Summ
         sec.warnings.append(f.t("propensity.cutoff_unreachable", precision=f.percent(tl.cutoff_value, 0)))
     quality = math.isfinite(h.cutoff_precision)
     if quality:
+        missed = tl.cutoff_kind == "precision" and h.cutoff_reached and \
+            round(h.cutoff_precision, 2) < round(tl.cutoff_value, 2)
+        # The cut-off was set to reach the target in cross-validation; a holdout below it is said, not left for
+        # the reader to notice.
         lines.append(f.t("propensity.list_quality", cutoff=f.number(h.cutoff, 2), share=f.percent(h.cutoff_share, 0),
-                         precision=f.percent(h.cutoff_precision, 0), recall=f.percent(h.cutoff_recall, 0)))
+                         precision=f.percent(h.cutoff_precision, 0), recall=f.percent(h.cutoff_recall, 0))
+                     + (" " + f.t("propensity.cutoff_missed", target=f.percent(tl.cutoff_value, 0),
+                                  precision=f.percent(h.cutoff_precision, 0)) if missed else ""))
         sec.paragraphs.append(lines[-1])
     a = p.action_segment
     # One "whom" number among the key ones: the segment to act on when it narrows the list, else the list.

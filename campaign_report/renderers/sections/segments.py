@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 from campaign_report.analysis.customers.rfm import RfmResult
 from campaign_report.analysis.results import Results
 from campaign_report.renderers.charts import ChartSpec, Series, percent_points
@@ -10,6 +12,7 @@ from campaign_report.renderers.sections.appendix import segment_features
 from campaign_report.renderers.view_model import Card, Finding, KeyNumber, Section, Summary, Table
 from campaign_report.renderers.wording import cluster_name, feature_label, lower_first
 
+CONCENTRATION = 1.5  # revenue share / customer share from which a segment's weight is a finding
 
 def rfm_note(f: Formatter, rfm: RfmResult) -> str:
     """How RFM scored this shop: against its own purchase cycle (the days said), or by quintiles without one."""
@@ -42,8 +45,16 @@ def segments_section(f: Formatter, results: Results, source: str, summary: Summa
                                       total=f.integer(seg.n_customers)))
         names = [cluster_name(f, c) for c in seg.clusters]
         biggest = max(seg.clusters, key=lambda c: c.revenue_share)
-        sec.headline = f.t("segments.headline_few" if seg.k < 5 else "segments.headline_many", k=seg.k,
-                           name=cluster_name(f, biggest), share=f.percent(biggest.revenue_share, 0))
+        # A finding is a segment whose revenue outweighs its size; revenue in proportion to size is said as such.
+        # (among segments that carry a tenth of revenue at least: a tiny niche is not the segments' headline).
+        weighty = [c for c in seg.clusters if c.share > 0 and c.revenue_share / c.share >= CONCENTRATION
+                   and c.revenue_share >= 0.1]
+        concentrated = bool(weighty)
+        dense = max(weighty or seg.clusters, key=lambda c: c.revenue_share)
+        sec.headline = f.t(("segments.headline_few" if seg.k < 5 else "segments.headline_many") if concentrated
+                           else ("segments.headline_even_few" if seg.k < 5 else "segments.headline_even_many"),
+                           k=seg.k, name=cluster_name(f, dense), customers=f.percent(dense.share, 0),
+                           share=f.percent(dense.revenue_share, 0))
         sec.charts.append(ChartSpec("cluster_sizes", "bar", f.t("segments.sizes_chart"), f.t("segments.share_unit"),
                                     tuple(names), (
                                         Series(f.t("segments.customers_share"),
@@ -75,8 +86,9 @@ def segments_section(f: Formatter, results: Results, source: str, summary: Summa
                          revenue=f.percent(c.revenue_share, 1))]
             if c.mean_age is not None:
                 lines.append(f.t("segments.age", age=f.number(c.mean_age, 0)))
-            if c.female_share is not None:
-                lines.append(f.t("segments.gender", female=f.percent(c.female_share, 0),
+            if c.gender_shares:
+                lines.append(f.t("segments.gender", shares=", ".join(f"{value} {f.percent(share, 0)}"
+                                                                      for value, share in c.gender_shares),
                                  known=f.percent(c.gender_known_share, 0)))
             lines.append(f.t("segments.check", check=f.money(c.average_check), orders=f.number(c.orders_mean, 1)))
             if c.promo_share is not None:
@@ -96,6 +108,11 @@ def segments_section(f: Formatter, results: Results, source: str, summary: Summa
                          f.t("segments.not_distinct"))
             sec.cards.append(Card(title=f"{f.t('segments.cluster', id=c.id)} — {f.quote(cluster_name(f, c))}",
                                   lines=lines))
+        # The portraits' finding: the traits that set the segments apart most often (each one's strongest two).
+        apart = Counter(d.feature for c in seg.clusters for d in c.distinctions[:2] if abs(d.std_diff) >= 0.5)
+        if apart:
+            sec.headlines["portraits"] = f.t("segments.headline_portraits", traits=", ".join(
+                feature_label(f, x) for x, _ in apart.most_common(2)))
     if rfm is not None:
         names = [f.t(f"rfm.{s.name}") if s.name in f.strings["rfm"] else s.name for s in rfm.segments]
         sec.tables.append(Table(title=f.t("segments.rfm_title"), header=[
@@ -113,7 +130,7 @@ def segments_section(f: Formatter, results: Results, source: str, summary: Summa
         risky = sum(s.share for s in rfm.segments if s.name in ("at_risk", "cant_lose", "lost"))
         sec.headlines["rfm"] = f.t("segments.headline_rfm", share=f.percent(risky, 0))
         risky_revenue = sum(s.revenue_share for s in rfm.segments if s.name in ("at_risk", "cant_lose", "lost"))
-        sec.so_what["rfm"] = [f.t("segments.kpi_risk_detail", revenue=f.percent(risky_revenue, 0)),
+        sec.so_what["rfm"] = [f.t("segments.risk_line", share=f.percent(risky, 0), revenue=f.percent(risky_revenue, 0)),
                               rfm_note(f, rfm)]
         summary.key_numbers.append(KeyNumber(label=f.t("segments.kpi_risk"), value=f.percent(risky, 0),
                                              detail=f.t("segments.kpi_risk_detail",

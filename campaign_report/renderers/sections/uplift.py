@@ -160,12 +160,17 @@ def uplift_section(f: Formatter, results: Results, source: str, summary: Summary
         "uplift_deciles", "column", f.t("uplift.decile_chart"), unit, tuple(str(d.decile) for d in deciles),
         (Series(f.t("uplift.series_measured"), tuple(d.uplift * scale for d in deciles),
                 tuple((d.uplift - d.ci_low) * scale for d in deciles),
-                tuple((d.ci_high - d.uplift) * scale for d in deciles)),),
+                tuple((d.ci_high - d.uplift) * scale for d in deciles),
+                muted=tuple(d.ci_low <= 0 <= d.ci_high for d in deciles)),),
         source, category_title=f.t("uplift.decile_x"), decimals=1 if u.outcome == "conversion" else 0,
         decimal_mark=f.decimal))
     # A finding only when there is one: without a Qini interval clear of zero the deciles do not differ.
-    sec.headlines["uplift_deciles"] = f.t("uplift.headline_deciles" if u.heterogeneous else
-                                          "uplift.headline_deciles_same", top=_effect(f, u.outcome, deciles[0].uplift),
+    # Nor is a decile whose own interval holds zero: it is said to be indistinguishable from no effect.
+    top_clear, bottom_clear = (d.ci_low > 0 or d.ci_high < 0 for d in (deciles[0], deciles[-1]))
+    key = "uplift.headline_deciles_same" if not u.heterogeneous else "uplift.headline_deciles" \
+        if top_clear and bottom_clear else "uplift.headline_deciles_top" if top_clear else \
+        "uplift.headline_deciles_order"
+    sec.headlines["uplift_deciles"] = f.t(key, top=_effect(f, u.outcome, deciles[0].uplift),
                                           bottom=_effect(f, u.outcome, deciles[-1].uplift))
     level = f.percent(u.confidence, 0)
     # One precision for the whole table: cents when any amount is below 10 units, as everywhere in the documents.
@@ -189,11 +194,11 @@ def uplift_section(f: Formatter, results: Results, source: str, summary: Summary
     sec.tables.append(Table(
         title=f.t("uplift.models_table"), header=[f.t("uplift.col_model"), f.t("uplift.col_qini"),
                                                   f.t("uplift.col_qini_ci", level=level), f.t("uplift.col_top30")],
-        rows=[[("✓ " if c.model == u.model else "") + f.t(f"uplift_model.{c.model}"),
+        rows=[[f.t(f"uplift_model.{c.model}") + (f" ({f.t('doc.chosen')})" if c.model == u.model else ""),
                _effect(f, u.outcome, c.qini, digits), f"{_effect(f, u.outcome, c.qini_ci[0], digits)} … "
                f"{_effect(f, u.outcome, c.qini_ci[1], digits)}", _effect(f, u.outcome, c.top30, digits)]
               for c in sorted(u.candidates, key=lambda c: -c.qini)],
-        numeric=[1, 2, 3], note=f.t("uplift.models_note"), headline=f.t("uplift.models_headline"), appendix=True))
+        numeric=[1, 2, 3], note=f.t("uplift.models_note"), headline=_models_headline(f, u), appendix=True))
     # The deck: beside the curve the decision and what propensity targeting would capture; beside the deciles
     # whether customers respond differently (_arm_lines: differs, decision, economics, [compare], learned, why).
     sec.so_what["uplift_gain"] = [paragraphs[1], *(paragraphs[3:4] if u.average_effect > 0 else [])]
@@ -210,3 +215,14 @@ def uplift_section(f: Formatter, results: Results, source: str, summary: Summary
                                                    else "methods.uplift_left_out_plain"),
                     objective=f.t("methods.uplift_objective_" + ("profit" if d.margin_stated else "revenue")))
     return sec
+
+
+def _models_headline(f: Formatter, u: UpliftArm) -> str:
+    """The models table's finding: the kept model, and whether its Qini interval clears zero and the others'."""
+    kept = next((c for c in u.candidates if c.model == u.model), None)
+    if kept is None:
+        return f.t("uplift.models_headline")
+    rivals = [c for c in u.candidates if c.model != u.model and c.qini_ci[1] >= kept.qini_ci[0]]
+    key = "uplift.models_headline_noise" if kept.qini_ci[0] <= 0 else \
+        "uplift.models_headline_tied" if rivals else "uplift.models_headline_best"
+    return f.t(key, model=f.t(f"uplift_model.{kept.model}"), n=f.plural(len(rivals), "model_gen"))
