@@ -26,7 +26,8 @@ def tiny_results(language: str = "ru") -> Results:
                            (Decision("treatment", "win", "arpu", ()),), Decision("treatment", "win", "arpu", ()), (),
                            (), "arpu", 0.95, "holm", False, 0)
     cluster = ClusterPortrait(0, "Молодёжь: обувь", "Young buyers: shoes", 100, 1.0, 1.0, 20.0,
-                              (("Ж", 0.5), ("М", 0.5)), 1.0, (("Обувь", 0.6),), (("Найк", 0.5),), 3000.0, 4.0, 0.2, 30.0, ())
+                              (("Ж", 0.5), ("М", 0.5)), 1.0, (("Обувь", 0.6),), (("Найк", 0.5),),
+                              3000.0, 4.0, 0.2, 30.0, ())
     seg = SegmentsResult("kmeans", 1, "configured", 0.5, (KScore(2, 0.4, 1.0),), ("age",), (cluster,), 100, 100)
     meta = Meta("Тест", language, "₽", "2026-11-22T10:00:00+00:00", "abc", (), {}, "2026-11-01", 100)
     money = MoneyMeaning(revenue=True, profit_column=None, profit_unit=None, margin=None, currency="₽")
