@@ -271,3 +271,23 @@ def test_a_plan_larger_than_the_base_says_what_the_base_can_detect(small_run) ->
     text = plan_text(Formatter("en", "₽"), plan).replace("\xa0", " ")
     assert "cannot be detected with this base" in text and "3,000 customers" in text
     assert f"{plan.per_arm:,}" in text
+
+
+def test_the_whole_base_is_split_into_every_group_of_the_test() -> None:
+    """A three-group test (control and two arms) splits the base three ways: the plan's customers per arm and
+    what the whole base detects use base/3, not base/2."""
+    import dataclasses
+
+    from campaign_report.analysis.experiment.plan import plan_next_test
+    from tests.test_experiment import SETTINGS, _units, readout
+
+    a = _units(2000, 2000, 0.2, 0.24, seed=7)
+    b = _units(2000, 2000, 0.2, 0.2, seed=8)
+    b = b[b["grp"] == "treatment"].assign(grp="treatment_b", customer_id=lambda d: "b" + d["customer_id"])
+    exp = readout(pd.concat([a, b]), dataclasses.replace(SETTINGS, cuped=False))
+    assert len(exp.groups) == 3
+    plan = plan_next_test(exp, 0.05, 0.8, base=9000)[0]
+    assert plan.arms == 3 and plan.base_per_arm == 3000
+    assert plan.mde_whole_base == pytest.approx(plan.mde_now * math.sqrt(plan.per_arm_now / 3000), rel=1e-12)
+    two = readout(a, dataclasses.replace(SETTINGS, cuped=False))
+    assert plan_next_test(two, 0.05, 0.8, base=9000)[0].base_per_arm == 4500

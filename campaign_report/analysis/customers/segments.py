@@ -232,10 +232,9 @@ def _portrait(cid: int, members: pd.DataFrame, rest: pd.DataFrame, base: pd.Data
     cats = top(CAT_PREFIX)
     name_ru, name_en = _name(z, cats[0][0] if cats else None)
     gender = members["gender"] if "gender" in members else None
-    known = gender.notna() & ~members["gender_imputed"].fillna(False).astype(bool) \
-        if gender is not None and "gender_imputed" in members else gender.notna() if gender is not None else None
-    recorded = gender[known].astype(str).value_counts(normalize=True) \
-        if gender is not None and known is not None else pd.Series(dtype=float)
+    imputed = members["gender_imputed"].fillna(False).astype(bool) if "gender_imputed" in members else False
+    known = None if gender is None else gender.notna() & ~pd.Series(imputed, index=members.index)
+    recorded = gender[known].astype(str).value_counts(normalize=True) if gender is not None else pd.Series()
     return ClusterPortrait(
         id=cid, name_ru=name_ru, name_en=name_en, size=len(members), share=len(members) / len(base),
         revenue_share=float(members["monetary"].sum() / total_revenue) if total_revenue else 0.0,

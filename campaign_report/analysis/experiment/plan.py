@@ -17,8 +17,10 @@ from campaign_report.analysis.experiment.result import ExperimentResult, TestPla
 
 def plan_next_test(exp: ExperimentResult, effect: float, power: float, base: int = 0) -> tuple[TestPlan, ...]:
     """One plan per treatment arm, for its primary metric. `base`: the customers there are; when the plan
-    needs more per arm than half of them, it says what the whole base can detect instead."""
+    needs more per arm than the base split into this test's groups holds, it says what the whole base can
+    detect instead."""
     sizes = {g.name: g.n for g in exp.groups}
+    arms = max(len(exp.groups), 2)  # the control and every treatment share the base
     plans = []
     for m in exp.metrics:
         if m.metric != exp.primary or not (math.isfinite(m.mde) and m.mde > 0) or effect <= 0:
@@ -29,6 +31,7 @@ def plan_next_test(exp: ExperimentResult, effect: float, power: float, base: int
         plans.append(TestPlan(treatment=m.treatment, metric=m.metric, effect=effect, confidence=exp.confidence,
                               power=power, inference=exp.inference, mde_now=m.mde, per_arm_now=per_arm_now,
                               per_arm=math.ceil(per_arm_now * ratio), window_days=days,
-                              days=days * ratio if days is not None else None, base=base,
-                              mde_whole_base=m.mde * math.sqrt(per_arm_now / max(base // 2, 1)) if base else math.nan))
+                              days=days * ratio if days is not None else None, base=base, arms=arms,
+                              mde_whole_base=m.mde * math.sqrt(per_arm_now / max(base // arms, 1)) if base
+                              else math.nan))
     return tuple(plans)

@@ -86,8 +86,10 @@ class SegmentEffect:
 
 @dataclass(frozen=True)
 class HeadToHead:
-    """Two winning arms compared directly on the primary metric: which one to roll out. A post-hoc family of
-    its own (the best arm against each other winner, Bonferroni), with the readout's inference."""
+    """The best winning arm compared directly with another arm on the primary metric: which one to roll out,
+    or whether "roll out A, not B" may be read as "A beats B". A post-hoc family of its own (the best winner
+    against each other winner, or a lone winner against each other valid arm; Bonferroni), with the
+    readout's inference."""
 
     better: str  # the arm with the larger lift over control
     other: str
@@ -117,6 +119,7 @@ class TestPlan:
     days: float | None  # the window needed with this test's customers per arm
     base: int = 0  # the customers there are (the customer table, else this test's): at most base/arms per arm
     mde_whole_base: float = math.nan  # what a test of the whole base, split like this one, detects (same window)
+    arms: int = 2  # groups the base is split into (the control and every treatment)
 
     @property
     def feasible(self) -> bool:
@@ -125,7 +128,12 @@ class TestPlan:
 
     @property
     def base_per_arm(self) -> int:
-        return self.base // 2 if self.base > 0 else 0
+        return self.base // self.arms if self.base > 0 else 0
+
+    @property
+    def mde_whole_base_longer(self) -> float:
+        """The whole base over four times this window: the MDE shrinks as 1/√(days) (module docstring)."""
+        return self.mde_whole_base / math.sqrt(4)
 
 
 @dataclass(frozen=True)
@@ -214,4 +222,5 @@ class ExperimentResult(Tabular):
     equal_split_assumed: bool = False  # no expected_split: the sample-ratio check assumed equal shares
     cap_percentile: float | None = None  # the percentile revenue_cap is (of customers who bought)
     plans: tuple[TestPlan, ...] = ()  # the next test per arm, to detect [experiment] min_effect
-    head_to_head: tuple[HeadToHead, ...] = ()  # when several arms win: the best against each other winner
+    head_to_head: tuple[HeadToHead, ...] = ()  # the best winner against the other winners, or a lone winner
+    # against every other valid arm

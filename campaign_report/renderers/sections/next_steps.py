@@ -26,7 +26,7 @@ def plan_text(f: Formatter, plan: TestPlan) -> str:
                   per_arm=f.integer(plan.per_arm), per_arm_now=f.integer(plan.per_arm_now))
     if not plan.feasible:
         # More customers than there are: say what the whole base can detect instead of an impossible size.
-        longer = f.t("next.plan_longer", mde=f.percent(plan.mde_whole_base / 2, 1),
+        longer = f.t("next.plan_longer", mde=f.percent(plan.mde_whole_base_longer, 1),
                      window=f.plural(4 * plan.window_days, "day")) if plan.window_days else ""
         return f.t("next.plan_base", **values, base=f.plural(plan.base, "customer"),
                    base_per_arm=f.integer(plan.base_per_arm), mde=f.percent(plan.mde_whole_base, 1), longer=longer)

@@ -152,14 +152,14 @@ def _list_paragraphs(f: Formatter, results: Results, sec: Section, summary: Summ
         sec.warnings.append(f.t("propensity.cutoff_unreachable", precision=f.percent(tl.cutoff_value, 0)))
     quality = math.isfinite(h.cutoff_precision)
     if quality:
-        missed = tl.cutoff_kind == "precision" and h.cutoff_reached and \
-            round(h.cutoff_precision, 2) < round(tl.cutoff_value, 2)
-        # The cut-off was set to reach the target in cross-validation; a holdout below it is said, not left for
-        # the reader to notice.
+        # The cut-off was set to reach the target in cross-validation; a holdout below it is said wherever the
+        # list's precision is (here and page 1), not left for the reader to notice.
+        missed = f.t("propensity.cutoff_missed", target=f.percent(tl.cutoff_value, 0),
+                     precision=f.percent(h.cutoff_precision, 0)) if tl.cutoff_kind == "precision" and \
+            h.cutoff_reached and round(h.cutoff_precision, 2) < round(tl.cutoff_value, 2) else ""
         lines.append(f.t("propensity.list_quality", cutoff=f.number(h.cutoff, 2), share=f.percent(h.cutoff_share, 0),
                          precision=f.percent(h.cutoff_precision, 0), recall=f.percent(h.cutoff_recall, 0))
-                     + (" " + f.t("propensity.cutoff_missed", target=f.percent(tl.cutoff_value, 0),
-                                  precision=f.percent(h.cutoff_precision, 0)) if missed else ""))
+                     + (" " + missed if missed else ""))
         sec.paragraphs.append(lines[-1])
     a = p.action_segment
     # One "whom" number among the key ones: the segment to act on when it narrows the list, else the list.
@@ -172,7 +172,8 @@ def _list_paragraphs(f: Formatter, results: Results, sec: Section, summary: Summ
     if quality:
         summary.act_on.append(ActOn(title=f.t("propensity.list_act_on_title"), text=f.t(
             "propensity.list_act_on", rule=rule[:1].upper() + rule[1:], above=f.plural(tl.above_threshold, "customer"),
-            precision=f.percent(h.cutoff_precision, 0), recall=f.percent(h.cutoff_recall, 0))))
+            precision=f.percent(h.cutoff_precision, 0), recall=f.percent(h.cutoff_recall, 0))
+            + (" " + missed if missed else "")))
     return lines
 
 
