@@ -45,6 +45,11 @@ def _first_sentences(text: str, n: int = 1) -> str:
     return _sentence(". ".join(parts[:n])) if parts else ""
 
 
+def _first_clause(text: str) -> str:
+    """A step's action without its detail: "Hand 503 customers to the CRM; leave one in ten …" -> its first part."""
+    return text.split(";")[0].split(":")[0].strip().rstrip(".")
+
+
 def _pick_title(prs, *candidates: str) -> str:
     """The first candidate that stays within two lines at the master's title size; else the last, shortened
     at a word to two lines with an ellipsis (use _title to keep the full text for the notes)."""
@@ -140,7 +145,7 @@ def _summary(prs, view: View, source: str) -> str:
     joined = "; ".join(lower_first(x.sentence.rstrip(".")) if i else x.sentence.rstrip(".")
                        for i, x in enumerate(s.findings[:2])) if not decision and len(s.findings) > 1 else ""
     # Without a test, the decision is the first thing to do (its first clause), when there is one.
-    step = s.next_steps[0].split(";")[0].split(":")[0] if s.next_steps and not decision else ""
+    step = _first_clause(s.next_steps[0]) if s.next_steps and not decision else ""
     headline = _pick_title(prs, decision.headline if decision else "", step, joined, finding, finding.split(";")[0],
                            first_section, f.t("doc.summary"))
     # The decision (every arm), what it is worth, two other findings, whom to act on and what to do first:
@@ -167,8 +172,8 @@ def _next_steps(prs, view: View, source: str, summary_title: str) -> None:
         return
     steps = s.next_steps or [a.text for a in s.act_on]
     # The summary may have taken the first step as its title: the slide that details it is then "Next steps".
-    first = [x for x in (steps[0], steps[0].split(":")[0]) if not summary_title.startswith(x.split(";")[0].strip())]
-    headline = _pick_title(prs, *first, f.t("doc.next_steps"))
+    taken = upper_first(_first_clause(steps[0])) == summary_title
+    headline = _pick_title(prs, *(() if taken else (steps[0], steps[0].split(":")[0])), f.t("doc.next_steps"))
     who = [f"{a.title}: {a.text}" for a in s.act_on]
     offers = [(o.segment, o.offer) for o in s.offers[:5]]
     notes = " ".join([f.t("deck.notes_next", steps=" ".join(_sentence(x) for x in steps[:3])),
