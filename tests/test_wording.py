@@ -100,7 +100,8 @@ def test_demo_page_one_says_what_to_do_next(small_run):
     verdict = small_run.results.experiment.decision.verdict
     if verdict == "win":
         assert "Раскатить" in page1  # the planted winning e-mail is rolled out, with a control group kept
-    assert "проверить на контрольной группе первое предложение" in page1  # the untested offer is a test, not a roll-out
+    # The untested offer is a test with a control group, not a roll-out.
+    assert "Проверить первое предложение на части сегмента, оставив контрольную группу без него" in page1
 
 
 def test_demo_one_act_on_number(small_run):
