@@ -15,6 +15,7 @@ Errors are exceptions (ConfigError, InputError — both UserError) carrying the 
 
 from __future__ import annotations
 
+import sys
 from importlib import import_module, metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -53,6 +54,26 @@ def render(results: Results, out_dir: str | Path, keep_history: int = 5) -> dict
 
     return publish(Path(out_dir).resolve(), document_writers(results), keep_history)
 
+
+def _register_notebook_view() -> None:
+    """In IPython/Jupyter, Results display as the documents' formatted view (renderers/notebook.py), registered by
+    name so that nothing heavy is imported until a Results is shown."""
+    if "IPython" not in sys.modules:
+        return
+    shell = sys.modules["IPython"].get_ipython()
+    if shell is None:
+        return
+
+    def show(results: Any) -> str:
+        from campaign_report.renderers.notebook import notebook_html
+
+        return notebook_html(results)
+
+    shell.display_formatter.formatters["text/html"].for_type_by_name("campaign_report.analysis.results", "Results",
+                                                                      show)
+
+
+_register_notebook_view()
 
 __all__ = ["Config", "ConfigError", "InputError", "Results", "StageCallback", "UserError", "analyze",
            "config_from_dict", "load_config", "render", "__version__"]

@@ -80,3 +80,39 @@ def test_version_and_help_start_without_the_analysis_stack():
     assert "campaign-report " in out
     import campaign_report as cr  # and the public names still resolve, lazily
     assert callable(cr.analyze) and cr.ConfigError.__name__ == "ConfigError"
+
+
+def test_a_long_stage_shows_signs_of_life_without_a_terminal() -> None:
+    """Without a terminal (cron, make): a line every few seconds while a stage runs, then the stage's own line."""
+    import io
+    import time
+
+    from rich.console import Console
+
+    from campaign_report.pipeline.progress import StageProgress
+
+    out = io.StringIO()
+    progress = StageProgress(Console(file=out, force_terminal=False, width=100), "en", quiet=False, heartbeat=0.05)
+    progress("segments", None)
+    time.sleep(0.32)
+    progress("segments", 0.32)
+    lines = out.getvalue().splitlines()
+    assert sum("Segments" in line and "running for" in line for line in lines) >= 3
+    assert lines[-1].split() == ["Segments", "0.3", "s"]
+    time.sleep(0.15)
+    assert len(out.getvalue().splitlines()) == len(lines)  # the heartbeat stopped with the stage
+
+
+def test_a_terminal_gets_a_bar_that_leaves_only_the_stage_line() -> None:
+    import io
+
+    from rich.console import Console
+
+    from campaign_report.pipeline.progress import StageProgress
+
+    out = io.StringIO()
+    progress = StageProgress(Console(file=out, force_terminal=True, width=100), "ru", quiet=False)
+    progress("propensity", None)
+    progress("propensity", 1.5)
+    progress.close()
+    assert "Модель склонности" in out.getvalue() and "1.5 s" in out.getvalue()

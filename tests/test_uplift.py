@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -282,3 +283,38 @@ def test_the_chosen_shares_profit_is_measured_where_it_was_not_chosen() -> None:
     assert naive_bias > 3 * np.std(naive_error) / np.sqrt(reps)
     assert abs(honest_bias) < 3 * noise and abs(honest_bias) < naive_bias / 3
     assert covered / reps >= 0.9
+
+
+def test_stratified_sample_keeps_every_stratums_share() -> None:
+    from campaign_report.analysis.uplift.run import stratified_sample
+
+    rng = np.random.default_rng(3)
+    treated = rng.random(50_000) < 0.3
+    y = (rng.random(50_000) < np.where(treated, 0.08, 0.05)).astype(float)
+    rows = stratified_sample(treated, y, 10_000, seed=1)
+    assert abs(len(rows) - 10_000) <= 4 and len(np.unique(rows)) == len(rows)
+    for group in (True, False):
+        for bought in (True, False):
+            full = np.mean((treated == group) & ((y > 0) == bought))
+            kept = np.mean((treated[rows] == group) & ((y[rows] > 0) == bought))
+            assert kept == pytest.approx(full, abs=2e-4)
+    assert len(stratified_sample(treated[:500], y[:500], 10_000, seed=1)) == 500
+
+
+def test_uplift_learns_from_a_capped_sample_and_scores_everyone(small_demo: Path, tmp_path: Path) -> None:
+    """[uplift] max_customers bounds the models' training set (memory and time at a million customers); the
+    list still holds every customer in scope and the documents say the models learned from a sample."""
+    import campaign_report as cr
+    from campaign_report.renderers.view import build_view
+    from tests.conftest import demo_config
+
+    path = tmp_path / "config.toml"
+    text = demo_config(small_demo, tmp_path / "out")
+    path.write_text(text.replace("[uplift]", "[uplift]\nmax_customers = 2000", 1), encoding="utf-8")
+    results = cr.analyze(cr.load_config(path))
+    u = results.uplift
+    assert u is not None and u.learned_from > 2000
+    assert u.n_treatment + u.n_control == pytest.approx(2000, abs=4)
+    assert results.uplift_list is not None and len(results.uplift_list) == u.list.size
+    uplift = next(s for s in build_view(results).sections if s.key == "uplift")
+    assert any("max_customers" in line for line in uplift.analyst)

@@ -29,6 +29,8 @@ from campaign_report.analysis.engines.base import Engine
 from campaign_report.analysis.engines.registry import open_engine
 from campaign_report.analysis.errors import ConfigError
 from campaign_report.analysis.experiment.run import run_experiment
+from campaign_report.analysis.history.entry import build_history, campaign_entry
+from campaign_report.analysis.history.result import CampaignEntry
 from campaign_report.analysis.meaning import describe_data
 from campaign_report.analysis.model.run import assemble_target_list, impute_gender, list_membership, run_propensity
 from campaign_report.analysis.model.targeting import model_table, score_population
@@ -64,10 +66,12 @@ def _versions() -> dict[str, str]:
 
 
 def analyze(config: Config, progress: StageCallback | None = None,
-            timings: dict[str, float] | None = None, earlier_looks: int = 0) -> Results:
+            timings: dict[str, float] | None = None, earlier_looks: int = 0,
+            earlier_campaigns: tuple[CampaignEntry, ...] = ()) -> Results:
     """Run every configured analysis and return the Results (the full target list rides along).
     `earlier_looks`: how often this campaign was read before its window ended (the pipeline's ledger knows;
-    it decides `[experiment] sequential = "auto"`)."""
+    it decides `[experiment] sequential = "auto"`). `earlier_campaigns`: the campaigns read before into the
+    same output folder (the pipeline's campaign store), which the history compares this one with."""
     timings = timings if timings is not None else {}
     if not config.tables:  # a config may hold only [email] for `send`, but a run needs data
         raise ConfigError("needs [data.transactions], [data.customers] or [data.experiment]", config.shown_path)
@@ -78,7 +82,7 @@ def analyze(config: Config, progress: StageCallback | None = None,
         shutil.rmtree(workdir, ignore_errors=True)
         raise exc.in_file(config.shown_path) from None
     try:
-        return _analyze(config, engine, workdir, progress, timings, earlier_looks)
+        return _analyze(config, engine, workdir, progress, timings, earlier_looks, earlier_campaigns)
     except ConfigError as exc:  # raised deep in a stage: still names the file the user ran
         raise exc.in_file(config.shown_path) from None
     finally:
@@ -87,7 +91,8 @@ def analyze(config: Config, progress: StageCallback | None = None,
 
 
 def _analyze(config: Config, engine: Engine, workdir: Path, progress: StageCallback | None,
-             timings: dict[str, float], earlier_looks: int = 0) -> Results:
+             timings: dict[str, float], earlier_looks: int = 0,
+             earlier_campaigns: tuple[CampaignEntry, ...] = ()) -> Results:
     language = config.report.language
     quality: list[TableQuality] = []
     inputs: list[InputFile] = []
@@ -170,6 +175,11 @@ def _analyze(config: Config, engine: Engine, workdir: Path, progress: StageCallb
                                                             values if lifetime_result is not None
                                                             and lifetime_result.fits else None)
             if propensity_result is not None:
+                if action is not None and action_mask is not None and values is not None \
+                        and lifetime_result is not None and lifetime_result.slipping is not None:
+                    slipping_ids = set(values["id"][values["slipping_away"]].astype(str))
+                    action = dataclasses.replace(action, also_slipping=int(
+                        table["id"][action_mask].astype(str).isin(slipping_ids).sum()))
                 propensity_result = dataclasses.replace(propensity_result, action_segment=action)
     full_list = None
     if propensity_result is not None and scores is not None:
@@ -189,12 +199,17 @@ def _analyze(config: Config, engine: Engine, workdir: Path, progress: StageCallb
             if uplift_result is None:
                 notes.append((why_not, ""))
 
+    created = datetime.now().astimezone().isoformat(timespec="seconds")
+    history = None
+    if experiment_result is not None and config.experiment is not None:
+        history = build_history(earlier_campaigns, campaign_entry(config, experiment_result, uplift_result, created),
+                                config.experiment.confidence)
     meta = Meta(title=config.report.title, language=language, currency=config.report.currency,
-                created=datetime.now().astimezone().isoformat(timespec="seconds"), config_hash=config.digest,
+                created=created, config_hash=config.digest,
                 inputs=tuple(inputs), versions=_versions(),
                 as_of=features.as_of.isoformat() if features is not None else None, n_customers=len(table),
                 engine=engine.description, names=dict(config.report.names), run_notes=tuple(notes))
     return Results(meta=meta, meaning=meaning, data_quality=tuple(quality), experiment=experiment_result,
                    segments=segments_result, rfm=rfm_result, propensity=propensity_result,
                    offers=offers_result, target_list=full_list, uplift=uplift_result, uplift_list=uplift_list,
-                   lifetime=lifetime_result, customer_value=customer_values)
+                   lifetime=lifetime_result, customer_value=customer_values, history=history)

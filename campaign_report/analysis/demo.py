@@ -26,6 +26,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from campaign_report.analysis.demo_campaigns import EARLIER, EarlierCampaign, earlier_config
+
 START = date(2025, 11, 1)
 CAMPAIGN_START = date(2026, 10, 1)
 END = date(2026, 10, 31)
@@ -78,6 +80,8 @@ FEMALE_TILT = {"Плавание": 2.5, "Аксессуары": 1.8, "Детск
 RESPONSE = {"promo_hunters": (1.30, 1.50), "premium": (1.0, 1.0), "youth": (1.10, 1.30), "family": (1.10, 1.30)}
 BANNER_DAY = 15
 BANNER_MULTIPLIER = 1.30
+
+
 # Label: P(activity declined) = sigmoid(logit), with the drivers as the pipeline computes them.
 LABEL_FORMULA = ("-0.9 + 0.03*(recency_days - 30) - 1.1*(ln(1 + orders) - 2.5) "
                  "+ 2.5*(promo_share - 0.35)")
@@ -119,6 +123,9 @@ class PlantedTruth:
     uplift_responders: str = "promo_hunters"  # the type that responds most to the e-mail
     uplift_non_responders: str = "premium"  # the type that does not respond at all
     uplift_by_type: dict[str, float] | None = None  # expected ARPU uplift per customer of each type (in ₽)
+    # October's expected relative ARPU lift per type, and each earlier campaign's (generate_demo(campaigns=…)).
+    arpu_rel_lift_by_type: dict[str, float] | None = None
+    earlier_campaigns: list[dict] | None = None
 
 
 def _day_weights(days: pd.DatetimeIndex) -> np.ndarray:
@@ -140,8 +147,33 @@ def _sample_days(rng: np.random.Generator, days: pd.DatetimeIndex, month_of_day:
     return out
 
 
-def generate_demo(out_dir: str | Path, n_customers: int = 20_000, seed: int = 2026) -> PlantedTruth:
-    """Write customers.csv, transactions.csv, assignment.csv and planted_truth.json to out_dir."""
+def _line_attributes(rng: np.random.Generator, line_cust: np.ndarray, pref: np.ndarray, type_idx: np.ndarray,
+                     promo_prob: np.ndarray, log_amount: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Category, brand, promo flag and amount of purchase lines, from their customers' preferences."""
+    n_lines = len(line_cust)
+    cum_pref = np.cumsum(pref[line_cust], axis=1)
+    line_cat = (cum_pref < rng.random(n_lines)[:, None]).sum(axis=1).clip(0, len(CATEGORIES) - 1)
+    brand_pick = rng.random(n_lines)
+    preferred = np.array([TYPES[i].brand_pref for i in type_idx])[line_cust]
+    brand_idx = np.where(brand_pick < 0.6, preferred, rng.integers(0, 3, size=n_lines))
+    cat_names = np.array(CATEGORIES)[line_cat]
+    brand_table = np.array([BRANDS[c] for c in CATEGORIES])
+    brand_names = brand_table[line_cat, brand_idx]
+    promo = rng.random(n_lines) < promo_prob[line_cust]
+    offset_by_category = np.array([PRICE_OFFSET.get(c, 0.0) for c in CATEGORIES])
+    amount = np.exp(log_amount[line_cust] + offset_by_category[line_cat] + rng.normal(0, 0.45, size=n_lines))
+    return cat_names, brand_names, promo, amount * np.where(promo, 0.85, 1.0)
+
+
+def generate_demo(out_dir: str | Path, n_customers: int = 20_000, seed: int = 2026,
+                  campaigns: int = 1) -> PlantedTruth:
+    """Write customers.csv, transactions.csv, assignment.csv and planted_truth.json to out_dir.
+
+    `campaigns` > 1 adds that many minus one earlier e-mail tests (EARLIER, the latest ones), each with its
+    assignment_<key>.csv and a config campaign_<key>.toml that reads it into ../output: the campaign history.
+    Their purchases come from a random stream of their own, so the October data are the same without them."""
+    if not 1 <= campaigns <= 1 + len(EARLIER):
+        raise ValueError(f"campaigns: 1 to {1 + len(EARLIER)}")
     rng = np.random.default_rng(seed)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -211,21 +243,9 @@ def generate_demo(out_dir: str | Path, n_customers: int = 20_000, seed: int = 20
     lines_per_order = 1 + rng.poisson(0.6, size=n_orders)
     line_order = np.repeat(np.arange(n_orders), lines_per_order)
     line_cust = order_cust[line_order]
-    n_lines = len(line_order)
 
-    cum_pref = np.cumsum(pref[line_cust], axis=1)
-    line_cat = (cum_pref < rng.random(n_lines)[:, None]).sum(axis=1).clip(0, len(CATEGORIES) - 1)
-    brand_pick = rng.random(n_lines)
-    preferred = np.array([TYPES[i].brand_pref for i in type_idx])[line_cust]
-    brand_idx = np.where(brand_pick < 0.6, preferred, rng.integers(0, 3, size=n_lines))
-    cat_names = np.array(CATEGORIES)[line_cat]
-    brand_table = np.array([BRANDS[c] for c in CATEGORIES])
-    brand_names = brand_table[line_cat, brand_idx]
-    promo = rng.random(n_lines) < promo_prob[line_cust]
+    cat_names, brand_names, promo, amount = _line_attributes(rng, line_cust, pref, type_idx, promo_prob, log_amount)
     offset_by_category = np.array([PRICE_OFFSET.get(c, 0.0) for c in CATEGORIES])
-    offset = offset_by_category[line_cat]
-    amount = np.exp(log_amount[line_cust] + offset + rng.normal(0, 0.45, size=n_lines))
-    amount = amount * np.where(promo, 0.85, 1.0)
     in_window = order_month[line_order] == 11
     amount = amount * np.where(in_window & treated[line_cust], check_multiplier[line_cust], 1.0)
     amount = np.round(amount, 2)
@@ -239,6 +259,14 @@ def generate_demo(out_dir: str | Path, n_customers: int = 20_000, seed: int = 20
         "amount": amount,
         "is_promo": promo.astype(int),
     })
+    earlier = EARLIER[len(EARLIER) - (campaigns - 1):] if campaigns > 1 else ()
+    earlier_assignments: dict[str, pd.DataFrame] = {}
+    earlier_truth: dict[str, dict[str, float]] = {}
+    if earlier:
+        extra, earlier_assignments, earlier_truth = _earlier_campaigns(
+            np.random.default_rng(seed + 1000), earlier, ids, type_idx, city, rate, activity, pref, promo_prob,
+            log_amount, int(order_ids.max()) + 1)
+        transactions = pd.concat([transactions, extra], ignore_index=True)
     transactions = transactions.sort_values(["date", "order_id"], kind="stable").reset_index(drop=True)
 
     # The label, from the drivers exactly as the pipeline computes them (as of the day after END).
@@ -279,6 +307,9 @@ def generate_demo(out_dir: str | Path, n_customers: int = 20_000, seed: int = 20
     both["group"] = np.where(both["group"] == "control", "treatment", "control")
     assignment = pd.concat([assignment, both]).sample(frac=1, random_state=seed).reset_index(drop=True)
     assignment.to_csv(out / "assignment.csv", index=False)
+    for campaign in earlier:
+        earlier_assignments[campaign.key].to_csv(out / f"assignment_{campaign.key}.csv", index=False)
+        (out / f"campaign_{campaign.key}.toml").write_text(earlier_config(campaign), encoding="utf-8")
 
     # Expected values of the planted effects over the experiment population, from every factor that
     # sets a customer's October spend: orders, lines per order, the category mix (price offsets) and
@@ -309,6 +340,11 @@ def generate_demo(out_dir: str | Path, n_customers: int = 20_000, seed: int = 20
         duplicated_lines=len(dup_rows), typo_lines=int(typo_mask.sum()), typo_value="Обувьь",
         negative_amount_lines=len(neg_idx), customers_in_both_groups=len(both),
         uplift_by_type={t.key: float(true_uplift[pop & (type_idx == i)].mean()) for i, t in enumerate(TYPES)},
+        earlier_campaigns=[{"key": c.key, "name": c.name, "start": c.start.isoformat(), "end": c.end.isoformat(),
+                            "arpu_rel_lift_by_type": earlier_truth[c.key]} for c in earlier],
+        arpu_rel_lift_by_type={t.key: float(
+            (q1 * exp_orders * exp_lines * exp_line * check_multiplier)[pop & (type_idx == i)].mean()
+            / (q0 * exp_orders * exp_lines * exp_line)[pop & (type_idx == i)].mean() - 1) for i, t in enumerate(TYPES)},
     )
     pd.DataFrame({"customer_id": ids, "type": [t.key for t in tp], "p_decline": p_decline,
                   "gender": np.where(female, "Ж", "М"), "treated": treated, "in_experiment": eligible,
@@ -317,6 +353,42 @@ def generate_demo(out_dir: str | Path, n_customers: int = 20_000, seed: int = 20
                                             encoding="utf-8")
     (out / ".complete").write_text(str(seed))
     return truth
+
+
+def _earlier_campaigns(rng: np.random.Generator, campaigns: tuple[EarlierCampaign, ...], ids: np.ndarray,
+                       type_idx: np.ndarray, city: np.ndarray, rate: np.ndarray, activity: np.ndarray,
+                       pref: np.ndarray, promo_prob: np.ndarray, log_amount: np.ndarray, first_order_id: int
+                       ) -> tuple[pd.DataFrame, dict[str, pd.DataFrame], dict[str, dict[str, float]]]:
+    """Each earlier campaign's split and the extra orders its treated customers made, with the expected relative
+    ARPU lift per type: extra orders' value over the window's usual spend, both over the campaign's customers."""
+    n = len(ids)
+    frames, assignments, truth = [], {}, {}
+    exp_line = np.exp(log_amount + 0.45 ** 2 / 2) * (pref @ np.exp([PRICE_OFFSET.get(c, 0.0) for c in CATEGORIES])) \
+        * (1 - 0.15 * promo_prob)
+    order_id = first_order_id
+    for campaign in campaigns:
+        eligible = (city != HOLDOUT_CITY) & (rng.random(n) < 0.8)
+        treated = eligible & (rng.random(n) < 0.5)
+        p_extra = np.array([campaign.extra_order[t.key] for t in TYPES])[type_idx]
+        buyers = np.flatnonzero(treated & (rng.random(n) < p_extra))
+        days = pd.date_range(campaign.start, campaign.end, freq="D")
+        order_day = days[rng.integers(0, len(days), size=len(buyers))]
+        lines = 1 + rng.poisson(0.6, size=len(buyers))
+        line_cust = np.repeat(buyers, lines)
+        cats, brands, promo, amount = _line_attributes(rng, line_cust, pref, type_idx, promo_prob, log_amount)
+        frames.append(pd.DataFrame({
+            "order_id": np.repeat(np.arange(order_id, order_id + len(buyers)), lines), "customer_id": ids[line_cust],
+            "date": np.repeat(order_day.strftime("%Y-%m-%d"), lines), "category": cats, "brand": brands,
+            "amount": np.round(amount, 2), "is_promo": promo.astype(int)}))
+        order_id += len(buyers)
+        assignments[campaign.key] = pd.DataFrame({"customer_id": ids[eligible],
+                                                  "group": np.where(treated, "treatment", "control")[eligible]})
+        month = (campaign.start.year - START.year) * 12 + campaign.start.month - START.month
+        usual = rate / 12 * activity[:, month] * 1.6 * exp_line
+        truth[campaign.key] = {t.key: float((p_extra * 1.6 * exp_line)[eligible & (type_idx == i)].mean()
+                                            / usual[eligible & (type_idx == i)].mean())
+                               for i, t in enumerate(TYPES)}
+    return pd.concat(frames, ignore_index=True), assignments, truth
 
 
 def load_truth(data_dir: str | Path) -> PlantedTruth:

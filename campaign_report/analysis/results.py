@@ -14,13 +14,14 @@ from campaign_report.analysis.customers.segments import SegmentsResult
 from campaign_report.analysis.data.clean import TableQuality
 from campaign_report.analysis.data.load import InputFile
 from campaign_report.analysis.experiment.result import ExperimentResult
+from campaign_report.analysis.history.result import HistoryResult
 from campaign_report.analysis.meaning import DataMeaning
 from campaign_report.analysis.model.propensity import PropensityResult
 from campaign_report.analysis.offers.recommend import OffersResult
 from campaign_report.analysis.tables import Tabular, records_frame
 from campaign_report.analysis.uplift.result import UpliftResult
 
-SECTIONS = ("experiment", "segments", "rfm", "lifetime", "propensity", "offers", "uplift")
+SECTIONS = ("experiment", "segments", "rfm", "lifetime", "propensity", "offers", "uplift", "history")
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,8 @@ class Results:
     lifetime: LifetimeResult | None = None
     # Every customer's P(alive), expected purchases and value (customer_value.csv).
     customer_value: pd.DataFrame | None = field(default=None, repr=False, compare=False, metadata={"json": False})
+    # Every campaign read into this output folder, this one included (results.json `history.campaigns`).
+    history: HistoryResult | None = None
 
     def sections(self) -> dict[str, Tabular]:
         """The analyses that ran, by name."""
@@ -91,6 +94,7 @@ class Results:
         raise KeyError(f"no table {name!r}; tables: {', '.join(frames)}")
 
     def _repr_html_(self) -> str:
+        """Outside IPython's formatter (campaign_report registers the documents' view there): a plain index."""
         ran = ", ".join(self.sections()) or "data quality only"
         parts = [f"<h3>{html.escape(self.meta.title)}</h3>",
                  f"<p>{self.meta.n_customers:,} customers · as of {html.escape(str(self.meta.as_of or '—'))} · "

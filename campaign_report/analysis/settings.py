@@ -321,6 +321,9 @@ class UpliftConfig:
     folds: int = key(4, "cross-fitting folds", at_least=2, at_most=10)
     bootstrap: int = key(200, "bootstrap draws for the bands", at_least=50, at_most=2000)
     seed: int = key(42, "random seed", at_least=0, below=2**32)
+    max_customers: int = key(200_000, "experiment customers per arm comparison the models learn from: above it, a "
+                                      "sample stratified by group and outcome (the list still scores everyone)",
+                             at_least=2_000)
 
 
 @dataclass(frozen=True)
@@ -345,7 +348,8 @@ class EngineConfig:
                                                 "\"6g\"")
     sample_size: int = key(200_000, "KMeans and the final model fit use at most this many customers",
                             at_least=1000)
-    memory_limit: str | None = key(None, "DuckDB: e.g. \"4GB\"; beyond it DuckDB spills to disk")
+    memory_limit: str | None = key(None, "DuckDB: e.g. \"4GB\"; beyond it DuckDB spills to a temporary folder "
+                                         "(default: 40 % of the machine's memory, at most 4 GB)")
     read_folders: tuple[str, ...] = key((), "DuckDB: folders an `sql` source may read files from, besides the "
                                             "config's folder and the folders of the tables' `path`s (DuckDB reads "
                                             "nothing else, e.g. [\"${DATA:-/srv/exports}\"])")

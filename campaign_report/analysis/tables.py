@@ -42,6 +42,24 @@ def _is_scalar(value: Any) -> bool:
     return value is None or isinstance(value, (str, int, float, bool))
 
 
+def readable_cell(value: Any) -> Any:
+    """A cell as a reader reads it: 4 significant digits, an interval as "low … high", a list joined, nothing
+    missing shown as None, NaN or a Python tuple."""
+    if value is None or (isinstance(value, float) and value != value):
+        return "—"
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, float):
+        return f"{value:,.4g}" if abs(value) < 1e6 else f"{value:,.0f}"
+    if isinstance(value, tuple) and len(value) == 2 and all(isinstance(v, (int, float)) for v in value):
+        return f"{readable_cell(float(value[0]))} … {readable_cell(float(value[1]))}"
+    if isinstance(value, (tuple, list)):
+        return ", ".join(str(readable_cell(v)) for v in value) or "—"
+    if isinstance(value, dict):
+        return ", ".join(f"{k}: {readable_cell(v)}" for k, v in value.items()) or "—"
+    return value
+
+
 class Tabular:
     """Mixin for frozen result dataclasses: `to_frame()`, `frames()` and an HTML view for notebooks."""
 
@@ -71,13 +89,15 @@ class Tabular:
         return frames[name]
 
     def _repr_html_(self) -> str:
+        """A section on its own: its main table and scalar fields, cells readable (the whole Results displays as
+        the documents' formatted view, see renderers/notebook.py)."""
         frames = self.frames()
         parts = [f"<h4>{html.escape(type(self).__name__)}</h4>"]
         primary = self.PRIMARY or next(iter(frames))
         for name in (primary, "summary"):
             if name in frames and not frames[name].empty:
                 parts.append(f"<p><b>{html.escape(name)}</b></p>")
-                parts.append(frames[name].head(HTML_ROWS).to_html(index=False, na_rep="—"))
+                parts.append(frames[name].head(HTML_ROWS).map(readable_cell).to_html(index=False, na_rep="—"))
         others = [n for n in frames if n not in (primary, "summary")]
         if others:
             parts.append("<p>more: " + ", ".join(f"<code>to_frame({html.escape(repr(n))})</code>"

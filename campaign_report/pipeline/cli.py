@@ -51,6 +51,8 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--out", required=True, type=Path)
     demo.add_argument("--customers", type=int, default=20_000)
     demo.add_argument("--seed", type=int, default=2026)
+    demo.add_argument("--campaigns", type=int, default=3,
+                      help="campaigns in the demo's history: October and up to two earlier ones (default 3)")
     send = sub.add_parser("send", parents=[common], help="e-mail the documents of the last good run")
     send.add_argument("--config", required=True, type=Path)
     send.add_argument("--out", type=Path, default=None)
@@ -59,6 +61,12 @@ def _parser() -> argparse.ArgumentParser:
     plan.add_argument("--config", required=True, type=Path)
     plan.add_argument("--effect", type=float, default=None,
                       help="the relative change to detect, e.g. 0.05 (default: [experiment] min_effect)")
+    history = sub.add_parser("history", parents=[common], help="the campaigns read into the output folder")
+    history.add_argument("--config", required=True, type=Path)
+    history.add_argument("--out", type=Path, default=None, help="output folder (default: [report] output_dir)")
+    history.add_argument("--csv", type=Path, default=None, help="write the table to this CSV file")
+    history.add_argument("--rebuild", action="store_true",
+                         help="rebuild a damaged history from the runs kept in the output folder")
     watch = sub.add_parser("watch", parents=[common], help="run and send once per change of the inputs")
     watch.add_argument("--config", required=True, type=Path)
     watch.add_argument("--interval", type=float, default=300.0, help="seconds between checks")
@@ -67,14 +75,12 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _run(args: argparse.Namespace, config: Config, console: Console, quiet: bool) -> int:
+    from campaign_report.pipeline.progress import StageProgress
     from campaign_report.pipeline.report import run_report
 
     lang = config.report.language
     started = time.perf_counter()
-
-    def progress(stage: str, seconds: float | None) -> None:
-        if seconds is not None and not quiet:
-            console.print(f"  {say(lang, 'stage.' + stage):<26} {seconds:6.1f} s", highlight=False)
+    progress = StageProgress(console, lang, quiet)
 
     from campaign_report.renderers.textmetrics import font_available
 
@@ -82,7 +88,10 @@ def _run(args: argparse.Namespace, config: Config, console: Console, quiet: bool
         # The documents' layout is measured in Liberation Sans (Arial's metrics): without it, text falls back
         # to another font and titles and tables may wrap differently. Said, not silent.
         console.print(f"[yellow]{escape(say(lang, 'no_font'))}[/yellow]", highlight=False)
-    outcome = run_report(config, args.out, progress=progress)
+    try:
+        outcome = run_report(config, args.out, progress=progress)
+    finally:
+        progress.close()
     if outcome.results.meta.run_notes:
         from campaign_report.renderers.format import Formatter
         from campaign_report.renderers.wording import run_note_text
@@ -126,7 +135,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "demo-data":
             from campaign_report.analysis.demo import generate_demo
 
-            truth = generate_demo(args.out, args.customers, args.seed)
+            truth = generate_demo(args.out, args.customers, args.seed, args.campaigns)
             console.print(say("en", "demo", customers=truth.n_customers, lines=truth.n_lines, out=args.out))
             return 0
         if args.command == "send":
@@ -137,6 +146,10 @@ def main(argv: list[str] | None = None) -> int:
             from campaign_report.pipeline.plan import plan_next
 
             return plan_next(config, args.effect, console)
+        if args.command == "history":
+            from campaign_report.pipeline.history import show_history
+
+            return show_history(config, args.out, args.csv, args.rebuild, console)
         if args.command == "watch":
             from campaign_report.pipeline.delivery import watch
 

@@ -58,6 +58,8 @@ def build_message(parts: dict[str, str], out_dir: Path, settings: EmailConfig, m
     msg.set_content(parts["text"])
     msg.add_alternative(parts["html"], subtype="html")
     files = [(out_dir / "brief.pdf", parts["brief_name"]), (out_dir / "deck.pptx", parts["deck_name"])]
+    if (out_dir / "report.html").exists():  # the brief as one page a phone opens (an email.json of an older run
+        files.append((out_dir / "report.html", parts.get("report_name", "report.html")))  # has no name for it)
     if settings.attach_target_list and (out_dir / "target_list.csv").exists():
         files.append((out_dir / "target_list.csv", "target_list.csv"))
     for path, name in files:

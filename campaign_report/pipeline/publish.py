@@ -23,8 +23,8 @@ from pathlib import Path
 
 from campaign_report.analysis.errors import UserError
 
-OUTPUT_FILES = ("results.json", "brief.pdf", "deck.pptx", "target_list.csv", "uplift_list.csv", "customer_value.csv",
-                "email.json")
+OUTPUT_FILES = ("results.json", "brief.pdf", "report.html", "deck.pptx", "target_list.csv", "uplift_list.csv",
+                "customer_value.csv", "email.json")
 RUNS = "runs"
 CURRENT = "current"
 Writer = Callable[[Path], Path]

@@ -11,7 +11,9 @@ from pathlib import Path
 from campaign_report.analysis.analyze import StageCallback, analyze
 from campaign_report.analysis.config import Config, load_config
 from campaign_report.analysis.errors import UserError
+from campaign_report.analysis.history.entry import campaign_id
 from campaign_report.analysis.results import Results
+from campaign_report.pipeline.campaigns import STORE, earlier_campaigns, record_campaign
 from campaign_report.pipeline.ledger import LEDGER, Ledger, disk_full, inputs_key
 from campaign_report.pipeline.publish import check_writable, publish
 
@@ -43,11 +45,12 @@ def run_report(config: Config | str | Path, out_dir: str | Path | None = None,
         ledger = Ledger(target)  # a damaged ledger stops the run before anything is computed or published
         earlier_looks = ledger.interim_looks(campaign) if campaign else 0
         ledger.close()
+    earlier = earlier_campaigns(target)  # a damaged history stops the run here, before the analysis
     key = inputs_key(config)
     timings: dict[str, float] = {}
     published: dict[str, Path] = {}
     try:
-        results = analyze(config, progress, timings, earlier_looks)
+        results = analyze(config, progress, timings, earlier_looks, earlier)
         look = results.experiment.look if results.experiment is not None else None
         if progress:
             progress("render", None)
@@ -56,6 +59,8 @@ def run_report(config: Config | str | Path, out_dir: str | Path | None = None,
         try:
             run_id = ledger.begin_run(started, key)
             published = publish(target, document_writers(results), config.report.keep_history)
+            if results.history is not None:  # written only once its run published
+                record_campaign(target, results.history.this)
             ledger.finish_run(run_id, "ok", campaign=campaign if look is not None else None,
                               look=(look.day, look.days) if look is not None else None)
         finally:
@@ -73,7 +78,8 @@ def run_report(config: Config | str | Path, out_dir: str | Path | None = None,
             raise UserError(f"{target}: no space left on the disk; {outcome} — free some space and run again") \
                 from None
         raise
-    return RunOutcome(results=results, output_dir=target, files={**published, LEDGER: target / LEDGER},
+    stores = {name: target / name for name in (LEDGER, STORE) if (target / name).exists()}
+    return RunOutcome(results=results, output_dir=target, files={**published, **stores},
                       stage_seconds=timings)
 
 
@@ -86,10 +92,3 @@ def _record_failure(target: Path, started: str, key: str, exc: BaseException) ->
     except (UserError, OSError, sqlite3.Error):
         pass
 
-
-def campaign_id(config: Config) -> str | None:
-    """What makes two runs reads of the same campaign: its name and window (None without a windowed test)."""
-    exp = config.experiment
-    if exp is None or not exp.start or not exp.end:
-        return None
-    return f"{exp.name or config.report.title}|{exp.start}|{exp.end}"

@@ -127,6 +127,7 @@ class _Canvas:
     def __init__(self) -> None:
         self.boxes: list[str] = []
         self.vectors: list[str] = []
+        self.texts: list[str] = []  # the same text as SVG <text>, for the web page (report.html), which scales
 
     def text(self, x: float, y: float, text: str, size: float = LABEL_PT, anchor: str = "start",
              color: str = TEXT, bold: bool = False, rotate: bool = False) -> None:
@@ -142,6 +143,10 @@ class _Canvas:
                 {"start": "left", "middle": "center", "end": "right"}[anchor] + ";"
         self.boxes.append(f'<div class="t" style="{place}font-size:{size}pt;color:{color};{weight}">'
                           f"{escape(text)}</div>")
+        turn = f' transform="rotate(-90 {x:.1f} {y:.1f})"' if rotate else ""
+        heavy = ' font-weight="bold"' if bold else ""
+        self.texts.append(f'<text x="{x:.1f}" y="{y:.1f}" font-size="{size}" fill="{color}"{heavy} '
+                          f'text-anchor="{"middle" if rotate else anchor}"{turn}>{escape(text)}</text>')
 
     def rect(self, x: float, y: float, w: float, h: float, color: str) -> None:
         """A filled rectangle in the SVG layer, drawn in call order (grid, bars, then whiskers over them)."""
@@ -151,6 +156,12 @@ class _Canvas:
     def line(self, x1: float, y1: float, x2: float, y2: float, color: str = AXIS, width: float = 0.8) -> None:
         self.vectors.append(f'<line x1="{x1:.1f}" y1="{y1:.1f}" x2="{x2:.1f}" y2="{y2:.1f}" stroke="{color}" '
                             f'stroke-width="{width}"/>')
+
+    def svg(self, width: float, height: float) -> str:
+        """One scalable SVG (text included): as wide as its container up to its natural width."""
+        return (f'<svg class="chart-svg" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width:.0f} {height:.0f}" '
+                f'style="width:100%;max-width:{width:.0f}pt;height:auto" font-family="{FONT}" role="img">'
+                + "".join(self.vectors) + "".join(self.texts) + "</svg>")
 
     def document(self, width: float, height: float) -> str:
         layer = (f'<svg class="v" xmlns="http://www.w3.org/2000/svg" width="{width:.0f}pt" height="{height:.0f}pt" '
@@ -188,7 +199,7 @@ def _errors(s: Series, i: int) -> tuple[float, float]:
     return minus, plus
 
 
-def _bar_chart(spec: ChartSpec, width: float) -> str:
+def _bar_chart(spec: ChartSpec, width: float) -> tuple[_Canvas, float]:
     """Horizontal bars: category names on the left (wrapped), value axis at the bottom."""
     canvas = _Canvas()
     y0 = _header(canvas, spec, width)
@@ -247,10 +258,10 @@ def _bar_chart(spec: ChartSpec, width: float) -> str:
                 canvas.text(x(v - minus) - 3, mid + LABEL_PT * 0.35, label, anchor="end")
     y = plot_bottom + LABEL_PT * 2.6
     canvas.text((x0 + x1) / 2, y, spec.value_title, anchor="middle", color=MUTED)
-    return canvas.document(width, _footer(canvas, spec, y + 2, width))
+    return canvas, _footer(canvas, spec, y + 2, width)
 
 
-def _column_chart(spec: ChartSpec, width: float, plot_h: float = 150.0) -> str:
+def _column_chart(spec: ChartSpec, width: float, plot_h: float = 150.0) -> tuple[_Canvas, float]:
     """Columns or lines over categories: value axis on the left, category names below (wrapped)."""
     canvas = _Canvas()
     y0 = _header(canvas, spec, width) + 4
@@ -313,12 +324,14 @@ def _column_chart(spec: ChartSpec, width: float, plot_h: float = 150.0) -> str:
     if spec.category_title:
         bottom += LABEL_PT * 0.6
         canvas.text((x0 + x1) / 2, bottom, spec.category_title, anchor="middle", color=MUTED)
-    return canvas.document(width, _footer(canvas, spec, bottom + 2, width))
+    return canvas, _footer(canvas, spec, bottom + 2, width)
 
 
-def render_chart(spec: ChartSpec, width_pt: float = WIDTH_PT) -> str:
-    """The chart as an HTML fragment for the brief, in points, shown at its natural width (the text width)."""
-    return _bar_chart(spec, width_pt) if spec.kind == "bar" else _column_chart(spec, width_pt)
+def render_chart(spec: ChartSpec, width_pt: float = WIDTH_PT, scalable: bool = False) -> str:
+    """The chart as an HTML fragment: for the brief, in points at its natural width (the text width); with
+    `scalable`, one SVG that shrinks with the page (report.html on a phone)."""
+    canvas, height = _bar_chart(spec, width_pt) if spec.kind == "bar" else _column_chart(spec, width_pt)
+    return canvas.svg(width_pt, height) if scalable else canvas.document(width_pt, height)
 
 
 def percent_points(values: list[float]) -> tuple[float, ...]:

@@ -1,5 +1,5 @@
-"""Which files a Results becomes: results.json, brief.pdf, deck.pptx, email.json, target_list.csv,
-uplift_list.csv."""
+"""Which files a Results becomes: results.json, brief.pdf, report.html, deck.pptx, email.json, target_list.csv,
+uplift_list.csv, customer_value.csv."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 from campaign_report.analysis.results import Results
 from campaign_report.renderers.email import write_email
 from campaign_report.renderers.exports import write_results_json, write_target_list
-from campaign_report.renderers.pdf import render_pdf
+from campaign_report.renderers.pdf import render_pdf, render_web
 from campaign_report.renderers.pptx import render_pptx
 from campaign_report.renderers.view import build_view
 
@@ -20,6 +20,7 @@ def document_writers(results: Results) -> dict[str, Callable[[Path], Path]]:
     writers: dict[str, Callable[[Path], Path]] = {
         "results.json": lambda p: write_results_json(results, view, p),
         "brief.pdf": lambda p: render_pdf(view, p),
+        "report.html": lambda p: render_web(view, p),
         "deck.pptx": lambda p: render_pptx(view, p),
         "email.json": lambda p: write_email(view, p),
     }

@@ -91,7 +91,24 @@ def results_to_dict(results: Results, view: View) -> dict[str, Any]:
                           for p in [*life["bgnbd"], *life["gamma_gamma"]]}
         life["holdout_check"] = life["holdout"]
         out["lifetime"] = life
+    if results.history is not None:
+        out["history"] = history_dict(results)
     return out
+
+
+def history_dict(results: Results) -> dict[str, Any]:
+    """`history`: every campaign of the output folder with its stored entry (what rebuilds the store) and, for
+    readers, the lead arm's lift and the money at the top level."""
+    history = results.history
+    assert history is not None
+    body = _plain(history)
+    for raw, entry in zip(body["campaigns"], history.campaigns, strict=True):
+        lead = entry.lead_arm
+        raw.update(_plain({"rel_lift": lead.rel_lift, "ci_low": lead.rel_ci_low, "ci_high": lead.rel_ci_high,
+                           "extra_revenue": entry.extra_revenue, "extra_profit": entry.extra_profit,
+                           "current": entry.campaign_id == history.current}))
+    body["rank"] = history.rank
+    return body
 
 
 def write_results_json(results: Results, view: View, out_path: Path) -> Path:

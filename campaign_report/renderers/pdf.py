@@ -7,7 +7,7 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
-from campaign_report.renderers.charts import WIDTH_PT, render_chart
+from campaign_report.renderers.charts import WIDTH_PT, ChartSpec, render_chart
 from campaign_report.renderers.textmetrics import fit_columns
 from campaign_report.renderers.view_model import Table, View
 
@@ -34,16 +34,36 @@ def _column_percent(table: Table) -> list[float]:
     return [round(100 * w / sum(widths), 2) for w in widths]
 
 
-def render_html(view: View) -> str:
-    """The brief as one HTML document (charts drawn inline, escaped by the chart renderer)."""
-    charts = {chart.key: Markup(render_chart(chart)) for section in view.sections for chart in section.charts}
+def render_html(view: View, web: bool = False) -> str:
+    """The brief as one HTML document (charts drawn inline, escaped by the chart renderer). `web`: the page a
+    browser shows (report.html): scalable SVG charts, tables that scroll sideways, the phone's width."""
+    charts = {chart.key: Markup(_web_chart(chart) if web else render_chart(chart)) for section in view.sections
+              for chart in section.charts}
     # Column widths measured here and laid out as a fixed table: WeasyPrint's automatic table layout
     # measured every cell several times and took about a third of the brief's time.
     widths = {f"{section.key}:{i}": _column_percent(table) for section in view.sections
               for i, table in enumerate(section.tables)}
     template = _environment().get_template("brief.html.j2")
-    return template.render(view=view, t=view.fmt.t, charts=charts, widths=widths,
-                           css=(TEMPLATES / "brief.css").read_text(encoding="utf-8"))
+    css = (TEMPLATES / "brief.css").read_text(encoding="utf-8")
+    if web:
+        css += (TEMPLATES / "report.css").read_text(encoding="utf-8")
+    return template.render(view=view, t=view.fmt.t, charts=charts, widths=widths, css=css, web=web)
+
+
+PHONE_WIDTH_PT = 330.0  # a phone's text width: the chart drawn for it keeps 8.5 pt labels readable
+
+
+def _web_chart(chart: ChartSpec) -> str:
+    """The chart drawn twice, for a wide screen and for a phone (report.css shows one): scaling one drawing down
+    to a phone would shrink its labels to 5 pt."""
+    return (f'<div class="chart-wide">{render_chart(chart, scalable=True)}</div>'
+            f'<div class="chart-narrow">{render_chart(chart, PHONE_WIDTH_PT, scalable=True)}</div>')
+
+
+def render_web(view: View, out_path: Path) -> Path:
+    """report.html: the brief as one self-contained, responsive page (no external resource)."""
+    out_path.write_text(render_html(view, web=True), encoding="utf-8")
+    return out_path
 
 
 def render_pdf(view: View, out_path: Path) -> Path:

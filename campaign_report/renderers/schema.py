@@ -21,6 +21,7 @@ from campaign_report.analysis.customers.rfm import RfmResult
 from campaign_report.analysis.customers.segments import ClusterPortrait, SegmentsResult
 from campaign_report.analysis.data.clean import TableQuality
 from campaign_report.analysis.experiment.result import Decision, ExperimentResult, SegmentEffect
+from campaign_report.analysis.history.result import CampaignEntry, HistoryResult
 from campaign_report.analysis.meaning import DataMeaning
 from campaign_report.analysis.model.propensity import PropensityResult
 from campaign_report.analysis.offers.recommend import CategoryPair
@@ -110,6 +111,12 @@ def results_schema() -> dict[str, Any]:
                 "required": ["value", "ci_low", "ci_high"], "additionalProperties": False}
     lifetime = _with(lifetime_body, params={"type": "object", "additionalProperties": estimate},
                      holdout_check=lifetime_body["properties"]["holdout"])
+    history = dataclass_schema(HistoryResult)
+    optional = {"anyOf": [NUMBER, {"type": "null"}]}
+    history["properties"]["campaigns"] = {"type": "array", "items": _with(
+        dataclass_schema(CampaignEntry), rel_lift=optional, ci_low=optional, ci_high=optional,
+        extra_revenue=optional, extra_profit=optional, current={"type": "boolean"})}
+    history = _with(history, rank={"type": "integer"})
     meaning = dataclass_schema(DataMeaning)
     meaning["properties"]["money"] = _with(meaning["properties"]["money"], value_basis=text)
     return {
@@ -130,7 +137,7 @@ def results_schema() -> dict[str, Any]:
             "offers": {"type": "array", "items": offer}, "offers_blocked": {"type": "array", "items": blocked},
             "category_pairs": {"type": "array", "items": dataclass_schema(CategoryPair)},
             "uplift": dataclass_schema(UpliftResult),
-            "lifetime": lifetime,
+            "lifetime": lifetime, "history": history,
         },
     }
 

@@ -9,7 +9,7 @@ from campaign_report.analysis.results import Results
 from campaign_report.renderers import sections as vs
 from campaign_report.renderers.format import Formatter
 from campaign_report.renderers.sections.next_steps import next_steps
-from campaign_report.renderers.view_model import Section, Summary, View
+from campaign_report.renderers.view_model import Finding, Section, Summary, View
 
 
 def build_view(results: Results) -> View:
@@ -22,6 +22,10 @@ def build_view(results: Results) -> View:
     summary = Summary()
     if results.experiment is not None:
         sections.append(vs.experiment_section(f, results, source, summary))
+        history = vs.history_section(f, results, source)
+        if history is not None:
+            sections.append(history)
+            summary.findings.append(Finding(label=history.title, sentence=history.paragraphs[0]))
     if results.segments is not None or results.rfm is not None:
         sections.append(vs.segments_section(f, results, source, summary))
     if results.lifetime is not None:
@@ -51,6 +55,10 @@ def build_view(results: Results) -> View:
         overall = results.experiment.decision.treatment
         subject_bits.append(next((v.label for v in summary.verdicts if v.treatment == overall),
                                  summary.verdicts[0].label))
+    if results.history is not None:
+        versus = vs.comparison_with_previous(f, results.history)
+        if versus:  # the subject compares with the campaign before
+            subject_bits.append(versus)
     kind = "campaign" if results.experiment is not None else "model" if results.propensity is not None \
         else "profile"
     return View(language=meta.language, title=meta.title, created=f.date(meta.created[:10]),

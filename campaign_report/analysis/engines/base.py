@@ -135,6 +135,11 @@ class Engine:
     def drop(self, name: str) -> None:
         raise NotImplementedError
 
+    def release(self, name: str) -> None:
+        """Free a table the run no longer needs, where the engine holds it in this process's memory (DuckDB, Spark's
+        cache); a database server keeps its own."""
+        self.drop(name)
+
     def parse_date(self, text_expr: str, strftime_format: str) -> str:
         """SQL turning text into a DATE (NULL where it does not parse)."""
         raise NotImplementedError

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import tempfile
@@ -24,6 +25,19 @@ from campaign_report.analysis.engines.base import (
 from campaign_report.analysis.engines.sql_guard import folders_read
 from campaign_report.analysis.errors import ConfigError
 
+DEFAULT_MEMORY_SHARE = 0.4  # of the machine's memory, at most the cap: the rest is for pandas and the models
+DEFAULT_MEMORY_CAP_GB = 4
+
+
+def default_memory_limit() -> str | None:
+    """DuckDB's budget when the config sets none: 40 % of the machine's memory, at most 4 GB, spilling beyond it
+    (DuckDB's own default, 80 %, leaves nothing for the rest of the run). None where the memory is unknown."""
+    try:
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return None
+    return f"{max(0.5, min(DEFAULT_MEMORY_CAP_GB, total * DEFAULT_MEMORY_SHARE / 2**30)):.1f}GB"
+
 
 class DuckDBEngine(Engine):
     kind = "duckdb"
@@ -40,7 +54,8 @@ class DuckDBEngine(Engine):
         self._spill: Path | None = None
         if search_path is not None:
             self.execute(f"SET file_search_path = {sql_literal(str(search_path))}")
-        if memory_limit is not None:
+        memory_limit = memory_limit or default_memory_limit()
+        if memory_limit:
             try:
                 self.con.execute(f"SET memory_limit = {sql_literal(memory_limit)}").fetchall()
             except duckdb.Error as exc:

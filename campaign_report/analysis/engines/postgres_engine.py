@@ -122,6 +122,9 @@ class PostgresEngine(Engine):
                               "WHERE c.relname = %s AND n.oid = pg_my_temp_schema()", (name,)).fetchall()
         return found[0][0] if found else None
 
+    def release(self, name: str) -> None:
+        """The server stores it, not this process: nothing to free (and no DROP near the user's tables)."""
+
     def drop(self, name: str) -> None:
         kind = self._kind_of(name)
         if kind is not None:

@@ -121,6 +121,14 @@ def _decide(treatment: str, metrics: list[MetricResult], srm: SrmCheck, sizes: d
     return Decision(treatment, "no_detectable_effect", primary.metric, ("not_significant",))
 
 
+def _log_ratio_se(c: Comparison) -> float:
+    """Standard error of log(treatment / control): var_t / t² + var_c / c² (delta method); NaN when either
+    mean is not positive (no ratio to pool)."""
+    if c.treatment_value <= 0 or c.control_value <= 0:
+        return math.nan
+    return math.sqrt(c.var_treatment / c.treatment_value ** 2 + c.var_control / c.control_value ** 2)
+
+
 def _segment_effects(sums: ExperimentSums, control: str, treatments: list[str], settings: ExperimentConfig,
                      look: Look | None = None) -> tuple[SegmentEffect, ...]:
     rows: list[dict] = []
@@ -139,7 +147,8 @@ def _segment_effects(sums: ExperimentSums, control: str, treatments: list[str], 
                 rows.append(dict(dimension=dimension, segment=str(segment), treatment=treatment,
                                  metric=metric, n_control=n_c, n_treatment=n_t,
                                  control_value=c.control_value, treatment_value=c.treatment_value,
-                                 abs_diff=c.abs_diff, rel_lift=c.rel_lift, p_value=c.p_value, std_error=c.se))
+                                 abs_diff=c.abs_diff, rel_lift=c.rel_lift, p_value=c.p_value, std_error=c.se,
+                                 log_ratio_se=_log_ratio_se(c)))
                 kept.append(c)
     adjusted = adjust_pvalues([r["p_value"] for r in rows], "bh")
     alpha = 1 - settings.confidence

@@ -81,7 +81,9 @@ class SegmentEffect:
     p_adjusted: float
     significant: bool
     ci_level: float
-    std_error: float = math.nan  # of abs_diff: what pools segments across campaigns and tests them against each other
+    std_error: float = math.nan  # of abs_diff: what tests the segments of one cut against each other
+    # of log(treatment / control) by the delta method: what pools a segment's lift across campaigns (history)
+    log_ratio_se: float = math.nan
 
 
 @dataclass(frozen=True)

@@ -135,6 +135,9 @@ class ActionSegment:
     average_check: float | None
     base_average_check: float | None
     top_categories: tuple[tuple[str, float], ...]
+    # Of the segment, customers the lifetime model also counts as slipping away (its own list, by P(alive)): how
+    # the two lists relate. None when that model did not run or did not fit.
+    also_slipping: int | None = None
 
 
 @dataclass(frozen=True)

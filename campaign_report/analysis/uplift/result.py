@@ -112,6 +112,7 @@ class UpliftArm(Tabular):
     decision: UpliftDecision
     comparison: Comparison
     confidence: float
+    learned_from: int = 0  # the arm's and control's customers when the models learned from a sample of them (0: all)
 
 
 @dataclass(frozen=True)

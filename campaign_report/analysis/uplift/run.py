@@ -76,6 +76,31 @@ def _control_buyers(x: np.ndarray, treated: np.ndarray, y: np.ndarray, seed: int
     return out
 
 
+SCORE_BATCH = 100_000  # customers scored at once: the list's memory stays flat at any size
+
+
+def stratified_sample(treated: np.ndarray, y: np.ndarray, cap: int, seed: int) -> np.ndarray:
+    """Row indices of at most `cap` rows keeping each (group, bought or not) stratum's share: the learners see the
+    test's split and outcome rate, and every stratum keeps at least one row."""
+    n = len(y)
+    if n <= cap:
+        return np.arange(n)
+    rng = np.random.default_rng(seed)
+    strata = treated.astype(int) * 2 + (y > 0).astype(int)
+    keep = []
+    for stratum in np.unique(strata):
+        rows = np.flatnonzero(strata == stratum)
+        take = max(1, int(round(len(rows) * cap / n)))
+        keep.append(rng.choice(rows, size=min(take, len(rows)), replace=False))
+    return np.sort(np.concatenate(keep))
+
+
+def _predict_in_batches(learner: UpliftLearner, x: np.ndarray) -> np.ndarray:
+    if len(x) == 0:
+        return np.zeros(0)
+    return np.concatenate([learner.predict(x[i:i + SCORE_BATCH]) for i in range(0, len(x), SCORE_BATCH)])
+
+
 MIN_EACH_WAY = 20  # customers with and without the outcome, per group: below this no learner has two classes
 
 
@@ -129,20 +154,25 @@ def run_uplift(config: Config, engine: Engine, experiment: ExperimentResult, tab
             rows = units["grp"].isin([experiment.control, treatment]).to_numpy()
             treated = (units["grp"] == treatment).to_numpy()[rows]
             x, y = x_all[rows], y_all[rows]
+            learned = stratified_sample(treated, y, settings.max_customers, settings.seed)
+            sampled = len(learned) < len(y)
+            arm_ids = units["customer_id"][rows]
+            if sampled:  # the economics below are per customer: a sample estimates them without bias
+                x, y, treated, arm_ids = x[learned], y[learned], treated[learned], arm_ids.iloc[learned]
             if not _enough_to_learn(treated, y):
                 continue
             if prop_by_id is not None:
-                score = prop_by_id.reindex(units["customer_id"][rows]).fillna(-1.0).to_numpy()
+                score = prop_by_id.reindex(arm_ids).fillna(-1.0).to_numpy()
                 basis = "propensity_model"
             else:
                 score, basis = _control_buyers(x, treated, y, settings.seed), "control_buyers"
             arm_buyers = y[treated] > 0
             value = settings.value_per_conversion
             if outcome == "conversion" and value is None:
-                revenue = units["revenue"].to_numpy(dtype=float)[rows][treated]
+                revenue = _rows(units["revenue"].to_numpy(dtype=float)[rows], learned, sampled)[treated]
                 value = float(revenue[arm_buyers].mean()) if arm_buyers.any() and revenue.sum() > 0 else 0.0
             elif outcome == "orders":
-                revenue = units["revenue"].to_numpy(dtype=float)[rows][treated]
+                revenue = _rows(units["revenue"].to_numpy(dtype=float)[rows], learned, sampled)[treated]
                 value = float(revenue.sum() / max(y[treated].sum(), 1))
             econ = Economics(population=int(scope_mask.sum()), value_per_unit=1.0 if outcome == "revenue" else
                              float(value or 0.0), cost_per_contact=settings.cost_per_contact,
@@ -151,9 +181,11 @@ def run_uplift(config: Config, engine: Engine, experiment: ExperimentResult, tab
                              margin_stated=config.margin is not None)
             data = ArmData(treatment, outcome, x, treated, y, tuple(encoded.columns), score, basis)
             arm, learner = analyze_arm(data, settings, experiment.confidence, econ)
+            if sampled:
+                arm = dataclasses.replace(arm, learned_from=int(rows.sum()))
             arms.append(arm)
             learners[treatment] = learner
-        predictions = {arm: learner.predict(x_scope) for arm, learner in learners.items()}
+        predictions = {arm: _predict_in_batches(learner, x_scope) for arm, learner in learners.items()}
     if not arms:
         return None, None, "uplift_too_few"
     lead = max(arms, key=lambda a: a.decision.profit)
@@ -164,6 +196,10 @@ def run_uplift(config: Config, engine: Engine, experiment: ExperimentResult, tab
     fields = {f.name: getattr(lead, f.name) for f in dataclasses.fields(UpliftArm)}
     result = UpliftResult(**fields, arms=tuple(arms), list=summary, fit_seconds=time.perf_counter() - t0)
     return result, frame, ""
+
+
+def _rows(values: np.ndarray, learned: np.ndarray, sampled: bool) -> np.ndarray:
+    return values[learned] if sampled else values
 
 
 def uplift_list(ids: np.ndarray, predictions: dict[str, np.ndarray], lead: UpliftArm) -> pd.DataFrame:

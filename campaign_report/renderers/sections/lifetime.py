@@ -64,7 +64,8 @@ def lifetime_section(f: Formatter, results: Results, source: str, summary: Summa
                                                value=f.money_short(life.expected_value),
                                                detail=f.t(f"lifetime.basis_short_{life.value_basis}", **values),
                                                significant=True, source="lifetime"))
-    _segment_tables(f, results, life, sec, source)
+    if life.fits:  # a model that failed its check values no segment and has no parameters worth reading
+        _segment_tables(f, results, life, sec, source)
     _checks(f, life, sec, source, values)
     sec.notes = f.t("lifetime.notes")
     return sec
@@ -91,7 +92,7 @@ def _segment_tables(f: Formatter, results: Results, life: LifetimeResult, sec: S
                 f.t("lifetime.share_unit"), tuple(label(s) for s in rows),
                 (Series(f.t("lifetime.series_customers"), percent_points([s.customers / total for s in rows])),
                  Series(f.t("lifetime.series_value"), percent_points([s.value_share for s in rows]))),
-                source, decimals=0, decimal_mark=f.decimal))
+                source, decimals=0, decimal_mark=f.decimal, shades=True))  # grey means "not beyond noise": not here
             top = rows[0]
             sec.headlines["segment_value"] = f.t("lifetime.headline_segment", name=label(top),
                                                  share=f.percent(top.value_share, 0),
@@ -124,6 +125,8 @@ def _checks(f: Formatter, life: LifetimeResult, sec: Section, source: str, value
         source, category_title=f.t("lifetime.frequency_x"), decimals=0, decimal_mark=f.decimal))
     sec.headlines["frequency_fit"] = f.t("lifetime.headline_frequency", error=f.percent(fc.mean_share_error, 1))
     sec.diagnostics += ["holdout", "frequency_fit"] if not life.fits else ["frequency_fit"]
+    if not life.fits:
+        return
     params = [*life.bgnbd, *life.gamma_gamma]
     sec.tables.append(Table(title=f.t("lifetime.params_title"), header=[
         f.t("lifetime.col_param"), f.t("lifetime.col_estimate"), f.t("lifetime.col_interval")],

@@ -207,8 +207,16 @@ def _act_on(f: Formatter, results: Results, sec: Section, summary: Summary, mean
         profile.append(f.t("propensity.action_categories", items=", ".join(n for n, _ in a.top_categories)))
     if profile:
         lines.append("; ".join(profile) + ".")
+    # The lifetime model keeps its own "slipping away" list: say how the two relate, so that a reader who sees
+    # both numbers on page 1 knows they are different lists, and how much they share.
+    both = ""
+    life = results.lifetime
+    if a.also_slipping is not None and life is not None and life.slipping is not None:
+        both = f.t("act.also_slipping", both=f.plural(a.also_slipping, "customer"),
+                   slipping=f.integer(life.slipping.size))
+        lines.append(both)
     sec.cards.append(Card(title=f"{title}: {f.t(f'act.high_value_{a.value_basis}')}", lines=lines))
     summary.key_numbers.append(KeyNumber(label=title, value=f.integer(a.size),
                                          detail=f.t("act.short", **values),
                                          significant=not _leaked(results), source="propensity"))
-    summary.act_on.insert(0, ActOn(title=title, text=f.t("act.explained", **values)))
+    summary.act_on.insert(0, ActOn(title=title, text=f.t("act.explained", **values) + (" " + both if both else "")))

@@ -61,7 +61,8 @@ def segments_section(f: Formatter, results: Results, source: str, summary: Summa
                                                percent_points([c.share for c in seg.clusters])),
                                         Series(f.t("segments.revenue_share"),
                                                percent_points([c.revenue_share for c in seg.clusters]))),
-                                    source, decimals=0, decimal_mark=f.decimal))
+                                    # two measures of one thing, neither "not beyond noise": no grey
+                                    source, decimals=0, decimal_mark=f.decimal, shades=True))
         sec.headlines["cluster_sizes"] = sec.headline
         sec.so_what["cluster_sizes"] = [f.t("segments.kpi_k_detail", name=cluster_name(f, biggest),
                                             share=f.percent(biggest.share, 0),
