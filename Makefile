@@ -35,7 +35,7 @@ test: $(TEST_STAMP)
 	$(BIN)/pytest
 
 bench: $(STAMP)
-	$(BIN)/python bench/report_time.py
+	$(BIN)/python bench/scale.py --sizes 20000 200000
 
 clean:
 	rm -rf output demo_data

@@ -208,3 +208,12 @@ def test_history_cli_prints_and_exports(demo_series: Path, tmp_path: Path, capsy
         db.execute("CREATE TABLE campaigns (campaign_id TEXT PRIMARY KEY, entry TEXT)")
         db.execute("INSERT INTO campaigns VALUES ('x', 'not json')")
     assert main(["history", "--config", str(config), "--out", str(out)]) == 2
+
+
+def test_money_in_different_currencies_is_not_added_up() -> None:
+    import dataclasses
+
+    spring = dataclasses.replace(_entry("Spring", "2026-04-01"), currency="$")
+    history = build_history((spring,), _entry("Summer", "2026-07-01"), 0.95)
+    assert not history.one_currency
+    assert all(math.isnan(x) for x in history.cumulative_revenue())

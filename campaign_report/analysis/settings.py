@@ -32,11 +32,9 @@ class Range:
 
     def text(self) -> str:
         """"at least 2", "between 0 and 1 (exclusive)", "from 1 to 65535"."""
-        def n(x: float) -> str:
-            return f"{x:g}"
-        low = (n(self.at_least), True) if self.at_least is not None else (n(self.above), False) \
+        low = (f"{self.at_least:g}", True) if self.at_least is not None else (f"{self.above:g}", False) \
             if self.above is not None else None
-        high = (n(self.at_most), True) if self.at_most is not None else (n(self.below), False) \
+        high = (f"{self.at_most:g}", True) if self.at_most is not None else (f"{self.below:g}", False) \
             if self.below is not None else None
         if low and high:
             if low[1] and high[1]:
@@ -321,9 +319,8 @@ class UpliftConfig:
     folds: int = key(4, "cross-fitting folds", at_least=2, at_most=10)
     bootstrap: int = key(200, "bootstrap draws for the bands", at_least=50, at_most=2000)
     seed: int = key(42, "random seed", at_least=0, below=2**32)
-    max_customers: int = key(200_000, "experiment customers per arm comparison the models learn from: above it, a "
-                                      "sample stratified by group and outcome (the list still scores everyone)",
-                             at_least=2_000)
+    max_customers: int = key(200_000, "customers per arm comparison the models learn from (above: a sample "
+                                      "stratified by group and outcome; the list scores everyone)", at_least=2_000)
 
 
 @dataclass(frozen=True)
@@ -348,8 +345,7 @@ class EngineConfig:
                                                 "\"6g\"")
     sample_size: int = key(200_000, "KMeans and the final model fit use at most this many customers",
                             at_least=1000)
-    memory_limit: str | None = key(None, "DuckDB: e.g. \"4GB\"; beyond it DuckDB spills to a temporary folder "
-                                         "(default: 40 % of the machine's memory, at most 4 GB)")
+    memory_limit: str | None = key(None, "DuckDB: e.g. \"4GB\", spilling to disk beyond (default: 25 % of RAM, ≤ 2 GB)")
     read_folders: tuple[str, ...] = key((), "DuckDB: folders an `sql` source may read files from, besides the "
                                             "config's folder and the folders of the tables' `path`s (DuckDB reads "
                                             "nothing else, e.g. [\"${DATA:-/srv/exports}\"])")

@@ -25,12 +25,12 @@ from campaign_report.analysis.engines.base import (
 from campaign_report.analysis.engines.sql_guard import folders_read
 from campaign_report.analysis.errors import ConfigError
 
-DEFAULT_MEMORY_SHARE = 0.4  # of the machine's memory, at most the cap: the rest is for pandas and the models
-DEFAULT_MEMORY_CAP_GB = 4
+DEFAULT_MEMORY_SHARE = 0.25  # of the machine's memory, at most the cap: the rest is for pandas and the models
+DEFAULT_MEMORY_CAP_GB = 2
 
 
 def default_memory_limit() -> str | None:
-    """DuckDB's budget when the config sets none: 40 % of the machine's memory, at most 4 GB, spilling beyond it
+    """DuckDB's budget when the config sets none: 25 % of the machine's memory, at most 2 GB, spilling beyond it
     (DuckDB's own default, 80 %, leaves nothing for the rest of the run). None where the memory is unknown."""
     try:
         total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")

@@ -174,17 +174,24 @@ class HistoryResult(Tabular):
         """Every campaign measured the same primary metric: their lifts can share one chart and a rank."""
         return len({c.primary for c in self.campaigns}) == 1
 
+    @property
+    def one_currency(self) -> bool:
+        """Every campaign's money is in the same currency: it can be added up."""
+        return len({c.currency for c in self.campaigns}) == 1
+
     def cumulative_revenue(self) -> tuple[float, ...]:
-        """Extra revenue added up campaign by campaign (NaN from the first campaign without ARPU on)."""
-        total, out = 0.0, []
-        for c in self.campaigns:
-            total += c.extra_revenue
-            out.append(total)
-        return tuple(out)
+        """Extra revenue added up campaign by campaign (NaN from the first campaign without ARPU on, and
+        throughout when the campaigns' currencies differ)."""
+        return self._cumulative([c.extra_revenue for c in self.campaigns])
 
     def cumulative_profit(self) -> tuple[float, ...]:
+        return self._cumulative([c.extra_profit for c in self.campaigns])
+
+    def _cumulative(self, amounts: list[float]) -> tuple[float, ...]:
+        if not self.one_currency:
+            return tuple(math.nan for _ in amounts)
         total, out = 0.0, []
-        for c in self.campaigns:
-            total += c.extra_profit
+        for amount in amounts:
+            total += amount
             out.append(total)
         return tuple(out)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from dataclasses import dataclass
 from datetime import date
 
 import numpy as np
@@ -35,19 +36,47 @@ OUTCOME_OF = {"conversion": "conversion", "arpu": "revenue", "average_check": "r
 COLUMN_OF = {"conversion": "converted", "revenue": "revenue", "orders": "orders"}
 
 
-def encode(frame: pd.DataFrame) -> pd.DataFrame:
-    """Numbers as they are (missing: the median), text one-hot over its most frequent values."""
-    out = {}
+@dataclass(frozen=True)
+class Encoding:
+    """How customer columns become model inputs, learned once on the training rows and applied to any rows
+    (the list's customers, scored in batches): numbers with their median for missing values, text one-hot over
+    its most frequent values; columns without variation in training left out."""
+
+    numbers: dict[str, float]
+    levels: dict[str, tuple[str, ...]]
+    columns: tuple[str, ...]
+
+    def apply(self, frame: pd.DataFrame) -> np.ndarray:
+        out = {}
+        for col, median in self.numbers.items():
+            out[col] = frame[col].astype(float).fillna(median).to_numpy()
+        for col, levels in self.levels.items():
+            text = frame[col].astype("string").fillna("—")
+            for level in levels:
+                out[f"{col}={level}"] = (text == level).to_numpy(dtype=float)
+        return np.column_stack([out[c] for c in self.columns]) if self.columns else np.zeros((len(frame), 0))
+
+
+def learn_encoding(frame: pd.DataFrame) -> Encoding:
+    """The Encoding of these (training) rows."""
+    numbers, levels = {}, {}
     for col in frame.columns:
         values = frame[col]
         if pd.api.types.is_bool_dtype(values) or pd.api.types.is_numeric_dtype(values):
-            numbers = values.astype(float)
-            out[col] = numbers.fillna(numbers.median() if numbers.notna().any() else 0.0)
-            continue
-        text = values.astype("string").fillna("—")
-        for level in text.value_counts().index[:MAX_LEVELS]:
-            out[f"{col}={level}"] = (text == level).astype(float)
-    return pd.DataFrame(out, index=frame.index)
+            known = values.astype(float)
+            numbers[col] = float(known.median()) if known.notna().any() else 0.0
+        else:
+            levels[col] = tuple(str(v) for v in values.astype("string").fillna("—").value_counts().index[:MAX_LEVELS])
+    draft = Encoding(numbers, levels, tuple([*numbers, *(f"{c}={v}" for c, vs in levels.items() for v in vs)]))
+    x = draft.apply(frame)
+    varies = x.std(axis=0) > 0 if len(x) else np.zeros(x.shape[1], dtype=bool)
+    return dataclasses.replace(draft, columns=tuple(c for c, keep in zip(draft.columns, varies, strict=True) if keep))
+
+
+def encode(frame: pd.DataFrame) -> pd.DataFrame:
+    """Numbers as they are (missing: the median), text one-hot over its most frequent values."""
+    encoding = learn_encoding(frame)
+    return pd.DataFrame(encoding.apply(frame), columns=list(encoding.columns), index=frame.index)
 
 
 def _pre_campaign(engine: Engine, ids: pd.Series, start: date) -> pd.DataFrame | None:
@@ -79,14 +108,14 @@ def _control_buyers(x: np.ndarray, treated: np.ndarray, y: np.ndarray, seed: int
 SCORE_BATCH = 100_000  # customers scored at once: the list's memory stays flat at any size
 
 
-def stratified_sample(treated: np.ndarray, y: np.ndarray, cap: int, seed: int) -> np.ndarray:
-    """Row indices of at most `cap` rows keeping each (group, bought or not) stratum's share: the learners see the
-    test's split and outcome rate, and every stratum keeps at least one row."""
-    n = len(y)
+def stratified_sample(groups: np.ndarray, outcome: np.ndarray, cap: int, seed: int) -> np.ndarray:
+    """Row indices of at most `cap` rows keeping each (group, outcome above zero or not) stratum's share: the
+    learners see the test's split and outcome rate, and every stratum keeps at least one row."""
+    n = len(outcome)
     if n <= cap:
         return np.arange(n)
     rng = np.random.default_rng(seed)
-    strata = treated.astype(int) * 2 + (y > 0).astype(int)
+    strata = pd.factorize(np.asarray(groups))[0] * 2 + (np.asarray(outcome, dtype=float) > 0).astype(int)
     keep = []
     for stratum in np.unique(strata):
         rows = np.flatnonzero(strata == stratum)
@@ -95,10 +124,15 @@ def stratified_sample(treated: np.ndarray, y: np.ndarray, cap: int, seed: int) -
     return np.sort(np.concatenate(keep))
 
 
-def _predict_in_batches(learner: UpliftLearner, x: np.ndarray) -> np.ndarray:
-    if len(x) == 0:
-        return np.zeros(0)
-    return np.concatenate([learner.predict(x[i:i + SCORE_BATCH]) for i in range(0, len(x), SCORE_BATCH)])
+def _score_in_batches(learners: dict[str, UpliftLearner], encoding: Encoding, scope: pd.DataFrame
+                      ) -> dict[str, np.ndarray]:
+    """Every arm's predicted uplift for the customers in scope, SCORE_BATCH rows encoded at a time."""
+    parts: dict[str, list[np.ndarray]] = {arm: [] for arm in learners}
+    for start in range(0, len(scope), SCORE_BATCH):
+        x = encoding.apply(scope.iloc[start:start + SCORE_BATCH])
+        for arm, learner in learners.items():
+            parts[arm].append(learner.predict(x))
+    return {arm: np.concatenate(p) if p else np.zeros(0) for arm, p in parts.items()}
 
 
 MIN_EACH_WAY = 20  # customers with and without the outcome, per group: below this no learner has two classes
@@ -130,6 +164,14 @@ def run_uplift(config: Config, engine: Engine, experiment: ExperimentResult, tab
     if outcome == "revenue" and not (units["revenue"] > 0).any():
         outcome = "conversion"  # no money in the data: who converts because of the campaign
     start = pd.Timestamp(experiment.start).date() if experiment.start else None
+    # Learn from a sample when the test is large: stratified by group and outcome, at most max_customers for
+    # each comparison of an arm with control, drawn before any feature is built (memory stays flat at any size).
+    groups = units["grp"].nunique()
+    bought = (units[COLUMN_OF[outcome]] > 0).to_numpy()
+    learned = stratified_sample(units["grp"].to_numpy(), bought, settings.max_customers * groups // 2, settings.seed)
+    experiment_sizes = units["grp"].value_counts()
+    if len(learned) < len(units):
+        units = units.iloc[learned].reset_index(drop=True)
     train = units[["customer_id"]].rename(columns={"customer_id": "id"})
     if customers is not None:
         keep = [c for c in customers.columns if c not in NOT_FEATURES - {"id"}]
@@ -138,13 +180,11 @@ def run_uplift(config: Config, engine: Engine, experiment: ExperimentResult, tab
     if pre is not None:
         train = train.merge(pre.assign(id=pre["id"].astype(str)), on="id", how="left")
     scope_mask = _in_scope(engine, table, settings.score_filter)
-    scope = table[scope_mask].assign(id=table["id"].astype(str)[scope_mask])
-    columns = [c for c in train.columns if c not in NOT_FEATURES and c in scope.columns]
-    encoded = encode(pd.concat([train[columns], scope[columns]], ignore_index=True)) if columns else pd.DataFrame()
-    encoded = encoded.loc[:, encoded.std() > 0] if columns else encoded
-    if encoded.shape[1] == 0:
+    columns = [c for c in train.columns if c not in NOT_FEATURES and c in table.columns]
+    encoding = learn_encoding(train[columns]) if columns else None
+    if encoding is None or not encoding.columns:
         return None, None, "uplift_no_traits"
-    x_all, x_scope = encoded.to_numpy()[:len(train)], encoded.to_numpy()[len(train):]
+    x_all = encoding.apply(train[columns])
     y_all = units[COLUMN_OF[outcome]].to_numpy(dtype=float)
     prop_by_id = pd.Series(propensity, index=table["id"].astype(str).to_numpy()) if propensity is not None else None
     arms: list[UpliftArm] = []
@@ -154,11 +194,10 @@ def run_uplift(config: Config, engine: Engine, experiment: ExperimentResult, tab
             rows = units["grp"].isin([experiment.control, treatment]).to_numpy()
             treated = (units["grp"] == treatment).to_numpy()[rows]
             x, y = x_all[rows], y_all[rows]
-            learned = stratified_sample(treated, y, settings.max_customers, settings.seed)
-            sampled = len(learned) < len(y)
             arm_ids = units["customer_id"][rows]
-            if sampled:  # the economics below are per customer: a sample estimates them without bias
-                x, y, treated, arm_ids = x[learned], y[learned], treated[learned], arm_ids.iloc[learned]
+            # The economics below are per customer: a stratified sample estimates them without bias.
+            in_test = int(experiment_sizes.get(experiment.control, 0) + experiment_sizes.get(treatment, 0))
+            sampled = len(y) < in_test
             if not _enough_to_learn(treated, y):
                 continue
             if prop_by_id is not None:
@@ -169,37 +208,35 @@ def run_uplift(config: Config, engine: Engine, experiment: ExperimentResult, tab
             arm_buyers = y[treated] > 0
             value = settings.value_per_conversion
             if outcome == "conversion" and value is None:
-                revenue = _rows(units["revenue"].to_numpy(dtype=float)[rows], learned, sampled)[treated]
+                revenue = units["revenue"].to_numpy(dtype=float)[rows][treated]
                 value = float(revenue[arm_buyers].mean()) if arm_buyers.any() and revenue.sum() > 0 else 0.0
             elif outcome == "orders":
-                revenue = _rows(units["revenue"].to_numpy(dtype=float)[rows], learned, sampled)[treated]
+                revenue = units["revenue"].to_numpy(dtype=float)[rows][treated]
                 value = float(revenue.sum() / max(y[treated].sum(), 1))
             econ = Economics(population=int(scope_mask.sum()), value_per_unit=1.0 if outcome == "revenue" else
                              float(value or 0.0), cost_per_contact=settings.cost_per_contact,
                              margin=config.margin if config.margin is not None else 1.0,
                              value_per_conversion=value if outcome == "conversion" else None,
                              margin_stated=config.margin is not None)
-            data = ArmData(treatment, outcome, x, treated, y, tuple(encoded.columns), score, basis)
+            data = ArmData(treatment, outcome, x, treated, y, encoding.columns, score, basis)
             arm, learner = analyze_arm(data, settings, experiment.confidence, econ)
             if sampled:
-                arm = dataclasses.replace(arm, learned_from=int(rows.sum()))
+                arm = dataclasses.replace(arm, learned_from=in_test)
             arms.append(arm)
             learners[treatment] = learner
-        predictions = {arm: _predict_in_batches(learner, x_scope) for arm, learner in learners.items()}
-    if not arms:
-        return None, None, "uplift_too_few"
+        if not arms:
+            return None, None, "uplift_too_few"
+        scope = table[scope_mask]
+        predictions = _score_in_batches(learners, encoding, scope[columns])
+    scope_ids = table["id"].astype(str)[scope_mask].to_numpy()
     lead = max(arms, key=lambda a: a.decision.profit)
-    frame = uplift_list(scope["id"].to_numpy(), predictions, lead)
+    frame = uplift_list(scope_ids, predictions, lead)
     summary = UpliftListSummary(path="uplift_list.csv", size=len(frame),
                                 contact=int(frame["reason"].str.startswith("contact").sum()),
                                 score_filter=settings.score_filter, score_filter_name=settings.score_filter_name)
     fields = {f.name: getattr(lead, f.name) for f in dataclasses.fields(UpliftArm)}
     result = UpliftResult(**fields, arms=tuple(arms), list=summary, fit_seconds=time.perf_counter() - t0)
     return result, frame, ""
-
-
-def _rows(values: np.ndarray, learned: np.ndarray, sampled: bool) -> np.ndarray:
-    return values[learned] if sampled else values
 
 
 def uplift_list(ids: np.ndarray, predictions: dict[str, np.ndarray], lead: UpliftArm) -> pd.DataFrame:

@@ -41,7 +41,10 @@ def _cumulative(history: HistoryResult, basis: str) -> tuple[float, ...]:
     return history.cumulative_profit() if basis == "profit" else history.cumulative_revenue()
 
 
-def _entry_money(entry: CampaignEntry, basis: str) -> float:
+def _entry_money(entry: CampaignEntry, basis: str, currency: str) -> float:
+    """The campaign's extra profit or revenue, when it is in this report's currency (else not shown)."""
+    if entry.currency != currency:
+        return math.nan
     return entry.extra_profit if basis == "profit" else entry.extra_revenue
 
 
@@ -88,10 +91,13 @@ def history_section(f: Formatter, results: Results, source: str) -> Section | No
         sec.paragraphs.append(f.t("history.not_comparable"))
     basis = money_basis(history)
     cumulative = _cumulative(history, basis)
+    currency = results.meta.currency
     if math.isfinite(cumulative[-1]):
         sec.paragraphs.append(f.t(f"history.cumulative_{basis}", campaigns=f.plural(n, "campaign"),
-                                  total=_money(f, cumulative[-1]), this=_money(f, _entry_money(this, basis))))
-    elif any(math.isfinite(_entry_money(c, basis)) for c in history.campaigns):
+                                  total=_money(f, cumulative[-1]), this=_money(f, _entry_money(this, basis, currency))))
+    elif not history.one_currency:
+        sec.paragraphs.append(f.t("history.cumulative_currencies"))
+    elif any(math.isfinite(_entry_money(c, basis, currency)) for c in history.campaigns):
         sec.paragraphs.append(f.t("history.cumulative_partial"))
     if any(c.interim for c in history.campaigns):
         sec.paragraphs.append(f.t("history.interim_note"))
@@ -133,7 +139,7 @@ def history_section(f: Formatter, results: Results, source: str) -> Section | No
                      _window(f, entry), f"{f.t('history.control_short')} {f.integer(entry.n_control)}; {arms}",
                      f"{f.t(f'metric_short.{entry.primary}')} {f.percent(lead.rel_lift, 1, sign=True)} "
                      f"({f.percent_range(lead.rel_ci_low, lead.rel_ci_high)})",
-                     verdict, _money(f, _entry_money(entry, basis)), _money(f, total)])
+                     verdict, _money(f, _entry_money(entry, basis, currency)), _money(f, total)])
     headline = f.t(f"history.table_headline_{basis}", campaigns=f.plural(n, "campaign"),
                    total=_money(f, cumulative[-1])) if math.isfinite(cumulative[-1]) else f.t("history.table")
     sec.tables.append(Table(title=f.t("history.table"), header=header, rows=rows, numeric=[5, 6],
