@@ -18,13 +18,14 @@ class EarlierCampaign:
     start: date
     end: date
     extra_order: dict[str, float]
+    arm: str  # the treatment group's name in the documents, as October's "Осенняя рассылка"
 
 
 EARLIER = (
     EarlierCampaign("spring", "Весенние скидки", date(2026, 4, 1), date(2026, 4, 30),
-                    {"promo_hunters": 0.65, "premium": 0.0, "youth": 0.25, "family": 0.0}),
+                    {"promo_hunters": 0.65, "premium": 0.0, "youth": 0.25, "family": 0.0}, "Весенняя рассылка"),
     EarlierCampaign("summer", "Летние скидки", date(2026, 7, 1), date(2026, 7, 31),
-                    {"promo_hunters": 0.60, "premium": 0.0, "youth": 0.0, "family": 0.25}),
+                    {"promo_hunters": 0.60, "premium": 0.0, "youth": 0.0, "family": 0.25}, "Летняя рассылка"),
 )
 
 
@@ -39,7 +40,7 @@ currency = "₽"
 output_dir = "../output"
 
 [report.names]
-treatment = "Рассылка «{campaign.name}»"
+treatment = "{campaign.arm}"
 control = "Контроль (без рассылки)"
 
 [data.customers]

@@ -11,6 +11,8 @@ import math
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from scipy import stats
+
 from campaign_report.analysis.tables import Tabular
 
 
@@ -186,6 +188,31 @@ class HistoryResult(Tabular):
 
     def cumulative_profit(self) -> tuple[float, ...]:
         return self._cumulative([c.extra_profit for c in self.campaigns])
+
+    def cumulative_interval(self, profit: bool) -> tuple[float, float]:
+        """The interval of the total (extra revenue, or profit = revenue × margin − cost) at `confidence`: each
+        arm's standard error read off its own interval (normal approximation; a confidence sequence's wider
+        interval makes it conservative), the campaigns independent."""
+        if not self.one_currency:
+            return math.nan, math.nan
+        total, variance = 0.0, 0.0
+        for c in self.campaigns:
+            scale = c.margin if profit else 1.0
+            for a in c.arms:
+                se = (a.extra_revenue_high - a.extra_revenue_low) / 2 / stats.norm.ppf(1 - (1 - a.ci_level) / 2)
+                total += a.extra_revenue * scale
+                variance += (se * scale) ** 2
+            if profit and math.isfinite(c.contact_cost):
+                total -= c.contact_cost
+        half = stats.norm.ppf(1 - (1 - self.confidence) / 2) * math.sqrt(variance)
+        return total - half, total + half
+
+    @property
+    def rank_overlaps(self) -> bool:
+        """This campaign's interval overlaps another's: the rank is the point estimates' order, not a finding."""
+        this = self.this.lead_arm
+        return any(c.lead_arm.rel_ci_low <= this.rel_ci_high and this.rel_ci_low <= c.lead_arm.rel_ci_high
+                   for c in self.campaigns if c.campaign_id != self.current)
 
     def _cumulative(self, amounts: list[float]) -> tuple[float, ...]:
         if not self.one_currency:

@@ -83,9 +83,11 @@ def history_section(f: Formatter, results: Results, source: str) -> Section | No
     if history.comparable:
         sec.headline = f.t("history.headline_rank", name=f.quote(campaign_label(f, this, history)), rank=history.rank,
                            campaigns=f.plural(n, "campaign_of"), metric=metric)
+        arm = this.lead_arm.label or group_name(f, names, this.lead)
         sec.paragraphs.append(f.t("history.rank", name=f.quote(campaign_label(f, this, history)), rank=history.rank,
-                                  campaigns=f.plural(n, "campaign_of"), metric=metric)
-                              + (" " + f.t("history.versus", versus=versus) if versus else ""))
+                                  campaigns=f.plural(n, "campaign_of"), metric=metric, arm=f.quote(arm))
+                              + (" " + f.t("history.versus", versus=versus) if versus else "")
+                              + (" " + f.t("history.rank_overlaps") if history.rank_overlaps else ""))
     else:
         sec.headline = f.t("history.headline_plain", campaigns=f.plural(n, "campaign"))
         sec.paragraphs.append(f.t("history.not_comparable"))
@@ -93,8 +95,10 @@ def history_section(f: Formatter, results: Results, source: str) -> Section | No
     cumulative = _cumulative(history, basis)
     currency = results.meta.currency
     if math.isfinite(cumulative[-1]):
+        low, high = history.cumulative_interval(basis == "profit")
         sec.paragraphs.append(f.t(f"history.cumulative_{basis}", campaigns=f.plural(n, "campaign"),
-                                  total=_money(f, cumulative[-1]), this=_money(f, _entry_money(this, basis, currency))))
+                                  total=_money(f, cumulative[-1]), interval=f"{_money(f, low)} … {_money(f, high)}",
+                                  this=_money(f, _entry_money(this, basis, currency))))
     elif not history.one_currency:
         sec.paragraphs.append(f.t("history.cumulative_currencies"))
     elif any(math.isfinite(_entry_money(c, basis, currency)) for c in history.campaigns):

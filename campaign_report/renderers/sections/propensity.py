@@ -193,7 +193,7 @@ def _act_on(f: Formatter, results: Results, sec: Section, summary: Summary, mean
     values = dict(customers=f.plural(a.size, "customer"), list=f.integer(a.list_size), noun=noun, margin=margin,
                   cut=value_text(f, results, a.value_cut), value=value_text(f, results, a.value_mean),
                   base=value_text(f, results, a.base_value_mean), probability=probability,
-                  prob=f.number(a.probability_mean, 2), scored=f.plural(tl.size if tl else a.size, "customer"),
+                  prob=f.number(a.probability_mean, 2), scored=f.plural(tl.size if tl else a.size, "customer_of"),
                   filter=_population(f, tl))
     lines = [f.t("act.segment", **values)]
     profile = []

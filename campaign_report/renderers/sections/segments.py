@@ -21,7 +21,7 @@ def rfm_note(f: Formatter, rfm: RfmResult) -> str:
         return f.t("segments.rfm_note_quintiles")
     return f.t("segments.rfm_note", median=f.plural(c.median_gap, "day"), p75=f.plural(c.gap_75, "day"),
                p90=f.plural(c.gap_90, "day"), lapsed=f.plural(2 * c.gap_90, "day"),
-               repeat=f.plural(c.repeat_customers, "customer"))
+               repeat=f.plural(c.repeat_customers, "customer_of"))
 
 
 def segments_section(f: Formatter, results: Results, source: str, summary: Summary) -> Section:

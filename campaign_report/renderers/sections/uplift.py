@@ -132,7 +132,7 @@ def uplift_section(f: Formatter, results: Results, source: str, summary: Summary
         if arm.learned_from:
             sec.analyst.append(f.t("uplift.sampled", arm=f.quote(group_name(f, names, arm.treatment)),
                                    sample=f.integer(arm.n_treatment + arm.n_control),
-                                   total=f.plural(arm.learned_from, "customer")))
+                                   total=f.plural(arm.learned_from, "customer_of")))
     for other in u.arms:
         if other.treatment != u.treatment:
             sec.paragraphs.append(f.t("uplift.other_arm", arm=f.quote(group_name(f, names, other.treatment)),
