@@ -17,7 +17,7 @@ from typing import Any
 
 from campaign_report.analysis.errors import UserError
 from campaign_report.analysis.history.result import CampaignEntry
-from campaign_report.pipeline.ledger import disk_full
+from campaign_report.pipeline.ledger import open_checked
 from campaign_report.pipeline.publish import RUNS
 
 STORE = "campaigns.sqlite"
@@ -41,16 +41,7 @@ def _json(value: Any) -> Any:
 class CampaignStore:
     def __init__(self, out_dir: Path) -> None:
         self.path = out_dir / STORE
-        try:
-            out_dir.mkdir(parents=True, exist_ok=True)
-            self.db = sqlite3.connect(self.path, timeout=30)
-            self.db.executescript(SCHEMA)
-            damage = self.db.execute("PRAGMA quick_check").fetchone()[0]
-        except (sqlite3.DatabaseError, OSError) as exc:
-            if disk_full(exc):
-                raise UserError(f"{self.path}: no space left on the disk to record the campaign; free some space "
-                                "and run again") from None
-            damage = str(exc)
+        self.db, damage = open_checked(self.path, SCHEMA, "the campaign")
         if damage != "ok":
             raise UserError(f"{self.path}: the campaign history is damaged ({damage}); rebuild it from the runs "
                             f"kept in {out_dir / RUNS}: campaign-report history --config … --rebuild")

@@ -16,6 +16,7 @@ import glob
 import hashlib
 import re
 import sqlite3
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
@@ -71,28 +72,44 @@ def disk_full(exc: BaseException) -> bool:
     return isinstance(exc, sqlite3.OperationalError) and "disk is full" in str(exc)
 
 
+def open_checked(path: Path, schema: str, purpose: str,
+                 upgrade: Callable[[sqlite3.Connection], None] | None = None) -> tuple[sqlite3.Connection, str]:
+    """An SQLite file of the output folder, its tables created (and an older file's brought up to date by
+    `upgrade`), with its integrity check: "ok" or what is damaged. A full disk is a one-line error (`purpose`:
+    what could not be recorded)."""
+    db = None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        db = sqlite3.connect(path, timeout=30)
+        db.executescript(schema)
+        if upgrade is not None:
+            upgrade(db)
+        return db, str(db.execute("PRAGMA quick_check").fetchone()[0])
+    except (sqlite3.DatabaseError, OSError) as exc:
+        if disk_full(exc):
+            raise UserError(f"{path}: no space left on the disk to record {purpose}; free some space and run again") \
+                from None
+        if db is None:
+            raise UserError(f"{path}: cannot be opened ({exc})") from None
+        return db, str(exc)
+
+
+def _upgrade_ledger(db: sqlite3.Connection) -> None:
+    columns = {row[1] for row in db.execute("PRAGMA table_info(deliveries)")}
+    if "message_id" not in columns:  # a ledger written before Message-IDs were recorded
+        with db:
+            db.execute("ALTER TABLE deliveries ADD COLUMN message_id TEXT")
+    run_columns = {row[1] for row in db.execute("PRAGMA table_info(runs)")}
+    for column in ("campaign TEXT", "look_day INTEGER", "look_days INTEGER"):  # older ledgers
+        if column.split()[0] not in run_columns:
+            with db:
+                db.execute(f"ALTER TABLE runs ADD COLUMN {column}")
+
+
 class Ledger:
     def __init__(self, out_dir: Path) -> None:
-        out_dir.mkdir(parents=True, exist_ok=True)
         self.path = out_dir / LEDGER
-        try:
-            self.db = sqlite3.connect(self.path, timeout=30)
-            self.db.executescript(SCHEMA)
-            columns = {row[1] for row in self.db.execute("PRAGMA table_info(deliveries)")}
-            if "message_id" not in columns:  # a ledger written before Message-IDs were recorded
-                with self.db:
-                    self.db.execute("ALTER TABLE deliveries ADD COLUMN message_id TEXT")
-            run_columns = {row[1] for row in self.db.execute("PRAGMA table_info(runs)")}
-            for column in ("campaign TEXT", "look_day INTEGER", "look_days INTEGER"):  # older ledgers
-                if column.split()[0] not in run_columns:
-                    with self.db:
-                        self.db.execute(f"ALTER TABLE runs ADD COLUMN {column}")
-            damage = self.db.execute("PRAGMA quick_check").fetchone()[0]
-        except sqlite3.DatabaseError as exc:
-            if disk_full(exc):
-                raise UserError(f"{self.path}: no space left on the disk to record the run; free some space and "
-                                "run again") from None
-            damage = str(exc)
+        self.db, damage = open_checked(self.path, SCHEMA, "the run", _upgrade_ledger)
         if damage != "ok":
             # Not rebuilt silently: the ledger is what keeps a message from being sent twice.
             raise UserError(f"{self.path}: the ledger is damaged ({damage}); it records what was e-mailed, so it "
