@@ -7,8 +7,11 @@ It neither prints nor writes files: progress goes to an optional callback.
 
 from __future__ import annotations
 
+import ctypes
 import dataclasses
+import gc
 import shutil
+import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -49,9 +52,23 @@ def _stage(name: str, timings: dict[str, float], progress: StageCallback | None)
         progress(name, None)
     t0 = time.perf_counter()
     yield
+    _return_freed_memory()
     timings[name] = time.perf_counter() - t0
     if progress:
         progress(name, timings[name])
+
+
+def _return_freed_memory() -> None:
+    """Give the memory a stage freed back to the system. A stage's frames of text (ids, names, labels) are
+    millions of small objects; glibc keeps their freed pages in its arenas, so without this the process grew by
+    each stage's garbage (1M customers: 1.9 GB after validation, 3.5 GB after the experiment) although no stage
+    needed more than the one before. malloc_trim is glibc's own call for it; elsewhere nothing is done."""
+    gc.collect()
+    if sys.platform.startswith("linux"):
+        try:
+            ctypes.CDLL("libc.so.6").malloc_trim(0)
+        except (OSError, AttributeError):
+            pass
 
 
 def _versions() -> dict[str, str]:
@@ -121,6 +138,8 @@ def _analyze(config: Config, engine: Engine, workdir: Path, progress: StageCallb
         imputation = None
         if customers is not None:
             customers, imputation = impute_gender(config, customers, features)
+            if imputation is not None:  # the engine's copy follows, and the frame before imputation is freed
+                engine.register("customers_clean", customers)
     table = model_table(features, customers) if features is not None or customers is not None else \
         pd.DataFrame({"id": assignment["customer_id"].drop_duplicates().to_numpy()}) if assignment is not None \
         else pd.DataFrame({"id": []})

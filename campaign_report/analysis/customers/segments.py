@@ -22,6 +22,10 @@ from campaign_report.analysis.data.features import BRAND_PREFIX, CAT_PREFIX, Cus
 from campaign_report.analysis.tables import Tabular
 
 SILHOUETTE_SAMPLE = 4000
+# The choice of k is made on at most this many customers (a fixed random sample; the silhouette on 4,000 of
+# them): where segments are real they are found in 10,000 customers as in 200,000, and the search's fits (up to
+# 7 k × 3 seeds × 4 starts) then cost a fixed time; the chosen k is fitted on every customer of the fit set.
+K_SEARCH_SAMPLE = 10_000
 K_SEARCH_CAP = 12  # widen an automatic search at most to this k: more segments stop being actionable
 MIN_CLUSTER_SHARE = 0.02
 MIN_STABILITY = 0.8
@@ -134,6 +138,9 @@ def choose_k(x: np.ndarray, settings: SegmentsConfig, minibatch: bool) -> tuple[
     criterion still rising at its limit has not found a peak. Returns (k, scores, still at the limit).
     """
     rng = np.random.default_rng(0)
+    if len(x) > K_SEARCH_SAMPLE:
+        x = x[np.sort(rng.choice(len(x), size=K_SEARCH_SAMPLE, replace=False))]
+        minibatch = False
     sample = rng.choice(len(x), size=min(SILHOUETTE_SAMPLE, len(x)), replace=False)
     top = min(settings.k_max, len(x) - 1)
     scores = [_score_k(x, sample, k, settings, minibatch) for k in range(settings.k_min, top + 1)]

@@ -72,8 +72,9 @@ def _screened(config: Config, frame: pd.DataFrame, y: np.ndarray, exclude: set[s
     numeric, _, _ = select_features(frame, exclude)
     flagged, quality = screen_model_rows(frame, numeric, config.propensity.drop_outliers)
     if config.propensity.drop_outliers and flagged.any():
-        return frame[~flagged].reset_index(drop=True), y[~flagged], quality
-    return frame.reset_index(drop=True), y, quality
+        frame, y = frame[~flagged], y[~flagged]
+    frame.index = pd.RangeIndex(len(frame))  # renumbered in place: reset_index would copy the table
+    return frame, y, quality
 
 
 def _features_before(engine: Engine, before: str, table: pd.DataFrame, customers: pd.DataFrame | None,
@@ -130,11 +131,12 @@ def run_propensity(config: Config, engine: Engine, table: pd.DataFrame, customer
         y = (labels[known].astype(str) == positive).to_numpy()
         fit_table = _features_before(engine, settings.features_before, table, customers) \
             if settings.features_before else table
-        train = fit_table[known]
+        rows = known
         if settings.score_filter and (known & ~selected).sum() >= 200:
             # Score the chosen population out of sample: it is left out of fitting.
-            keep = ~selected[known]
-            train, y = train[keep], y[keep]
+            rows = known & ~selected
+            y = y[~selected[known]]
+        train = fit_table[rows]  # one copy of the rows learned from (a million customers: ~0.5 GB each)
         train, y, quality = _screened(config, train, y, exclude)
         population = len(train)
         train, y = outcome_stratified_sample(train, y, sample_size, settings.seed)

@@ -1,5 +1,5 @@
 """The demo's earlier campaigns (the campaign history, issue #33): what was planted in each, and the config that
-reads it. demo.py draws their purchases."""
+reads it. block.py draws their purchases."""
 
 from __future__ import annotations
 
