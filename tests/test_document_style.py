@@ -193,3 +193,15 @@ def test_every_slide_fills_half_the_area_below_its_title(documents, tmp_path):
         if number > 1 and fill < MIN_SLIDE_FILL:
             thin.append((number, round(fill, 2)))
     assert not thin, thin
+
+
+def test_no_word_of_a_table_is_broken_in_the_brief(documents):
+    """Every word of every table cell (read from report.html, the same tables) is whole in the PDF's text: a
+    column narrower than its longest word prints "Побед" on one line and "а" on the next."""
+    from lxml import html
+
+    page = html.fromstring((documents / "report.html").read_text(encoding="utf-8"))
+    words = {w for cell in page.iter("td", "th") for w in re.findall(r"[^\W\d_]{5,}", cell.text_content())}
+    text = " ".join(p.extract_text() for p in PdfReader(documents / "brief.pdf").pages).replace("\xa0", " ")
+    broken = sorted(w for w in words if w not in text)
+    assert not broken, broken[:10]

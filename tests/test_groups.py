@@ -136,7 +136,7 @@ def test_mixed_decision_reaches_the_subject_line(tmp_path):
     from campaign_report.renderers.view import build_view
 
     view = build_view(results)
-    assert view.email_subject == "t — Mixed"
+    assert view.email_subject == "Mixed — t"  # the decision first: a phone shows ~40 characters
     assert view.summary.verdicts[0].code == "mixed"
     assert "“up” up, “down” down" in view.summary.verdicts[0].sentence
 

@@ -167,7 +167,9 @@ def test_three_campaigns_give_a_history_whose_lifts_are_each_runs_own(demo_serie
     titles = [s.shapes.title.text.replace("\xa0", " ") for s in slides if s.shapes.title]
     assert any("из 3 кампаний" in t for t in titles), titles
     subject = json.loads((out / "email.json").read_text(encoding="utf-8"))["subject"].replace("\xa0", " ")
-    assert "у кампании «Летние скидки»" in subject
+    # The decision and its number first (a phone shows ~40 characters), the previous campaign's lift next to it.
+    previous = f"{100 * history['campaigns'][-2]['rel_lift']:+.1f}".replace(".", ",").replace("-", "−")
+    assert subject.startswith("Победа: ARPU +") and f"(в прошлый раз {previous} %) — " in subject, subject
 
     # Planted truth: promo hunters respond in every campaign, premium customers never.
     truth = load_truth(demo_series)

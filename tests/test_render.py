@@ -47,6 +47,13 @@ def test_ru_and_en_number_formats():
     assert ru.number(-1234.5, 1) == "−1\u00a0234,5"
 
 
+def test_quotes_inside_a_quoted_name_become_the_inner_kind():
+    ru, en = Formatter("ru", "₽"), Formatter("en", "₽")
+    assert en.quote("Big baskets: “Велосипеды”, infrequent") == "“Big baskets: ‘Велосипеды’, infrequent”"
+    assert ru.quote("Рассылка «Весна»") == "«Рассылка „Весна“»"
+    assert ru.quote("Обувь") == "«Обувь»" and en.quote("it's") == "“it's”"
+
+
 def test_locales_have_the_same_keys():
     import tomllib
 
@@ -62,6 +69,8 @@ def test_fit_size_shrinks_then_splits():
     lines = ["слово " * 40] * 3
     assert fit_size(lines, 10, 5, 16) == 16
     assert fit_size(lines, 8, 3.2, 16) < 16
+    # Sizes come from the type scale: body text is 16, 14 or 12 pt on every slide, never 14.5 or 12.5.
+    assert {fit_size(lines, w / 4, 3.2, 16) for w in range(24, 48)} <= {16, 14, 12}
     assert fit_size(lines * 10, 2, 1, 16) is None
     assert estimated_lines("слово " * 20, 1, 12) > 1
 

@@ -46,6 +46,6 @@ def plan_next(config: Config, effect: float | None, console: Console) -> int:
     for plan in exp.plans:
         if not plan.feasible:
             console.print(f.t("plan.too_few", arm=group_name(f, results.meta.names, plan.treatment),
-                              base=f.integer(plan.base), per_arm=f.integer(plan.per_arm)), highlight=False)
+                              base=f.integer(plan.base), per_arm=f.plural(plan.per_arm, "customer")), highlight=False)
     console.print(f.t("plan.note", inference=f.t(f"plan.inference_{exp.inference}")), highlight=False)
     return 0

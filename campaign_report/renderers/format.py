@@ -67,8 +67,12 @@ class Formatter:
         return self.number(x, 0)
 
     def quote(self, text: str) -> str:
-        """Text in the language's quotation marks: «…» or “…”."""
-        return self.strings["fmt"]["quote"].format(text)
+        """Text in the language's quotation marks: «…» or “…”; quotes already inside it become the inner kind
+        („…“ in Russian, ‘…’ in English), so a name that quotes a category does not close the outer quote."""
+        outer, inner = self.strings["fmt"]["quote"], self.strings["fmt"]["quote_inner"]
+        (open_outer, close_outer), (open_inner, close_inner) = outer.split("{}"), inner.split("{}")
+        nested = text.replace(open_outer, open_inner).replace(close_outer, close_inner)
+        return outer.format(nested)
 
     def money_digits(self, *values: float | None) -> int:
         """Decimals for money shown together: cents when the smallest non-zero amount is below 10 units."""

@@ -20,18 +20,24 @@ def _environment() -> Environment:
 
 
 TABLE_PT = 8.5  # table.data's font size in brief.css
+MIN_TABLE_PT = 8.0  # DOCUMENT_STYLE's smallest type in the brief
 CELL_INSET_PT = 9.1  # its cells' left plus right padding (1.6 mm each)
+# WeasyPrint sets a word up to about a point wider than the font's advance widths add up to: a column fitted
+# to the exact width of "Победа" broke it into "Побед / а". The floor keeps this much spare.
+WRAP_SLACK_PT = 2.0
 
 
-def _column_percent(table: Table) -> list[float]:
-    """Each column's share of the text width, from the widths of its words and lines."""
-    widths = None
-    for size in (TABLE_PT, TABLE_PT - 1, TABLE_PT - 2):
-        widths = fit_columns(table.header, table.rows, WIDTH_PT, size, CELL_INSET_PT)
+def _column_layout(table: Table) -> tuple[list[float], float]:
+    """Each column's share of the text width, from the widths of its words and lines, and the font size they
+    were fitted at: a table whose words do not fit at 8.5 pt is set at 8 pt rather than break a word (and only
+    one whose words do not fit even then breaks them)."""
+    widths, size = None, TABLE_PT
+    for size in (TABLE_PT, MIN_TABLE_PT):
+        widths = fit_columns(table.header, table.rows, WIDTH_PT, size, CELL_INSET_PT + WRAP_SLACK_PT)
         if widths:
             break
     widths = widths or [1.0] * len(table.header)
-    return [round(100 * w / sum(widths), 2) for w in widths]
+    return [round(100 * w / sum(widths), 2) for w in widths], size
 
 
 def render_html(view: View, web: bool = False) -> str:
@@ -41,7 +47,7 @@ def render_html(view: View, web: bool = False) -> str:
               for chart in section.charts}
     # Column widths measured here and laid out as a fixed table: WeasyPrint's automatic table layout
     # measured every cell several times and took about a third of the brief's time.
-    widths = {f"{section.key}:{i}": _column_percent(table) for section in view.sections
+    widths = {f"{section.key}:{i}": _column_layout(table) for section in view.sections
               for i, table in enumerate(section.tables)}
     template = _environment().get_template("brief.html.j2")
     css = (TEMPLATES / "brief.css").read_text(encoding="utf-8")

@@ -49,16 +49,20 @@ def build_view(results: Results) -> View:
         sections.append(Section("details", f.t("details.title"), tables=details))
     sections.append(vs.quality_section(f, results))
     sections.append(vs.methods_section(f, results, source))
-    subject_bits = [meta.title]
+    # The e-mail subject leads with the decision and its number (a phone shows its first ~40 characters): the
+    # verdict, the primary metric's lift, the previous campaign's, then the report's title.
+    subject_bits = []
     if summary.verdicts and results.experiment is not None:
         # The overall decision's label: "mixed" when arms disagree, not the first arm's verdict.
         overall = results.experiment.decision.treatment
-        subject_bits.append(next((v.label for v in summary.verdicts if v.treatment == overall),
-                                 summary.verdicts[0].label))
-    if results.history is not None:
-        versus = vs.comparison_with_previous(f, results.history)
-        if versus:  # the subject compares with the campaign before
-            subject_bits.append(versus)
+        verdict = next((v for v in summary.verdicts if v.treatment == overall), summary.verdicts[0])
+        lead = verdict.label
+        if verdict.code in ("win", "loss", "no_detectable_effect"):
+            lead += ": " + vs.primary_lift_text(f, results, verdict.treatment)
+            if results.history is not None and (before := vs.previous_lift(f, results.history)):
+                lead += f" ({before})"
+        subject_bits.append(lead)
+    subject_bits.append(meta.title)
     kind = "campaign" if results.experiment is not None else "model" if results.propensity is not None \
         else "profile"
     return View(language=meta.language, title=meta.title, created=f.date(meta.created[:10]),

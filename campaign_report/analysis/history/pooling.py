@@ -55,5 +55,6 @@ def pool_segments(campaigns: tuple[CampaignEntry, ...], confidence: float) -> tu
         pooled.append(PooledSegment(dimension=dimension, segment=segment, campaigns=len(lifts),
                                     responded=sum(s.rel_ci_low > 0 for s in lifts), rel_lift=math.expm1(mean),
                                     ci_low=math.expm1(low), ci_high=math.expm1(high), confidence=confidence,
-                                    tau=tau, i2=i2, q_p_value=q_p))
+                                    tau=tau, i2=i2, q_p_value=q_p, lowest=min(s.rel_lift for s in lifts),
+                                    highest=max(s.rel_lift for s in lifts)))
     return tuple(sorted(pooled, key=lambda p: (p.dimension, -p.rel_lift)))

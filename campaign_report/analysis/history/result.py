@@ -132,6 +132,8 @@ class PooledSegment:
     tau: float  # between-campaign standard deviation of the log ratio
     i2: float  # share of the spread beyond chance (I²)
     q_p_value: float  # Cochran's Q test that the campaigns agree
+    lowest: float = math.nan  # the smallest and the largest of the campaigns' own lifts of the segment
+    highest: float = math.nan
 
     @property
     def consistent_gain(self) -> bool:

@@ -45,14 +45,18 @@ def text_height_pt(lines: list[str], width_emu: int, size_pt: float, spacing_pt:
     return sum(wrapped_lines(line, width_pt, size_pt) * size_pt * LINE_HEIGHT + spacing_pt for line in lines)
 
 
+TYPE_SCALE = (36, 28, 24, 20, 18, 16, 14, 12, 11, 10, 9)  # the deck's type sizes (DOCUMENT_STYLE: body 14-18)
+
+
 def fit_size(lines: list[str], width_in: float, height_in: float, max_pt: float, min_pt: float = 10,
              spacing_pt: float = 6) -> float | None:
-    """The largest font size (step 0.5 pt) at which the lines fit the box, or None if none does."""
-    size = max_pt
-    while size >= min_pt:
+    """The largest size of the type scale (between min_pt and max_pt) at which the lines fit the box, or None
+    if none does. Sizes come from one scale so that body text reads the same on every slide (16, 14 or 12 pt,
+    not 14.5 on one and 12.5 on the next)."""
+    sizes = sorted({max_pt, min_pt, *(s for s in TYPE_SCALE if min_pt < s < max_pt)}, reverse=True)
+    for size in sizes:
         if text_height_pt(lines, int(width_in * 914400), size, spacing_pt) <= height_in * 72 - 7.2:
             return size
-        size -= 0.5
     return None
 
 

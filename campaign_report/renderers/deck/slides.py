@@ -111,9 +111,17 @@ def _column_widths(table: Table, width_pt: float, size: float) -> list[float] | 
     return fit_columns(table.header, table.rows, width_pt, size, 2 * CELL_INSET_PT + WRAP_SLACK_PT)
 
 
-def _row_height(row: list[str], widths: list[float], size: float, bold_first: bool = False) -> float:
-    return max(wrapped_lines(str(x), w - 2 * CELL_INSET_PT - WRAP_SLACK_PT, size, bold_first and i == 0)
+def _row_height(row: list[str], widths: list[float], size: float, bold_first: bool = False,
+                header: bool = False) -> float:
+    """A row's height from its tallest cell; the header row is set bold in every cell (bold text wraps sooner:
+    measured regular, a three-line header was taken for two and the table ran over its footnote)."""
+    return max(wrapped_lines(str(x), w - 2 * CELL_INSET_PT - WRAP_SLACK_PT, size, header or (bold_first and i == 0))
                for i, (x, w) in enumerate(zip(row, widths, strict=True))) * size * 1.2 + CELL_PAD_PT
+
+
+def _heights(table: Table, rows: list[list[str]], widths: list[float], size: float) -> list[float]:
+    """The header's height, then each of `rows`'."""
+    return [_row_height(table.header, widths, size, header=True)] + [_row_height(r, widths, size, True) for r in rows]
 
 
 def _master_table_style(prs) -> str | None:
@@ -127,11 +135,10 @@ def _master_table_style(prs) -> str | None:
 def _table_size(table: Table, width_pt: float, height_pt: float, max_pt: float) -> tuple[float, list[float]]:
     """The largest size (18 pt down to 10) at which the columns fit the width and, for up to TABLE_ROWS rows,
     the rows fit the height: a short table grows to use the slide, a long one shrinks to a floor."""
-    rows = [table.header, *table.rows[:TABLE_ROWS]]
     size = max_pt
     while size > 10:
         widths = _column_widths(table, width_pt, size)
-        if widths and sum(_row_height(r, widths, size, True) for r in rows) <= height_pt:
+        if widths and sum(_heights(table, list(table.rows[:TABLE_ROWS]), widths, size)) <= height_pt:
             return size, widths
         size -= 1
     return 10, _column_widths(table, width_pt, 10) or [width_pt / len(table.header)] * len(table.header)
@@ -143,7 +150,7 @@ def table_slide(prs, headline: str, table: Table, notes: str, source: str, max_p
     width_pt = content_width(prs) / 12700
     height_pt = content_height(prs) / 12700 - (30 if table.note else 0)
     size, widths = _table_size(table, width_pt, height_pt, max_pt)
-    heights = [_row_height(r, widths, size, True) for r in [table.header, *table.rows]]
+    heights = _heights(table, list(table.rows), widths, size)
     fit, used = 0, heights[0]
     while fit < min(len(table.rows), TABLE_ROWS) and used + heights[fit + 1] <= height_pt:
         used += heights[fit + 1]

@@ -7,7 +7,7 @@ import math
 from campaign_report.analysis.experiment.result import ExperimentResult, SegmentEffect
 from campaign_report.analysis.results import Results
 from campaign_report.renderers.charts import ChartSpec, Series, percent_points
-from campaign_report.renderers.format import Formatter
+from campaign_report.renderers.format import NBSP, Formatter
 from campaign_report.renderers.sections.appendix import experiment_methods
 from campaign_report.renderers.view_model import KeyNumber, Section, Summary, Table, Verdict
 from campaign_report.renderers.wording import (
@@ -23,6 +23,16 @@ from campaign_report.renderers.wording import (
 )
 
 MAX_SEGMENT_ROWS = 10
+
+
+def primary_lift_text(f: Formatter, results: Results, treatment: str) -> str:
+    """"ARPU +42,6 %": the arm's lift of the metric its decision was made on (the e-mail subject)."""
+    exp = results.experiment
+    assert exp is not None
+    decision = next(d for d in exp.decisions if d.treatment == treatment)
+    m = next(x for x in exp.metrics if x.treatment == treatment and x.metric == decision.metric)
+    lift = f.percent(m.rel_lift, 1, sign=True) if math.isfinite(m.rel_lift) else f.metric_diff(m.metric, m.abs_diff)
+    return f"{f.t(f'metric_short.{m.metric}')} {lift}"
 
 
 def experiment_section(f: Formatter, results: Results, source: str, summary: Summary) -> Section:
@@ -133,7 +143,7 @@ def experiment_section(f: Formatter, results: Results, source: str, summary: Sum
                     value=f.percent(m.rel_lift, 1, sign=True),
                     detail=f"{before_after}; {ci_label(f, exp.confidence, [m.ci_level])} "
                            f"{lift_interval(f, m.metric, m.rel_ci_low, m.rel_ci_high, m.ci_low, m.ci_high)}; "
-                           f"p {f.p_text(m.p_adjusted)}",
+                           f"p{NBSP}{f.p_text(m.p_adjusted)}",
                     significant=m.significant, source="experiment", primary=m.metric == exp.primary))
         series = []
         for t in treatments:
@@ -179,7 +189,7 @@ def experiment_section(f: Formatter, results: Results, source: str, summary: Sum
         note = f.t("experiment.by_segment_note")
         if len(shown_rows) < len(seg_rows):
             note += " " + f.t("experiment.by_segment_more", shown=f.integer(len(shown_rows)),
-                              total=f.integer(len(seg_rows)))
+                              total=f.plural(len(seg_rows), "row_of"))
             sec.appendix_tables.append(Table(title=f.t("experiment.by_segment_all"), header=header,
                                              rows=[row(e) for e in seg_rows], numeric=[i + multi for i in (2, 3, 4, 5)],
                                              note=f.t("details.note"), headline=f.t("experiment.by_segment_all"),

@@ -59,14 +59,27 @@ def comparison_with_previous(f: Formatter, history: HistoryResult) -> str:
                previous=f.quote(campaign_label(f, previous, history)))
 
 
+def previous_lift(f: Formatter, history: HistoryResult) -> str:
+    """"в прошлый раз +13,0 %": the previous campaign's lead lift of the same metric (the e-mail subject); empty
+    when there is none or it measured another metric."""
+    previous = history.previous
+    if previous is None or previous.primary != history.this.primary:
+        return ""
+    return f.t("history.previous_lift", lift=f.percent(previous.lead_arm.rel_lift, 1, sign=True))
+
+
 def _pooled_sentence(f: Formatter, names: dict[str, str], p: PooledSegment) -> str:
     key = "history.pooled_gain" if p.consistent_gain else "history.pooled_none" if p.responded == 0 and \
         p.ci_low <= 0 <= p.ci_high else "history.pooled_mixed"
     sentence = f.t(key, segment=f.quote(segment_name(f, p.dimension, p.segment)),
                    dimension=lower_first(dimension_name(f, names, p.dimension)), responded=p.responded,
-                   campaigns=f.plural(p.campaigns, "campaign_of"), lift=f.percent(p.rel_lift, 1, sign=True),
-                   interval=f.percent_range(p.ci_low, p.ci_high))
-    return sentence + (" " + f.t("history.strength_varies", i2=f.percent(p.i2, 0)) if p.strength_varies else "")
+                   campaigns=f.plural(p.campaigns, "campaign_of"), lowest=f.percent(p.lowest, 1, sign=True),
+                   highest=f.percent(p.highest, 1, sign=True))
+    # "Every time" is the finding; the pooled mean comes after it, said to be imprecise when the campaigns' lifts
+    # differ beyond chance (with 2-3 campaigns its interval may then cross zero although each campaign's did not).
+    average = dict(lift=f.percent(p.rel_lift, 1, sign=True), interval=f.percent_range(p.ci_low, p.ci_high))
+    return sentence + " " + (f.t("history.strength_varies", i2=f.percent(p.i2, 0), **average) if p.strength_varies
+                             else f.t("history.pooled_average", **average))
 
 
 def history_section(f: Formatter, results: Results, source: str) -> Section | None:

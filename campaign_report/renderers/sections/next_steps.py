@@ -23,7 +23,7 @@ def plan_text(f: Formatter, plan: TestPlan) -> str:
     """The next test in one sentence: customers per arm over the same window, or days with today's arms."""
     values = dict(metric=f.t(f"metric.{plan.metric}"), effect=f.percent(plan.effect, 0),
                   alpha=f.number(1 - plan.confidence, 2), power=f.percent(plan.power, 0),
-                  per_arm=f.integer(plan.per_arm), per_arm_now=f.integer(plan.per_arm_now))
+                  per_arm=f.plural(plan.per_arm, "customer"), per_arm_now=f.integer(plan.per_arm_now))
     if not plan.feasible:
         # More customers than there are: say what the whole base can detect instead of an impossible size.
         longer = f.t("next.plan_longer", mde=f.percent(plan.mde_whole_base_longer, 1),

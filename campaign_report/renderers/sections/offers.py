@@ -117,7 +117,7 @@ def offers_section(f: Formatter, results: Results, source: str, summary: Summary
             lines.append(f.t("offers.untested"))
         if not s.offers:
             # Folded into one catch-all card below rather than a card (and a slide) per empty segment.
-            reason = f.t("offers.reason_too_few", min=f.integer(o.min_customers),
+            reason = f.t("offers.reason_too_few", min=f.plural(o.min_customers, "customer_of"),
                          share=f.percent(o.min_value_share, 0)) \
                 if any(r == "too_few_customers" for _, r in s.blocked) else \
                 f.t("offers.reason_campaign") if s.blocked else f.t("offers.reason_no_rule")

@@ -15,7 +15,7 @@ from campaign_report.renderers.wording import feature_label, meaning_key, outcom
 def cutoff_rule_text(f: Formatter, tl: TargetListSummary) -> str:
     """The list's cut-off in business words: a capacity, a precision target, or a probability."""
     if tl.cutoff_kind == "top_n":
-        return f.t("propensity.cutoff_top_n", n=f.integer(int(tl.cutoff_value)))
+        return f.t("propensity.cutoff_top_n", n=f.plural(int(tl.cutoff_value), "customer_of"))
     if tl.cutoff_kind == "top_share":
         return f.t("propensity.cutoff_top_share", share=f.percent(tl.cutoff_value, 0))
     if tl.cutoff_kind == "precision":
@@ -54,7 +54,7 @@ def propensity_section(f: Formatter, results: Results, source: str, summary: Sum
                               train=f.integer(p.n_train), holdout=f.integer(p.n_holdout)))
     if p.n_population > p.n_total:
         sec.paragraphs.append(f.t("propensity.fitted_on", fitted=f.integer(p.n_total),
-                                  total=f.integer(p.n_population)))
+                                  total=f.plural(p.n_population, "customer_of")))
     model_name = f.t(f"model.{p.best}")
     h = p.holdout
     sec.paragraphs.append(f.t("propensity.best", model=model_name) + " " + f.t(
@@ -119,7 +119,8 @@ def propensity_section(f: Formatter, results: Results, source: str, summary: Sum
     sec.headlines["gains"] = f.t("propensity.headline_gains", found=f.percent(top30, 0), outcome=outcome)
     if p.imputation is not None:
         im = p.imputation
-        sec.paragraphs.append(f.t("propensity.imputation", n=f.integer(im.n_imputed), f1=f.number(im.f1, 2),
+        sec.paragraphs.append(f.t("propensity.imputation", n=f.plural(im.n_imputed, "customer_of"),
+                                  f1=f.number(im.f1, 2),
                                   accuracy=f.percent(im.accuracy, 0)))
     list_lines = _list_paragraphs(f, results, sec, summary, probability)
     _act_on(f, results, sec, summary, meaning, probability)

@@ -19,8 +19,8 @@ def rfm_note(f: Formatter, rfm: RfmResult) -> str:
     c = rfm.cycle
     if c is None:
         return f.t("segments.rfm_note_quintiles")
-    return f.t("segments.rfm_note", median=f.plural(c.median_gap, "day"), p75=f.plural(c.gap_75, "day"),
-               p90=f.plural(c.gap_90, "day"), lapsed=f.plural(2 * c.gap_90, "day"),
+    return f.t("segments.rfm_note", median=f.plural(c.median_gap, "day_of"), p75=f.plural(c.gap_75, "day_of"),
+               p90=f.plural(c.gap_90, "day_of"), lapsed=f.plural(2 * c.gap_90, "day_of"),
                repeat=f.plural(c.repeat_customers, "customer_of"))
 
 
@@ -42,7 +42,7 @@ def segments_section(f: Formatter, results: Results, source: str, summary: Summa
                                     n=f.integer(issue.count)))
         if seg.n_fitted < seg.n_customers:
             sec.paragraphs.append(f.t("segments.fitted_on", fitted=f.integer(seg.n_fitted),
-                                      total=f.integer(seg.n_customers)))
+                                      total=f.plural(seg.n_customers, "customer_of")))
         names = [cluster_name(f, c) for c in seg.clusters]
         biggest = max(seg.clusters, key=lambda c: c.revenue_share)
         # A finding is a segment whose revenue outweighs its size; revenue in proportion to size is said as such.
