@@ -106,7 +106,7 @@ def test_message_arrives_intact_with_cyrillic_subject(small_run, tmp_path, tls_f
     assert attachments["Итоги кампании.pptx"] == (out / "deck.pptx").read_bytes()
     assert attachments["target_list.csv"] == (out / "target_list.csv").read_bytes()
     body = msg.get_body(("plain",)).get_content()
-    assert "Ключевые цифры" in body and ("сработала" in body or "эффекта не обнаружено" in body.lower())
+    assert "Ключевые цифры" in body and ("сработал" in body or "эффекта не обнаружено" in body.lower())
     assert msg.get_body(("html",)) is not None
     printed = capsys.readouterr()
     for text in (printed.out, printed.err, config.read_text(encoding="utf-8"), msg.as_string()):

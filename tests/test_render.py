@@ -52,6 +52,10 @@ def test_quotes_inside_a_quoted_name_become_the_inner_kind():
     assert en.quote("Big baskets: “Велосипеды”, infrequent") == "“Big baskets: ‘Велосипеды’, infrequent”"
     assert ru.quote("Рассылка «Весна»") == "«Рассылка „Весна“»"
     assert ru.quote("Обувь") == "«Обувь»" and en.quote("it's") == "“it's”"
+    # Templates that quote a value themselves nest the same way (the cluster name quotes its category).
+    name = "Big baskets: “Велосипеды”, infrequent"
+    assert en.t("segments.headline_few", k=4, name=name, customers="19%", share="39%").startswith(
+        "4 customer segments: “Big baskets: ‘Велосипеды’, infrequent” are")
 
 
 def test_locales_have_the_same_keys():

@@ -26,6 +26,9 @@ PLACEHOLDERS = [re.compile(p) for p in (
     r"\{[a-z_]+\}",  # a template field left unfilled
     r"\bNone\b", r"\bnan\b", r"\bNaN\b",
     r"(Categories|Категории):\s*(•|$|Brands|Бренды|Stands|Выделяется)",  # a label with nothing after it
+    # A count whose noun comes twice ("914 клиентов ценными клиентами"): a plural filled into a sentence that
+    # names the noun itself.
+    r"\d\s(клиент\w*|customers?)\s+(\w+\s+)?(клиент\w*|customers?)\b",
 )]
 RAW_KEYS = ("within_cutoff", "target_list.csv", "uplift_list.csv", "_index", "share:", "positive_is", "[propensity]",
             "[data.", "[uplift]", "[report]", "score_filter", "no_purchase_", "_share::", "drop_duplicate_lines",

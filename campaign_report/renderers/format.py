@@ -46,13 +46,32 @@ class Formatter:
         self.decimal, self.thousands = fmt["decimal"], fmt["thousands"].replace(" ", NBSP)
         self._percent, self._pp, self._date, self._money = fmt["percent"], fmt["pp"], fmt["date"], fmt["money"]
         self._money_scaled = fmt["money_scaled"]
+        (self._open, self._close), (self._inner_open, self._inner_close) = \
+            fmt["quote"].split("{}"), fmt["quote_inner"].split("{}")
 
     def t(self, key: str, **values: Any) -> str:
-        """A locale string by dotted key, filled with values."""
+        """A locale string by dotted key, filled with values; a quoted value that quotes something itself gets
+        the inner kind of quotes («Рассылка „Весна“», “Big baskets: ‘Обувь’”)."""
         node: Any = self.strings
         for part in key.split("."):
             node = node[part]
-        return str(node).format(**values) if values else str(node)
+        return self.nest_quotes(str(node).format(**values)) if values else str(node)
+
+    def nest_quotes(self, text: str) -> str:
+        """Quotation marks inside quotation marks turned into the inner kind, at any depth."""
+        if text.count(self._open) < 2:
+            return text
+        out, depth = [], 0
+        for ch in text:
+            if ch == self._open:
+                out.append(self._open if depth == 0 else self._inner_open)
+                depth += 1
+            elif ch == self._close and depth > 0:
+                depth -= 1
+                out.append(self._close if depth == 0 else self._inner_close)
+            else:
+                out.append(ch)
+        return "".join(out)
 
     def number(self, x: float | None, digits: int = 0, sign: bool = False) -> str:
         if not _finite(x):
@@ -69,10 +88,7 @@ class Formatter:
     def quote(self, text: str) -> str:
         """Text in the language's quotation marks: «…» or “…”; quotes already inside it become the inner kind
         („…“ in Russian, ‘…’ in English), so a name that quotes a category does not close the outer quote."""
-        outer, inner = self.strings["fmt"]["quote"], self.strings["fmt"]["quote_inner"]
-        (open_outer, close_outer), (open_inner, close_inner) = outer.split("{}"), inner.split("{}")
-        nested = text.replace(open_outer, open_inner).replace(close_outer, close_inner)
-        return outer.format(nested)
+        return self.nest_quotes(self._open + text + self._close)
 
     def money_digits(self, *values: float | None) -> int:
         """Decimals for money shown together: cents when the smallest non-zero amount is below 10 units."""

@@ -47,6 +47,7 @@ class Parameter:
     value: float
     ci_low: float
     ci_high: float
+    at_bound: bool = False  # the estimate sits at the edge of the optimiser's range: its interval means nothing
 
 
 @dataclass(frozen=True)
@@ -160,7 +161,9 @@ def fit_purchases(summary: pd.DataFrame) -> btyd.Fit:
 
 
 def _parameters(fit: btyd.Fit) -> tuple[Parameter, ...]:
-    return tuple(Parameter(name, value, *fit.interval(name)) for name, value in fit.params.items())
+    low, high = (math.exp(b) for b in btyd.BOUNDS)
+    return tuple(Parameter(name, value, *fit.interval(name), at_bound=not low * 1.01 < value < high / 1.01)
+                 for name, value in fit.params.items())
 
 
 def holdout_check(engine: Engine, first: date, end: date, horizon_days: int) -> HoldoutCheck | None:

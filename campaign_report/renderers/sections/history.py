@@ -147,7 +147,13 @@ def history_section(f: Formatter, results: Results, source: str) -> Section | No
               f.t("history.col_lift"), f.t("history.col_verdict"), f.t(f"history.col_money_{basis}"),
               f.t("history.col_cumulative")]
     rows = []
-    for entry, total in zip(history.campaigns, cumulative, strict=True):
+    # The last running total carries its interval (the note's "in brackets"), as the sentence above the table does.
+    last_interval = ""
+    if math.isfinite(cumulative[-1]):
+        low, high = history.cumulative_interval(basis == "profit")
+        if math.isfinite(low) and math.isfinite(high):
+            last_interval = f" ({_money(f, low)} … {_money(f, high)})"
+    for i, (entry, total) in enumerate(zip(history.campaigns, cumulative, strict=True)):
         lead = entry.lead_arm
         # Each campaign's groups as its own documents named them, not as this run's [report.names] would.
         arms = ", ".join(f"{a.label or group_name(f, {}, a.treatment)} {f.integer(a.n_treatment)}" for a in entry.arms)
@@ -156,7 +162,8 @@ def history_section(f: Formatter, results: Results, source: str) -> Section | No
                      _window(f, entry), f"{f.t('history.control_short')} {f.integer(entry.n_control)}; {arms}",
                      f"{f.t(f'metric_short.{entry.primary}')} {f.percent(lead.rel_lift, 1, sign=True)} "
                      f"({f.percent_range(lead.rel_ci_low, lead.rel_ci_high)})",
-                     verdict, _money(f, _entry_money(entry, basis, currency)), _money(f, total)])
+                     verdict, _money(f, _entry_money(entry, basis, currency)),
+                     _money(f, total) + (last_interval if i == len(cumulative) - 1 else "")])
     headline = f.t(f"history.table_headline_{basis}", campaigns=f.plural(n, "campaign"),
                    total=_money(f, cumulative[-1])) if math.isfinite(cumulative[-1]) else f.t("history.table")
     sec.tables.append(Table(title=f.t("history.table"), header=header, rows=rows, numeric=[5, 6],

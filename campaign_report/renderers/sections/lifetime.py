@@ -67,7 +67,8 @@ def lifetime_section(f: Formatter, results: Results, source: str, summary: Summa
     if life.fits:  # a model that failed its check values no segment and has no parameters worth reading
         _segment_tables(f, results, life, sec, source)
     _checks(f, life, sec, source, values)
-    sec.notes = f.t("lifetime.notes")
+    sec.notes = f.t("lifetime.notes", spend=f.t("lifetime.notes_spend_gg" if life.gamma_gamma
+                                                else "lifetime.notes_spend_own"))
     return sec
 
 
@@ -131,5 +132,7 @@ def _checks(f: Formatter, life: LifetimeResult, sec: Section, source: str, value
     sec.tables.append(Table(title=f.t("lifetime.params_title"), header=[
         f.t("lifetime.col_param"), f.t("lifetime.col_estimate"), f.t("lifetime.col_interval")],
         rows=[[f.t(f"lifetime.param_{p.name}"), f.number(p.value, _digits(p.value)),
+               f.t("lifetime.at_bound") if p.at_bound else
                f"{f.number(p.ci_low, _digits(p.value))} … {f.number(p.ci_high, _digits(p.value))}"] for p in params],
-        numeric=[1, 2], note=f.t("lifetime.params_note"), headline=f.t("lifetime.params_title"), appendix=True))
+        numeric=[1, 2], note=f.t("lifetime.params_note", gamma_gamma=f.t("lifetime.params_gg") if life.gamma_gamma
+                                 else ""), headline=f.t("lifetime.params_title"), appendix=True))

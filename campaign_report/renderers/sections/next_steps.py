@@ -86,10 +86,14 @@ def next_steps(f: Formatter, results: Results) -> list[str]:
             elif d.verdict == "no_detectable_effect" and m is not None:
                 steps.append(f.t("next.no_effect", arm=arm, metric=metric, mde=f.percent(m.mde, 1)))
     p = results.propensity
+    # What the contact is for follows the label's meaning: keep those likely to leave; those likely to buy anyway
+    # get something extra, not a discount they would not have needed.
+    purpose = f.t(f"next.contact_{meaning_key(results)}")
     if p is not None and p.action_segment is not None:
-        steps.append(f.t("next.contact", customers=f.plural(p.action_segment.size, "customer")))
+        steps.append(f.t("next.contact", customers=f.plural(p.action_segment.size, "customer_acc"), purpose=purpose))
     elif p is not None and p.target_list is not None:
-        steps.append(f.t("next.contact", customers=f.plural(p.target_list.above_threshold, "customer")))
+        steps.append(f.t("next.contact", customers=f.plural(p.target_list.above_threshold, "customer_acc"),
+                         purpose=purpose))
     life = results.lifetime
     if p is None and life is not None and life.fits and life.slipping is not None and life.slipping.size:
         steps.append(f.t("next.slipping", size=f.plural(life.slipping.size, "customer"),

@@ -175,8 +175,10 @@ def uplift_section(f: Formatter, results: Results, source: str, summary: Summary
     key = "uplift.headline_deciles_same" if not u.heterogeneous else "uplift.headline_deciles" \
         if top_clear and bottom_clear else "uplift.headline_deciles_top" if top_clear else \
         "uplift.headline_deciles_order"
+    # Conversion is said in percentage points (the chart: extra conversions per 100 customers), money per customer.
+    per = "" if u.outcome == "conversion" else f.t("uplift.per_customer")
     sec.headlines["uplift_deciles"] = f.t(key, top=_effect(f, u.outcome, deciles[0].uplift),
-                                          bottom=_effect(f, u.outcome, deciles[-1].uplift))
+                                          bottom=_effect(f, u.outcome, deciles[-1].uplift), per=per)
     level = f.percent(u.confidence, 0)
     # One precision for the whole table: cents when any amount is below 10 units, as everywhere in the documents.
     amounts = [abs(v) for c in u.candidates for v in (c.qini, *c.qini_ci, c.top30)]
