@@ -114,12 +114,14 @@ class Formatter:
         digits = self.money_digits(low, high)
         return f"{self.money(low, digits, sign)} … {self.money(high, digits, sign)}"
 
-    def money_short(self, x: float | None, sign: bool = False) -> str:
-        """Large amounts for headlines: "3,1 млн ₽", "$310K"; below ten thousand as money()."""
+    def money_short(self, x: float | None, sign: bool = False, like: float | None = None) -> str:
+        """Large amounts for headlines: "3,1 млн ₽", "$310K"; below ten thousand as money(). `like`: the amount
+        whose scale to use (an interval's ends in the scale of its estimate: "+$11.6K (+$7.7K … +$16.0K)")."""
         if not _finite(x):
             return DASH
+        size = abs(like) if like is not None and _finite(like) else abs(x)
         for scale, key in ((1e9, "billion"), (1e6, "million"), (1e4, "thousand")):
-            if abs(x) >= scale:
+            if size >= scale:
                 value = abs(x) / (scale if key != "thousand" else 1e3)
                 digits = 1 if value < 100 else 0
                 text = self._money_scaled.format(self.number(value, digits), unit=self.strings["fmt"][key],

@@ -47,8 +47,8 @@ def chosen_profit(f: Formatter, d: UpliftDecision) -> str:
     choice did not see, with its interval (read off the curve it was chosen on, it would be flattered)."""
     if d.rule == "top_share" and math.isfinite(d.honest_profit):
         low, high = d.honest_profit_ci
-        return f"{f.money_short(d.honest_profit, sign=True)} ({f.money_short(low, sign=True)} … " \
-               f"{f.money_short(high, sign=True)})"
+        return f"{f.money_short(d.honest_profit, sign=True)} ({f.money_short(low, sign=True, like=d.honest_profit)} " \
+               f"… {f.money_short(high, sign=True, like=d.honest_profit)})"
     return f.money_short(d.profit, sign=True)
 
 
@@ -214,8 +214,8 @@ def uplift_section(f: Formatter, results: Results, source: str, summary: Summary
     summary.whom_next = f.t(f"uplift.page1_{d.rule}", share=f.percent(d.contact_share, 0),
                             contacts=f.plural(d.contacts, "customer"), profit=chosen_profit(f, d),
                             everyone=f.money_short(d.everyone_profit, sign=True), saved=f.integer(d.contacts_saved),
-                            low=f.money_short(d.everyone_profit_ci[0], sign=True),
-                            high=f.money_short(d.everyone_profit_ci[1], sign=True),
+                            low=f.money_short(d.everyone_profit_ci[0], sign=True, like=d.everyone_profit),
+                            high=f.money_short(d.everyone_profit_ci[1], sign=True, like=d.everyone_profit),
                             gain=gain_word(f, d),
                             arm=arm_name) + ("" if u.heterogeneous else " " + f.t("uplift.page1_no_difference"))
     sec.notes = f.t("methods.uplift", left_out=f.t("methods.uplift_left_out" if results.meaning.money.profit_column
