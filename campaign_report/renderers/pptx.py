@@ -150,8 +150,10 @@ def _summary(prs, view: View, source: str) -> str:
                            first_section, f.t("doc.summary"))
     # The decision (every arm), what it is worth, two other findings, whom to act on and what to do first:
     # each finding has its own slide, so the summary keeps to what a director acts on.
+    # With a test's decision, one other finding (each has its own slide): seven lines at 12 pt were a list, not
+    # a decision. Without one, two findings.
     lines = [v.sentence for v in s.verdicts] + s.caveats + ([s.whom_next] if s.whom_next else [])
-    lines += [x.sentence for x in s.findings if x.sentence.rstrip(".") != headline][:2]
+    lines += [x.sentence for x in s.findings if x.sentence.rstrip(".") != headline][:1 if decision else 2]
     lines += [f"{a.title}: {a.text}" for a in s.act_on[:1]]
     if s.next_steps:  # the summary ends with what to do (the next-steps slide says who does it, with what)
         lines.append(f"{f.t('doc.next_steps')}: {s.next_steps[0]}")
