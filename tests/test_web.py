@@ -56,6 +56,11 @@ def test_report_html_is_self_contained_and_fits_a_phone(demo_view) -> None:  # t
     assert page.count('<div class="table-scroll">') == sum(len(s.tables) for s in demo_view.sections)
     css = (Path(__file__).resolve().parents[1] / "campaign_report" / "templates" / "report.css").read_text()
     assert "@media (max-width: 600px)" in css
+    # A contents line jumps to every section; its links are separate words, so the line wraps on a phone.
+    nav = re.search(r'<nav class="toc".*?</nav>', page, re.S)
+    assert nav is not None and nav.group(0).count("<a href=\"#") == len(demo_view.sections)
+    assert "</a><a" not in nav.group(0)
+    assert all(f'id="{s.key}"' in page for s in demo_view.sections)
     # The print brief stays as it was: positioned text, fixed column widths, no viewport.
     brief = render_html(demo_view)
     assert "viewport" not in brief and "<colgroup>" in brief and 'class="chart-svg"' not in brief
