@@ -75,11 +75,11 @@ def next_steps(f: Formatter, results: Results) -> list[str]:
                                   for h in exp.head_to_head if h.better == d.treatment)
                 # A win smaller than the test could reliably detect is likely overstated (a significant estimate
                 # from an underpowered test exaggerates: Gelman & Carlin's type M error): said, with a larger control.
-                overstated = f.t("next.likely_overstated", mde=f.percent(m.mde, 1)) \
-                    if math.isfinite(m.mde) and abs(m.rel_lift) < m.mde else ""
-                steps.append(" ".join(x for x in (f.t("next.roll_out", arm=arm, effect=effect(d.treatment),
-                                                      ci=f.metric_range(m.metric, m.ci_low, m.ci_high)), overstated,
-                                                  versus) if x))
+                overstated = math.isfinite(m.mde) and abs(m.rel_lift) < m.mde
+                steps.append(" ".join(x for x in (f.t("next.roll_out_overstated" if overstated else "next.roll_out",
+                                                      arm=arm, effect=effect(d.treatment), mde=f.percent(m.mde, 1),
+                                                      ci=f.metric_range(m.metric, m.ci_low, m.ci_high)), versus)
+                                      if x))
             elif d.verdict == "loss":
                 steps.append(f.t("next.stop", arm=arm, metric=metric))
             elif d.verdict == "invalid":
