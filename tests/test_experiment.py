@@ -372,3 +372,14 @@ def test_one_winner_is_compared_with_the_arm_that_showed_nothing():
     y_a = units.loc[units["grp"] == "treatment", "revenue"]
     y_b = units.loc[units["grp"] == "treatment_b", "revenue"]
     assert h.p_adjusted == pytest.approx(sps.ttest_ind(y_a, y_b, equal_var=False).pvalue, rel=1e-9)
+
+
+def test_a_win_below_its_mde_is_flagged_as_likely_overstated(small_run):
+    """Type M error: a significant lift smaller than the test's MDE; not flagged when beyond it or not significant."""
+    import dataclasses
+
+    m = small_run.results.experiment.decided_on("treatment")
+    assert m.significant
+    assert not dataclasses.replace(m, mde=abs(m.rel_lift) / 1.5).likely_overstated
+    assert dataclasses.replace(m, mde=abs(m.rel_lift) * 1.5).likely_overstated
+    assert not dataclasses.replace(m, mde=abs(m.rel_lift) * 1.5, significant=False).likely_overstated

@@ -103,7 +103,7 @@ def verdict_sentence(f: Formatter, results: Results, treatment: str) -> tuple[st
     exp = results.experiment
     assert exp is not None
     decision = next(d for d in exp.decisions if d.treatment == treatment)
-    m = next(x for x in exp.metrics if x.treatment == treatment and x.metric == decision.metric)
+    m = exp.decided_on(treatment)
     conf = f.percent(exp.confidence, 0)
     look = exp.look
     values = dict(treatment=group_name(f, results.meta.names, treatment), metric=f.t(f"metric.{m.metric}"),

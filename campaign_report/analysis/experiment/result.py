@@ -52,6 +52,12 @@ class MetricResult:
     ci_level: float  # the intervals' confidence level, matched to the adjusted p-value
     family_size: int  # tests in this metric's correction family; MDE and power are at α / family_size
 
+    @property
+    def likely_overstated(self) -> bool:
+        """Significant, yet smaller than the effect the test detects reliably (its MDE): an underpowered test
+        that clears the bar exaggerates the effect (Gelman & Carlin's type M error)."""
+        return self.significant and math.isfinite(self.mde) and abs(self.rel_lift) < self.mde
+
 
 @dataclass(frozen=True)
 class Decision:
@@ -226,3 +232,8 @@ class ExperimentResult(Tabular):
     plans: tuple[TestPlan, ...] = ()  # the next test per arm, to detect [experiment] min_effect
     head_to_head: tuple[HeadToHead, ...] = ()  # the best winner against the other winners, or a lone winner
     # against every other valid arm
+
+    def decided_on(self, treatment: str) -> MetricResult:
+        """The arm's result on the metric its decision was made on."""
+        decision = next(d for d in self.decisions if d.treatment == treatment)
+        return next(m for m in self.metrics if m.treatment == treatment and m.metric == decision.metric)

@@ -29,8 +29,7 @@ def primary_lift_text(f: Formatter, results: Results, treatment: str) -> str:
     """"ARPU +42,6 %": the arm's lift of the metric its decision was made on (the e-mail subject)."""
     exp = results.experiment
     assert exp is not None
-    decision = next(d for d in exp.decisions if d.treatment == treatment)
-    m = next(x for x in exp.metrics if x.treatment == treatment and x.metric == decision.metric)
+    m = exp.decided_on(treatment)
     lift = f.percent(m.rel_lift, 1, sign=True) if math.isfinite(m.rel_lift) else f.metric_diff(m.metric, m.abs_diff)
     return f"{f.t(f'metric_short.{m.metric}')} {lift}"
 

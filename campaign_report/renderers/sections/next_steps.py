@@ -73,10 +73,9 @@ def next_steps(f: Formatter, results: Results) -> list[str]:
                                       diff=f.metric_diff(h.metric, h.abs_diff),
                                       ci=f.metric_range(h.metric, h.ci_low, h.ci_high))
                                   for h in exp.head_to_head if h.better == d.treatment)
-                # A win smaller than the test could reliably detect is likely overstated (a significant estimate
-                # from an underpowered test exaggerates: Gelman & Carlin's type M error): said, with a larger control.
-                overstated = math.isfinite(m.mde) and abs(m.rel_lift) < m.mde
-                steps.append(" ".join(x for x in (f.t("next.roll_out_overstated" if overstated else "next.roll_out",
+                # A win smaller than its test's MDE is said to be likely overstated, with a larger control group.
+                steps.append(" ".join(x for x in (f.t("next.roll_out_overstated" if m.likely_overstated
+                                                      else "next.roll_out",
                                                       arm=arm, effect=effect(d.treatment), mde=f.percent(m.mde, 1),
                                                       ci=f.metric_range(m.metric, m.ci_low, m.ci_high)), versus)
                                       if x))
