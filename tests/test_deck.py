@@ -18,8 +18,9 @@ from tests.test_wording import pdf_pages
 
 EXAMPLES = ["hillstrom", "one_click", "ecom_profiles"]
 # Money and percent figures as the formatter writes them: "+4,7 млн ₽", "$0.65", "+42,8 %", "1 845 ₽".
-FIGURE = re.compile(r"[+−-]?(?:[$€£₽]\s?)?\d[\d\s.,]*(?:\s?(?:млн|тыс\.|млрд|K|M|B))?\s?(?:%|₽|\$|п\.п\.|pp)"
-                    r"|[+−-]?[$€£]\d[\d.,]*(?:[KMB])?")
+# Within one line: a figure never spans two shapes' texts ("данные до 01.02.2020" then a tile's "63 %").
+FIGURE = re.compile(r"[+−-]?(?:[$€£₽][ \u00a0]?)?\d[\d \u00a0\u202f.,]*(?:[ \u00a0]?(?:млн|тыс\.|млрд|K|M|B))?"
+                    r"[ \u00a0]?(?:%|₽|\$|п\.п\.|pp)|[+−-]?[$€£]\d[\d.,]*(?:[KMB])?")
 
 
 @pytest.fixture(scope="module", params=["demo_ru", "demo_en", *EXAMPLES])
@@ -75,7 +76,7 @@ def test_every_money_and_percent_figure_of_the_deck_is_in_the_brief(documents):
     brief = _fold(" ".join(pdf_pages(documents / "brief.pdf")))
     missing = []
     for title, body, _ in _slides(documents / "deck.pptx"):
-        for figure in FIGURE.findall(_fold(title + " " + body)):
+        for figure in (x for part in (title, *body.split("\n")) for x in FIGURE.findall(_fold(part))):
             figure = figure.strip()
             if figure and figure not in brief:
                 missing.append(figure)
@@ -164,3 +165,9 @@ def test_a_missing_liberation_font_is_said_on_the_console(tmp_path, monkeypatch,
                       encoding="utf-8")
     assert cli.main(["run", "--config", str(config)]) == 2
     assert "Liberation Sans is not installed" in capsys.readouterr().out
+
+
+def test_no_two_slides_share_a_title(documents):
+    # A table or cards continued on a next slide are numbered ("(1/2)"); a slide repeated elsewhere is a defect.
+    titles = [title for title, _, _ in _slides(documents / "deck.pptx") if title]
+    assert len(titles) == len(set(titles)), [t for t, n in Counter(titles).items() if n > 1]

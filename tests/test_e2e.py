@@ -76,7 +76,7 @@ def test_deck_has_native_charts_inside_the_slide(small_run):
             assert shape.left >= 0 and shape.top >= 0
             assert shape.left + shape.width <= prs.slide_width and shape.top + shape.height <= prs.slide_height
     titles = [s.shapes.title.text for s in prs.slides if s.shapes.title is not None]
-    assert any("подняла" in t or "не обнаружено" in t or "недостоверен" in t for t in titles)
+    assert any("поднял" in t or "не обнаружено" in t or "недостоверен" in t for t in titles)
     assert all(slide.has_notes_slide for slide in list(prs.slides)[2:])
 
 

@@ -67,6 +67,12 @@ def _three_arms(frames: dict[str, pd.DataFrame]) -> None:
     a.loc[treated & (a["customer_id"].astype(int) % 2 == 0), "group"] = "sms"
 
 
+def _with_consent(frames: dict[str, pd.DataFrame]) -> None:
+    # One customer in four has not allowed messages (ids ending so); «да» / «нет», as a CRM exports it.
+    customers = frames["customers"]
+    customers["may_email"] = ["нет" if int(i) % 4 == 0 else "да" for i in customers["customer_id"]]
+
+
 def _zero_padded(frames: dict[str, pd.DataFrame]) -> None:
     for frame in frames.values():
         frame["customer_id"] = frame["customer_id"].astype(int).map(lambda v: f"{v:09d}")
@@ -132,6 +138,8 @@ SHAPES = [
         'offer_type = "discount"', 'offer_type = "discount"\nexpected_split = { control = 0.5, treatment = 0.25, '
                                    'sms = 0.25 }')),
     Shape("zero_padded_ids", "en", transform=_zero_padded, stated_bad=True),
+    Shape("consent", "ru", transform=_with_consent, stated_bad=True,
+          config=replace('profit = "profit"\n', 'profit = "profit"\nconsent = "may_email"\n')),
     Shape("whitespace_aligned", "ru", writer="aligned", stated_bad=True),
     Shape("semicolon_cp1251", "en", writer="semicolon", stated_bad=True),
     Shape("purchase_log", "en", transform=_drop_columns("order_id", "category", "brand", "is_promo"),
@@ -220,3 +228,19 @@ def test_one_count_for_whom_to_act_on(case):
     deck = "\n".join(docs.deck[:len(docs.deck) // 2 + 1])
     for where, text in (("page 1", page1), ("deck", deck), ("e-mail", docs.email)):
         assert f"{label}: {shown}" in text or (label in text and shown in text), (shape.name, where)
+
+
+def test_customers_without_consent_are_counted_where_the_contact_is(case):
+    shape, docs = case
+    if shape.name != "consent":
+        return
+    a = docs.results.propensity.action_segment
+    listed = docs.results.target_list
+    # The file's flag is the data's consent, and the count the documents say is the file's.
+    assert (listed["may_message"] == (listed["customer_id"].astype(int) % 4 != 0)).all()
+    assert a.no_consent == int((listed["act_first"] & ~listed["may_message"]).sum()) > 0
+    f = Formatter(shape.language, "$")
+    said = f.t("next.contact_consent", n=f.integer(a.no_consent)).strip().replace("\u00a0", " ")
+    for where, text in (("page 1", docs.brief[0] + docs.brief[1]), ("deck", "\n".join(docs.deck)),
+                        ("e-mail", docs.email)):
+        assert said in " ".join(text.replace("\u00a0", " ").split()), (where, said)

@@ -25,6 +25,7 @@ from campaign_report.analysis.config import Config
 from campaign_report.analysis.customers.lifetime import analyze_lifetime, customer_value_list
 from campaign_report.analysis.customers.rfm import analyze_rfm, cycle_from_gaps
 from campaign_report.analysis.customers.segments import analyze_segments
+from campaign_report.analysis.data.acquisition import acquisition_issue, find_acquisition_stop
 from campaign_report.analysis.data.clean import TableQuality, clean_customers, clean_experiment, clean_transactions
 from campaign_report.analysis.data.features import build_customer_features, purchase_gaps
 from campaign_report.analysis.data.load import InputFile, load_raw, new_workdir
@@ -113,7 +114,7 @@ def _analyze(config: Config, engine: Engine, workdir: Path, progress: StageCallb
     language = config.report.language
     quality: list[TableQuality] = []
     inputs: list[InputFile] = []
-    customers = assignment = None
+    customers = assignment = acquisition_stop = None
     with _stage("load", timings, progress):
         raws = {name: load_raw(engine, source, workdir) for name, source in config.tables.items()}
         inputs = [raw.input_file for raw in raws.values()]
@@ -126,11 +127,17 @@ def _analyze(config: Config, engine: Engine, workdir: Path, progress: StageCallb
             assignment, q = clean_experiment(engine, raws["experiment"], config.tables["experiment"])
             quality.append(q)
         if "transactions" in raws:
-            quality.append(clean_transactions(engine, raws["transactions"], config.tables["transactions"],
-                                              pd.Timestamp(date.today())))
+            tx_quality = clean_transactions(engine, raws["transactions"], config.tables["transactions"],
+                                            pd.Timestamp(date.today()))
+            # Flagged, never cut: a cohort and an export that wrote new orders onto old ids look the same.
+            acquisition_stop = find_acquisition_stop(engine)
+            if acquisition_stop is not None:
+                tx_quality = dataclasses.replace(tx_quality, issues=(*tx_quality.issues, acquisition_issue(
+                    acquisition_stop, config.tables["transactions"].column("date"))))
+            quality.append(tx_quality)
     has_tx = "transactions" in raws
     notes: list[tuple[str, str]] = [(code, "") for code in config.defaults_applied]
-    meaning = describe_data(config, engine, customers, assignment, has_tx)
+    meaning = describe_data(config, engine, customers, assignment, has_tx, acquisition_stop)
     with _stage("features", timings, progress):
         features = build_customer_features(engine, customers["id"] if customers is not None else None) \
             if has_tx else None

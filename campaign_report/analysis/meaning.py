@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from campaign_report.analysis.config import Config
+from campaign_report.analysis.data.acquisition import AcquisitionStop
 from campaign_report.analysis.engines.base import Engine
 
 NOT_TRAITS = {"id", "label", "profit", "gender_imputed"}  # customer columns that do not describe the customer
@@ -73,6 +74,10 @@ class DataMeaning:
     experiment: bool
     label: LabelMeaning | None  # what the model predicts, when a model runs
     money: MoneyMeaning
+    # The purchase log stops having first-time buyers while its orders go on (a cohort, or ids written wrongly):
+    # repeat purchases, recency and the value check are read with it.
+    acquisition_stop: AcquisitionStop | None = None
+    consent: bool = False  # a customer column says who may be messaged: lists mark them, contact steps count them
 
 
 def _has_values(engine: Engine, column: str) -> bool:
@@ -80,7 +85,8 @@ def _has_values(engine: Engine, column: str) -> bool:
 
 
 def describe_data(config: Config, engine: Engine, customers: pd.DataFrame | None,
-                  assignment: pd.DataFrame | None, has_tx: bool) -> DataMeaning:
+                  assignment: pd.DataFrame | None, has_tx: bool,
+                  acquisition_stop: AcquisitionStop | None = None) -> DataMeaning:
     """The meaning of the cleaned inputs (tx in the engine, customers and assignment frames)."""
     tx = config.tables.get("transactions")
     cust = config.tables.get("customers")
@@ -105,4 +111,6 @@ def describe_data(config: Config, engine: Engine, customers: pd.DataFrame | None
     traits = tuple(c for c in customers.columns if c not in NOT_TRAITS) if customers is not None else ()
     return DataMeaning(transactions=has_tx, order_ids=present("order_id"), categories=present("category"),
                        brands=present("brand"), promo=present("promo"), customers=customers is not None,
-                       customer_traits=traits, experiment=assignment is not None, label=label, money=money)
+                       customer_traits=traits, experiment=assignment is not None, label=label, money=money,
+                       acquisition_stop=acquisition_stop,
+                       consent=customers is not None and "consent" in customers and customers["consent"].notna().any())

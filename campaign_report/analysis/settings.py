@@ -80,7 +80,8 @@ TABLE_ROLES: dict[str, tuple[dict[str, str], dict[str, str]]] = {
          "gender": "gender; missing values are recovered by a model when [propensity] impute lists it",
          "city": "city (or region): a cut of the A/B readout and a filter for lists",
          "label": "the column a model predicts (e.g. activity: «Снизилась» / «Прежний уровень»); needs `positive`",
-         "profit": "profit per customer; its unit is `profit_unit` (the report's currency when not set)"}),
+         "profit": "profit per customer; its unit is `profit_unit` (the report's currency when not set)",
+         "consent": "may the customer be messaged (1/0, yes/no, да/нет); lists mark who may not (may_message)"}),
     "transactions": (
         {"customer_id": "customer id column", "date": "purchase date (formats detected, or set date_format)"},
         {"amount": "line amount (or give price and quantity)", "price": "price per item",
@@ -119,8 +120,7 @@ TABLE_OPTIONS: dict[str, dict[str, tuple[str, str]]] = {
         "positive_is": ("str", "what that outcome is for the business: \"bad\" (decline, churn: the list is who "
                                "to retain) or \"good\" (a purchase, a response: the list is who to contact); "
                                "without it the documents use neutral words (\"probability of «label = yes»\")"),
-        "profit_unit": ("str", "the unit of the profit column when it is not the report's currency, e.g. "
-                               "\"тыс. ₽\" or \"points\": profit is then shown in it, never as money"),
+        "profit_unit": ("str", "the profit column's unit when not the report's currency (\"тыс. ₽\", \"points\")"),
     },
     "transactions": {
         "drop_duplicate_lines": ("bool", "drop lines identical in every column: true, or false to keep them "

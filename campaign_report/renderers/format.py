@@ -35,12 +35,36 @@ def _finite(x: float | None) -> TypeGuard[float]:
     return x is not None and isinstance(x, (int, float)) and math.isfinite(x)
 
 
+def nest_parentheses(text: str) -> str:
+    """Parentheses inside parentheses turned into brackets, as style guides in both languages ask:
+    "(клиенты Новосибирска (вне кампании))" -> "(клиенты Новосибирска [вне кампании])". Unbalanced text (a
+    smiley, a list "1)") is left as it is."""
+    if text.count("(") < 2:
+        return text
+    out, depth = [], 0
+    for ch in text:
+        if ch == "(":
+            out.append("(" if depth == 0 else "[")
+            depth += 1
+        elif ch == ")":
+            if depth == 0:
+                return text
+            depth -= 1
+            out.append(")" if depth == 0 else "]")
+        else:
+            out.append(ch)
+    return "".join(out) if depth == 0 else text
+
+
 class Formatter:
     """Formats numbers, money, shares and dates for one locale."""
 
-    def __init__(self, language: str, currency: str) -> None:
+    def __init__(self, language: str, currency: str, names: dict[str, str] | None = None) -> None:
         self.language = language
         self.currency = currency
+        # The config's business names for the data's own words (columns, values: [report.names]): a feature or
+        # a value is said as the user calls it wherever it is printed.
+        self.names = dict(names or {})
         self.strings = load_strings(language)
         fmt = self.strings["fmt"]
         self.decimal, self.thousands = fmt["decimal"], fmt["thousands"].replace(" ", NBSP)
@@ -51,11 +75,12 @@ class Formatter:
 
     def t(self, key: str, **values: Any) -> str:
         """A locale string by dotted key, filled with values; a quoted value that quotes something itself gets
-        the inner kind of quotes («Рассылка „Весна“», “Big baskets: ‘Обувь’”)."""
+        the inner kind of quotes («Рассылка „Весна“», “Big baskets: ‘Обувь’”), and a parenthesis inside a
+        parenthesis becomes brackets."""
         node: Any = self.strings
         for part in key.split("."):
             node = node[part]
-        return self.nest_quotes(str(node).format(**values)) if values else str(node)
+        return nest_parentheses(self.nest_quotes(str(node).format(**values))) if values else str(node)
 
     def nest_quotes(self, text: str) -> str:
         """Quotation marks inside quotation marks turned into the inner kind, at any depth."""
@@ -91,9 +116,10 @@ class Formatter:
         return self.nest_quotes(self._open + text + self._close)
 
     def money_digits(self, *values: float | None) -> int:
-        """Decimals for money shown together: cents when the smallest non-zero amount is below 10 units."""
+        """Decimals for money shown together: cents when the smallest non-zero amount is below 10 units and none
+        reaches 100 ($0.35 … $12.00); whole units once one does ("+5 ₽ … +1 552 ₽", not "+5,20 ₽ … +1 551,87 ₽")."""
         sizes = [abs(v) for v in values if _finite(v) and v != 0]
-        return 2 if sizes and min(sizes) < 10 else 0
+        return 2 if sizes and min(sizes) < 10 and max(sizes) < 100 else 0
 
     def money(self, x: float | None, digits: int | None = None, sign: bool = False) -> str:
         """An amount with its currency; the sign stands before the symbol ("+$0.60", "−1 200 ₽").

@@ -19,6 +19,7 @@ from campaign_report.renderers.deck.frame import content_width, estimated_lines,
 from campaign_report.renderers.deck.slides import (
     cards_slide,
     finding_slide,
+    number_parts,
     steps_slide,
     summary_slide,
     table_slide,
@@ -46,8 +47,9 @@ def _first_sentences(text: str, n: int = 1) -> str:
 
 
 def _first_clause(text: str) -> str:
-    """A step's action without its detail: "Hand 503 customers to the CRM; leave one in ten …" -> its first part."""
-    return text.split(";")[0].split(":")[0].strip().rstrip(".")
+    """A step's action without its detail: "Hand 503 customers to the CRM; leave one in ten …" -> its first part,
+    without a closing aside in parentheses."""
+    return re.sub(r"\s*\([^()]*\)$", "", text.split(";")[0].split(":")[0].strip().rstrip("."))
 
 
 def _pick_title(prs, *candidates: str) -> str:
@@ -146,14 +148,23 @@ def _summary(prs, view: View, source: str) -> str:
                        for i, x in enumerate(s.findings[:2])) if not decision and len(s.findings) > 1 else ""
     # Without a test, the decision is the first thing to do (its first clause), when there is one.
     step = _first_clause(s.next_steps[0]) if s.next_steps and not decision else ""
-    headline = _pick_title(prs, decision.headline if decision else "", step, joined, finding, finding.split(";")[0],
-                           first_section, f.t("doc.summary"))
+    # The decision with what it is worth, when both fit two lines; else the decision alone.
+    worth = f"{decision.headline}; {s.worth}" if decision and s.worth and decision.code == "win" else ""
+    headline = _pick_title(prs, worth, decision.headline if decision else "", step, joined, finding,
+                           finding.split(";")[0], first_section, f.t("doc.summary"))
     # The decision (every arm), what it is worth, two other findings, whom to act on and what to do first:
     # each finding has its own slide, so the summary keeps to what a director acts on.
     # With a test's decision, one other finding (each has its own slide): seven lines at 12 pt were a list, not
     # a decision. Without one, two findings.
-    lines = [v.sentence for v in s.verdicts] + s.caveats + ([s.whom_next] if s.whom_next else [])
-    lines += [x.sentence for x in s.findings if x.sentence.rstrip(".") != headline][:1 if decision else 2]
+    # One arm's verdict is the title and the first tile already: its sentence would say them a third time.
+    # Several arms need their sentences (a title names one).
+    lines = [v.sentence for v in s.verdicts] if len(s.verdicts) > 1 else []
+    findings = [x for x in s.findings if x.sentence.rstrip(".") != headline][:1 if decision else 2]
+    # A caveat goes where the figures it qualifies are: the data's and the test's always, an analysis's only
+    # when its finding or a tile of it is on the slide.
+    shown = {x.source for x in findings} | {k.source for k in s.key_numbers[:3]} | {"data", "experiment"}
+    lines += [c.text for c in s.caveats if c.source in shown] + ([s.whom_next] if s.whom_next else [])
+    lines += [x.sentence for x in findings]
     lines += [f"{a.title}: {a.text}" for a in s.act_on[:1]]
     if s.next_steps:  # the summary ends with what to do (the next-steps slide says who does it, with what)
         lines.append(f"{f.t('doc.next_steps')}: {s.next_steps[0]}")
@@ -181,7 +192,10 @@ def _next_steps(prs, view: View, source: str, summary_title: str) -> None:
     notes = " ".join([f.t("deck.notes_next", steps=" ".join(_sentence(x) for x in steps[:3])),
                       f.t("deck.notes_next_offers") if offers else "",
                       f.t("deck.notes_next_lists") if view.has_lists else ""]).strip()
-    steps_slide(prs, headline, steps, who, offers, notes, source, (f.t("deck.steps_who"), f.t("deck.steps_what")))
+    # What acting is worth beside the steps: the forecast of the whole decision and each arm's measured effect.
+    expect = ([upper_first(s.worth)] if s.worth else []) + [v.sentence for v in s.verdicts]
+    steps_slide(prs, headline, steps, who, offers, notes, source,
+                (f.t("deck.steps_who"), f.t("deck.steps_what"), f.t("deck.steps_expect")), expect)
 
 
 def _appendix(prs, view: View, source: str) -> None:
@@ -192,7 +206,9 @@ def _appendix(prs, view: View, source: str) -> None:
         _table_slides(prs, f, section, source, appendix=True)
     methods = next((s for s in view.sections if s.key == "methods"), None)
     quality = next((s for s in view.sections if s.key == "quality"), None)
-    few = quality is not None and (not quality.tables or len(quality.tables[0].rows) <= 2)  # no slide of its own
+    # A short, quiet data section closes the methods slide; one with a warning (ids that may be wrong, a step
+    # that did not run) gets its own slide, where a reader of the appendix sees it.
+    few = quality is not None and (not quality.tables or len(quality.tables[0].rows) <= 2) and not quality.warnings
     if methods is not None:
         # Data without issues is one line: it closes the methods slide rather than taking a slide alone.
         paragraphs = [p for p in methods.paragraphs if p]
@@ -273,5 +289,6 @@ def render_pptx(view: View, out_path: Path) -> Path:
     _next_steps(prs, view, source, summary_title)
     _appendix(prs, view, source)
     _notes_said_once(prs)
+    number_parts(prs)
     prs.save(str(out_path))
     return out_path

@@ -9,17 +9,20 @@ from campaign_report.analysis.results import Results
 from campaign_report.renderers import sections as vs
 from campaign_report.renderers.format import Formatter
 from campaign_report.renderers.sections.next_steps import next_steps
-from campaign_report.renderers.view_model import Finding, Section, Summary, View
+from campaign_report.renderers.view_model import Caveat, Finding, Section, Summary, View
 
 
 def build_view(results: Results) -> View:
     """Everything the documents show, formatted for the report's language."""
     meta = results.meta
-    f = Formatter(meta.language, meta.currency)
+    f = Formatter(meta.language, meta.currency, meta.names)
     source = f.t("doc.source", title=meta.title, as_of=f.date(meta.as_of)) if meta.as_of else \
         f.t("doc.source_plain", title=meta.title)
     sections: list[Section] = []
     summary = Summary()
+    stop = results.meaning.acquisition_stop
+    if stop is not None and stop.kind == "stopped":  # page 1 says it before any figure that rests on it
+        summary.caveats.append(Caveat(vs.acquisition_text(f, stop, short=True)))
     if results.experiment is not None:
         sections.append(vs.experiment_section(f, results, source, summary))
         history = vs.history_section(f, results, source)

@@ -41,6 +41,18 @@ class Verdict:
 class Finding:
     label: str  # what the finding is about: "Segments", "Model"
     sentence: str
+    source: str = ""  # the analysis it comes from: a caveat of that analysis goes where the finding is shown
+
+
+@dataclass(frozen=True)
+class Caveat:
+    """What page-1 figures rest on, and the analysis whose figures it qualifies ("data" qualifies all)."""
+
+    text: str
+    source: str = "data"
+
+    def __str__(self) -> str:
+        return self.text
 
 
 @dataclass(frozen=True)
@@ -57,6 +69,13 @@ class KeyNumber:
 class ActOn:
     title: str
     text: str
+    # How this list relates to another analysis's list: the brief and the e-mail say it; the summary slide,
+    # which shows one "whom", leaves it to the slide of that analysis.
+    aside: str = ""
+
+    @property
+    def full(self) -> str:
+        return f"{self.text} {self.aside}" if self.aside else self.text
 
 
 @dataclass(frozen=True)
@@ -79,9 +98,10 @@ class Summary:
     offers: list[OfferLine] = field(default_factory=list)
     next_steps: list[str] = field(default_factory=list)  # what the results support doing, at most three
     whom_next: str = ""  # "whom to contact next time", when the uplift section ran
+    worth: str = ""  # what acting on it is worth, in a phrase the summary slide's title can carry
     # What the page-1 numbers rest on, said wherever they are (page 1, the summary slide): the deck must not
     # drop what the brief qualifies.
-    caveats: list[str] = field(default_factory=list)
+    caveats: list[Caveat] = field(default_factory=list)
 
 
 @dataclass

@@ -12,7 +12,10 @@ from campaign_report.renderers.format import NBSP, Formatter
 
 
 def feature_label(f: Formatter, name: str) -> str:
-    """A model or portrait feature in plain words."""
+    """A model or portrait feature in plain words: as [report.names] calls it, else the locale's word, else the
+    column's name with spaces."""
+    if name in f.names:
+        return f.names[name]
     if name.startswith(CAT_PREFIX):
         return f.t("feature.cat_share", name=name[len(CAT_PREFIX):])
     if name.startswith(BRAND_PREFIX):

@@ -89,6 +89,9 @@ class RfmResult(Tabular):
     segments: tuple[RfmSegment, ...]
     rules: tuple[RfmRule, ...]
     cycle: PurchaseCycle | None = None  # the shop's purchase cycle R is scored against (None: recency quintiles)
+    one_time_share: float = math.nan  # customers with one order: how much of the base never came back
+    one_time_customers: int = 0
+    customers: int = 0
 
 
 def quintile_score(values: pd.Series, higher_is_better: bool = True) -> pd.Series:
@@ -148,4 +151,6 @@ def analyze_rfm(frame: pd.DataFrame, rules: tuple[RfmRule, ...] = (), cycle: Pur
                                    frequency=float(part["orders"].mean()),
                                    monetary=float(part["monetary"].mean())))
     labels = pd.Series(segment.to_numpy(), index=frame["id"].to_numpy(), name="rfm")
-    return RfmResult(segments=tuple(segments), rules=rules, cycle=cycle), labels
+    return RfmResult(segments=tuple(segments), rules=rules, cycle=cycle,
+                     one_time_share=float((frame["orders"] <= 1).mean()),
+                     one_time_customers=int((frame["orders"] <= 1).sum()), customers=len(frame)), labels

@@ -145,7 +145,8 @@ def clean_customers(engine: Engine, raw: RawTable, source: TableSource,
     """Typed customers frame: id, age, gender, city, label, profit and feature columns."""
     typer = Typer(engine, raw, source)
     roles = {"id": typer.text("id"), "age": typer.number("age"), "gender": typer.text("gender"),
-             "city": typer.text("city"), "label": typer.text("label"), "profit": typer.number("profit")}
+             "city": typer.text("city"), "label": typer.text("label"), "profit": typer.number("profit"),
+             "consent": typer.flag("consent")}
     used = {normalise_name(column) for column in source.roles.values()}
     select = [f"{expr} AS {r}" for r, expr in roles.items() if expr is not None]
     for col in raw.columns:

@@ -174,6 +174,12 @@ class HistoryResult(Tabular):
         return lifts.index(self.this.lead_arm.rel_lift) + 1
 
     @property
+    def leader_per_customer(self) -> CampaignEntry:
+        """The campaign whose lead arm added the most per customer in the metric's own unit (roubles of ARPU):
+        with different bases, not always the one with the largest % lift."""
+        return max(self.campaigns, key=lambda c: c.lead_arm.abs_diff)
+
+    @property
     def comparable(self) -> bool:
         """Every campaign measured the same primary metric: their lifts can share one chart and a rank."""
         return len({c.primary for c in self.campaigns}) == 1

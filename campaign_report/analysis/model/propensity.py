@@ -138,6 +138,9 @@ class ActionSegment:
     # Of the segment, customers the lifetime model also counts as slipping away (its own list, by P(alive)): how
     # the two lists relate. None when that model did not run or did not fit.
     also_slipping: int | None = None
+    # Of the segment, customers who may not be messaged (no consent, or none recorded); None without a consent
+    # column.
+    no_consent: int | None = None
 
 
 @dataclass(frozen=True)
@@ -152,6 +155,7 @@ class TargetListSummary:
     cutoff_rule: str = ""  # who is on the list (`within_cutoff` in target_list.csv): as Holdout.cutoff_rule
     cutoff_kind: str = "probability"  # top_n | top_share | precision | probability
     cutoff_value: float = math.nan  # customers, a share, a precision or a probability (per kind)
+    no_consent: int | None = None  # of the list, customers who may not be messaged; None without a consent column
 
 
 @dataclass(frozen=True)

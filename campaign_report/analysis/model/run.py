@@ -211,5 +211,7 @@ def assemble_target_list(config: Config, table: pd.DataFrame, probability: np.nd
         threshold=probability_cut, score_filter=config.propensity.score_filter,
         score_filter_name=config.propensity.score_filter_name,
         top=tuple((str(r.customer_id), float(r.probability)) for r in full_list.head(5).itertuples()),
-        cutoff_rule=cutoff.rule, cutoff_kind=cutoff.kind, cutoff_value=cutoff.value)
+        cutoff_rule=cutoff.rule, cutoff_kind=cutoff.kind, cutoff_value=cutoff.value,
+        no_consent=int((within & ~full_list["may_message"].to_numpy(dtype=bool)).sum())
+        if "may_message" in full_list else None)
     return full_list, summary

@@ -68,8 +68,15 @@ def action_segment(table: pd.DataFrame, probability: np.ndarray, selected: np.nd
         average_check=float(members["monetary"].sum() / max(members["orders"].sum(), 1)) if has_spend else None,
         base_average_check=float(scored["monetary"].sum() / max(scored["orders"].sum(), 1)) if has_spend else None,
         top_categories=tuple((c[len(CAT_PREFIX):], float(v)) for c, v in
-                             shares.sort_values(ascending=False).head(3).items() if v > 0))
+                             shares.sort_values(ascending=False).head(3).items() if v > 0),
+        no_consent=int((~may_message(table) & mask).sum()) if "consent" in table else None)
     return segment, mask
+
+
+def may_message(table: pd.DataFrame) -> np.ndarray:
+    """Customers who consented to messages; a consent not recorded is not one."""
+    return (table["consent"].to_numpy(dtype=float, na_value=np.nan) == 1) if "consent" in table \
+        else np.ones(len(table), dtype=bool)
 
 
 def score_population(engine: Engine, name: str, table: pd.DataFrame, score_filter: str | None,
@@ -132,6 +139,8 @@ def target_list(table: pd.DataFrame, probability: np.ndarray, selected: np.ndarr
         # Recovered attributes stay marked wherever they travel.
         frame["gender"] = table["gender"].to_numpy()[selected]
         frame["gender_imputed"] = table["gender_imputed"].to_numpy()[selected].astype(bool)
+    if "consent" in table:  # who may get a letter or a message; the others need a channel without one
+        frame["may_message"] = may_message(table)[selected]
     # Last: the first columns are a contract (tests/test_e2e.py).
     frame["within_cutoff"] = listed
     frame["act_first"] = acting

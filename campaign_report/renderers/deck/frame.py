@@ -12,6 +12,7 @@ from pptx.enum.text import MSO_ANCHOR
 from pptx.util import Emu, Inches, Pt
 
 from campaign_report.renderers.textmetrics import wrapped_lines
+from campaign_report.renderers.wording import upper_first
 
 NAVY = RGBColor(0x1F, 0x4E, 0x79)
 GREY = RGBColor(0x59, 0x59, 0x59)
@@ -69,7 +70,8 @@ def text_box(slide, lines: list[str], left: int, top: int, width: int, height: i
              min_pt: float = 12, bold_first: bool = False, color: RGBColor | None = None, bullets: bool = False,
              spacing_pt: float = 6) -> list[str]:
     """Add the lines that fit at the largest size between max_pt and min_pt; return those that did not."""
-    marked = [("• " + line if bullets else line) for line in lines]
+    # A bullet is a sentence of its own: it starts in capitals, whatever phrase (a tile's detail) it was made of.
+    marked = [("• " + upper_first(line) if bullets else line) for line in lines]
     shown = list(marked)
     size = fit_size(shown, width / 914400, height / 914400, max_pt, min_pt, spacing_pt)
     while size is None and len(shown) > 1:

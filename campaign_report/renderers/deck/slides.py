@@ -146,7 +146,8 @@ def _table_size(table: Table, width_pt: float, height_pt: float, max_pt: float) 
 
 def table_slide(prs, headline: str, table: Table, notes: str, source: str, max_pt: float = 18) -> None:
     """A native table in the master's style, columns sized to content; rows that do not fit continue on as
-    many slides as needed, split evenly (no slide with two leftover rows)."""
+    many slides as needed, split evenly (no slide with two leftover rows), each part with the table's footnote
+    (number_parts then numbers their titles)."""
     width_pt = content_width(prs) / 12700
     height_pt = content_height(prs) / 12700 - (30 if table.note else 0)
     size, widths = _table_size(table, width_pt, height_pt, max_pt)
@@ -160,10 +161,12 @@ def table_slide(prs, headline: str, table: Table, notes: str, source: str, max_p
         stretch = min(FILL * height_pt / used, 1.8)
         heights, used = [h * stretch for h in heights], used * stretch
     if len(table.rows) > fit:  # each part's notes name its first row, so no two slides share notes
-        fit = math.ceil(len(table.rows) / math.ceil(len(table.rows) / fit))
-        table_slide(prs, headline, replace(table, rows=table.rows[:fit], note=""), notes, source, max_pt)
-        rest = table.rows[fit:]
-        table_slide(prs, headline, replace(table, rows=rest), f"{notes} ({rest[0][0]} …)", source, max_pt)
+        parts = math.ceil(len(table.rows) / fit)
+        fit = math.ceil(len(table.rows) / parts)
+        for i, start in enumerate(range(0, len(table.rows), fit)):
+            rows = table.rows[start:start + fit]
+            table_slide(prs, headline, replace(table, rows=rows), notes if i == 0 else f"{notes} ({rows[0][0]} …)",
+                        source, max_pt)
         return
     slide = _slide(prs, headline, notes, source)
     shape = slide.shapes.add_table(len(table.rows) + 1, len(table.header), MARGIN, CONTENT_TOP,
@@ -200,6 +203,22 @@ def table_slide(prs, headline: str, table: Table, notes: str, source: str, max_p
                  content_width(prs), Inches(0.5), max_pt=11, min_pt=10, color=GREY)
 
 
+def number_parts(prs) -> None:
+    """Slides in a row under one title (a table, cards or text continued) get "(1/2)", "(2/2)": a reader who
+    jumps to one knows there is more, and no two slides share a title."""
+    titles = [s.shapes.title.text_frame.text if s.shapes.title is not None else "" for s in prs.slides]
+    start = 0
+    while start < len(titles):
+        end = start
+        while end + 1 < len(titles) and titles[end + 1] == titles[start] and titles[start]:
+            end += 1
+        for i in range(start, end + 1) if end > start else ():
+            frame = list(prs.slides)[i].shapes.title.text_frame
+            runs = [r for p in frame.paragraphs for r in p.runs]
+            runs[-1].text += f" ({i - start + 1}/{end - start + 1})"
+        start = end + 1
+
+
 def cards_slide(prs, headline: str, cards: list[Card], notes: str, source: str, per_slide: int = 4) -> None:
     """Cards in a grid; a card too long for its cell gets more room, continued on a next slide if need be."""
     gap = Inches(0.3)
@@ -228,18 +247,20 @@ def cards_slide(prs, headline: str, cards: list[Card], notes: str, source: str, 
 
 
 def steps_slide(prs, headline: str, steps: list[str], who: list[str], offers: list[tuple[str, str]], notes: str,
-                source: str, labels: tuple[str, str]) -> None:
-    """Next steps: numbered actions on the left; whom to act on and with which offer on the right."""
+                source: str, labels: tuple[str, str, str], expect: list[str] | None = None) -> None:
+    """Next steps: numbered actions on the left; on the right what to expect (the figures the steps rest on),
+    whom to act on and with which offer."""
     slide = _slide(prs, headline, notes, source)
     width = content_width(prs)
-    side = who or offers
+    side = expect or who or offers
     left_w = int(width * 0.55) if side else width
     # Alone on the slide, a short list is set larger: two steps in 18 pt would leave two thirds of it empty.
     text_box(slide, [f"{i}. {s}" for i, s in enumerate(steps, 1)], MARGIN, CONTENT_TOP + Inches(0.1), left_w,
-             content_height(prs), max_pt=18 if side else 26, min_pt=12, spacing_pt=12 if side else 24)
+             content_height(prs), max_pt=18, min_pt=12, spacing_pt=12 if side else 18)
     if side:
         left = MARGIN + left_w + Inches(0.4)
-        lines = ([labels[0], *who] if who else []) + ([labels[1], *[f"{s}: {o}" for s, o in offers]] if offers else [])
+        lines = ([labels[2], *expect] if expect else []) + ([labels[0], *who] if who else []) + (
+            [labels[1], *[f"{s}: {o}" for s, o in offers]] if offers else [])
         text_box(slide, lines, left, CONTENT_TOP + Inches(0.1), prs.slide_width - MARGIN - left,
                  content_height(prs), max_pt=16, min_pt=11, spacing_pt=6, color=GREY)
 
@@ -251,7 +272,7 @@ def text_slide(prs, headline: str, paragraphs: list[str], notes: str, source: st
     size = fit_size(paragraphs, width / 914400, height / 914400, 20, 14, 12)
     if size is not None:  # short: one column, up to 20 pt with room between paragraphs
         slide = _slide(prs, headline, notes, source)
-        text_box(slide, paragraphs, MARGIN, CONTENT_TOP, width, height, max_pt=20, min_pt=14, spacing_pt=12)
+        text_box(slide, paragraphs, MARGIN, CONTENT_TOP, width, height, max_pt=18, min_pt=14, spacing_pt=12)
         return
     pending = list(paragraphs)
     while pending:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from campaign_report.analysis.data.acquisition import AcquisitionStop
 from campaign_report.analysis.data.clean import QualityIssue
 from campaign_report.analysis.data.features import BRAND_PREFIX, CAT_PREFIX
 from campaign_report.analysis.results import Results
@@ -14,12 +15,16 @@ from campaign_report.renderers.wording import feature_label, run_note_text
 def quality_section(f: Formatter, results: Results) -> Section:
     """Data-quality appendix: rows in and out, every finding and what was done."""
     sec = Section("quality", f.t("quality.title"))
+    stop = results.meaning.acquisition_stop
+    if stop is not None:
+        sec.warnings.append(acquisition_text(f, stop))
     for code, detail in results.meta.run_notes:
         sec.warnings.append(run_note_text(f, code, detail))
     sec.paragraphs.append(f.t("quality.rows") + ": " + "; ".join(
         f"{_table_name(f, q.name)} {f.integer(q.rows_in)} → {f.integer(q.rows_out)}"
         for q in results.data_quality) + ".")
-    rows = [[_table_name(f, q.name), f.t(f"issue.{i.kind}") if i.kind in f.strings["issue"] else i.kind,
+    found = acquisition_values(f, stop) if stop is not None else {}
+    rows = [[_table_name(f, q.name), f.t(f"issue.{i.kind}", **found) if i.kind in f.strings["issue"] else i.kind,
              i.column or "—", f.integer(i.count), _action(f, i)] for q in results.data_quality for i in q.issues]
     if rows:
         sec.tables.append(Table(title="", header=[f.t("quality.col_table"), f.t("quality.col_issue"),
@@ -28,6 +33,21 @@ def quality_section(f: Formatter, results: Results) -> Section:
     else:
         sec.paragraphs.append(f.t("quality.none"))
     return sec
+
+
+def acquisition_values(f: Formatter, stop: AcquisitionStop) -> dict[str, str]:
+    """The stop's dates and counts, formatted for the report's language."""
+    return dict(first_date=f.date(stop.first_date), last_new=f.date(stop.last_new),
+                after=f.date(stop.first_quiet_day),
+                share=f.percent(stop.share_new_before, 0), orders=f.plural(stop.tail_orders, "order"),
+                days=f.plural(stop.tail_days, "day"))
+
+
+def acquisition_text(f: Formatter, stop: AcquisitionStop, short: bool = False) -> str:
+    """What the stop in first-time buyers means, said where the figures that rest on it are."""
+    key = "quality.acquisition_cohort" if stop.kind == "cohort" else \
+        "quality.acquisition_stopped_short" if short else "quality.acquisition_stopped"
+    return f.t(key, **acquisition_values(f, stop))
 
 
 def _table_name(f: Formatter, name: str) -> str:
@@ -73,7 +93,7 @@ def placebo_headline(f: Formatter, results: Results) -> str:
     low, high = min(obs.placebo_effects), max(obs.placebo_effects)
     beyond = not low <= obs.rel_effect <= high
     return f.t("experiment.placebo_headline" if beyond else "experiment.placebo_headline_within",
-               effect=f.percent(obs.rel_effect, 1, sign=True), low=f.percent(low, 1, sign=True),
+               name=f.quote(obs.name), effect=f.percent(obs.rel_effect, 1, sign=True), low=f.percent(low, 1, sign=True),
                high=f.percent(high, 1, sign=True), days=f.plural(len(obs.placebo_effects), "day"))
 
 
@@ -125,6 +145,16 @@ def _settings_hints(f: Formatter, results: Results) -> list[str]:
     p = results.propensity
     if p is not None and p.warnings:
         hints.append(f.t("methods.hint_leak"))
+    # The data's own words printed as they are: the outcome («column = value») and features known only by a
+    # column name. [report.names] says them in the business's words everywhere at once.
+    raw = [label.positive] if label is not None and label.source == "label" and label.positive not in f.names \
+        else []
+    if p is not None:
+        raw += [i.feature for i in p.importance[:5] if "_" in i.feature
+                and feature_label(f, i.feature) == i.feature.replace("_", " ")]
+    if raw:
+        hints.append(f.t("methods.hint_names", names=", ".join(dict.fromkeys(raw)),
+                         example=f"{raw[0]} = \"…\""))
     return hints
 
 

@@ -9,7 +9,7 @@ from campaign_report.analysis.results import Results
 from campaign_report.renderers.charts import ChartSpec, Series, percent_points
 from campaign_report.renderers.format import NBSP, Formatter
 from campaign_report.renderers.sections.appendix import experiment_methods
-from campaign_report.renderers.view_model import KeyNumber, Section, Summary, Table, Verdict
+from campaign_report.renderers.view_model import Caveat, KeyNumber, Section, Summary, Table, Verdict
 from campaign_report.renderers.wording import (
     ci_label,
     column_name,
@@ -71,8 +71,8 @@ def experiment_section(f: Formatter, results: Results, source: str, summary: Sum
         sec.paragraphs.append(f.t("experiment.look_interim", day=exp.look.day, days=exp.look.days))
     kind = "sequential" if exp.inference == "sequential" else "fixed"
     if kind == "sequential":
-        summary.caveats.append(f.t("experiment.summary_sequential" + (
-            "_configured" if exp.inference_reason == "configured" else "")))
+        summary.caveats.append(Caveat(f.t("experiment.summary_sequential" + (
+            "_configured" if exp.inference_reason == "configured" else "")), source="experiment"))
     sec.paragraphs.append(f.t(f"experiment.inference_{kind}_{exp.inference_reason}",
                               looks=f.plural(exp.earlier_looks, "time")))
     if exp.revenue_cap is not None:

@@ -18,6 +18,24 @@ from campaign_report.renderers.wording import dimension_name, group_name, lower_
 MAX_POOLED_ROWS = 6
 
 
+def _pooled_headline(f: Formatter, pooled: list[PooledSegment]) -> str:
+    """The segments table's finding: a segment whose average response is clear of zero, else one that responded
+    every time (said with the range, and that no average is clear), else that none did."""
+    clear = [p for p in pooled if p.ci_low > 0]
+    every = [p for p in pooled if p.campaigns > 1 and p.responded == p.campaigns]
+    campaigns = max(p.campaigns for p in pooled)
+    if clear:
+        best = max(clear, key=lambda p: p.ci_low)
+        return f.t("history.pooled_headline_clear", segment=f.quote(segment_name(f, best.dimension, best.segment)),
+                   lift=f.percent(best.rel_lift, 1, sign=True), interval=f.percent_range(best.ci_low, best.ci_high))
+    if every:
+        best = max(every, key=lambda p: p.rel_lift)
+        return f.t("history.pooled_headline_every", segment=f.quote(segment_name(f, best.dimension, best.segment)),
+                   campaigns=f.plural(best.campaigns, "campaign_of"), lowest=f.percent(best.lowest, 1, sign=True),
+                   highest=f.percent(best.highest, 1, sign=True))
+    return f.t("history.pooled_headline_none", campaigns=f.plural(campaigns, "campaign_of"))
+
+
 def campaign_label(f: Formatter, entry: CampaignEntry, history: HistoryResult) -> str:
     """The campaign's name, with its start date when two campaigns share a name."""
     twins = sum(c.name == entry.name for c in history.campaigns) > 1
@@ -94,8 +112,15 @@ def history_section(f: Formatter, results: Results, source: str) -> Section | No
     n = len(history.campaigns)
     versus = comparison_with_previous(f, history)
     if history.comparable:
-        sec.headline = f.t("history.headline_rank", name=f.quote(campaign_label(f, this, history)), rank=history.rank,
-                           campaigns=f.plural(n, "campaign_of"), metric=metric)
+        leader = history.leader_per_customer
+        # A rank by % is not a rank in money when the bases differ: the title then says both.
+        split = leader.campaign_id != this.campaign_id and history.rank == 1 and history.one_currency
+        sec.headline = f.t("history.headline_rank_split" if split else "history.headline_rank",
+                           name=f.quote(campaign_label(f, this, history)), rank=history.rank,
+                           campaigns=f.plural(n, "campaign_of"), metric=metric,
+                           best=f.quote(campaign_label(f, leader, history)),
+                           best_abs=f.metric_diff(leader.primary, leader.lead_arm.abs_diff),
+                           this_abs=f.metric_diff(this.primary, this.lead_arm.abs_diff))
         arm = this.lead_arm.label or group_name(f, names, this.lead)
         sec.paragraphs.append(f.t("history.rank", name=f.quote(campaign_label(f, this, history)), rank=history.rank,
                                   campaigns=f.plural(n, "campaign_of"), metric=metric, arm=f.quote(arm))
@@ -186,6 +211,6 @@ def history_section(f: Formatter, results: Results, source: str) -> Section | No
                                              headline=f.t("history.pooled_table_all"), appendix=True))
         sec.tables.append(Table(title=f.t("history.pooled_table"), header=header,
                                 rows=[row(p) for p in ordered[:MAX_POOLED_ROWS]], numeric=[2, 3, 4], note=note,
-                                headline=f.t("history.pooled_headline"), appendix=not gains))
+                                headline=_pooled_headline(f, ordered), appendix=not gains))
     sec.notes = f.t("history.method", conf=f.percent(history.confidence, 0))
     return sec

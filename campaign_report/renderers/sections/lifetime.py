@@ -6,7 +6,8 @@ from campaign_report.analysis.customers.lifetime import LifetimeResult
 from campaign_report.analysis.results import Results
 from campaign_report.renderers.charts import ChartSpec, Series, percent_points
 from campaign_report.renderers.format import Formatter
-from campaign_report.renderers.view_model import ActOn, Finding, KeyNumber, Section, Summary, Table
+from campaign_report.renderers.sections.appendix import acquisition_text
+from campaign_report.renderers.view_model import ActOn, Caveat, Finding, KeyNumber, Section, Summary, Table
 from campaign_report.renderers.wording import cluster_names, segment_name
 
 
@@ -32,13 +33,16 @@ def lifetime_section(f: Formatter, results: Results, source: str, summary: Summa
                   rho=f.number(life.spend_check.spearman, 2), customers=f.plural(life.customers, "customer"),
                   repeat=f.integer(life.repeat_customers))
     sec.paragraphs.append(f.t("lifetime.model", **values))
+    stop = results.meaning.acquisition_stop
+    if stop is not None:  # a cohort is context; new orders on old ids would be returns that never happened
+        (sec.warnings if stop.kind == "stopped" else sec.paragraphs).append(acquisition_text(f, stop, short=True))
     sec.paragraphs.append(f.t("lifetime.holdout", **values))
     if not life.fits:
         sec.warnings.append(f.t("lifetime.no_fit", **values))
         sec.headline = f.t("lifetime.headline_no_fit", **values)
     elif life.value_scale != 1.0:
         sec.paragraphs.append(f.t("lifetime.scaled", **values))
-        summary.caveats.append(f.t("lifetime.caveat_scaled", **values))
+        summary.caveats.append(Caveat(f.t("lifetime.caveat_scaled", **values), source="lifetime"))
     sec.paragraphs.append(f.t("lifetime.spend_gg" if life.spend_check.gamma_gamma else "lifetime.spend_own", **values))
     sec.paragraphs.append(f.t(f"lifetime.basis_{life.value_basis}", **values))
     sec.paragraphs.append(f.t("lifetime.cannot_see"))
@@ -59,7 +63,8 @@ def lifetime_section(f: Formatter, results: Results, source: str, summary: Summa
                                                      significant=True, source="lifetime"))
         else:
             sec.headline = f.t("lifetime.headline_value", **values)
-        summary.findings.append(Finding(label=f.t("lifetime.finding_label"), sentence=sec.headline + "."))
+        summary.findings.append(Finding(label=f.t("lifetime.finding_label"), sentence=sec.headline + ".",
+                                        source="lifetime"))
         summary.spare_numbers.append(KeyNumber(label=f.t("lifetime.kpi_value", horizon=_horizon(f, life)),
                                                value=f.money_short(life.expected_value),
                                                detail=f.t(f"lifetime.basis_short_{life.value_basis}", **values),
@@ -115,7 +120,10 @@ def _checks(f: Formatter, life: LifetimeResult, sec: Section, source: str, value
         (Series(f.t("lifetime.series_forecast"), tuple(w[1] for w in weekly)),
          Series(f.t("lifetime.series_actual"), tuple(w[2] for w in weekly))),
         source, category_title=f.t("lifetime.holdout_x"), decimals=0, decimal_mark=f.decimal))
-    sec.headlines["holdout"] = f.t("lifetime.headline_holdout", **values)
+    # The check's title says what it found: the model fits, was scaled to the facts, or does not fit.
+    sec.headlines["holdout"] = f.t("lifetime.headline_holdout_no_fit" if not life.fits else
+                                   "lifetime.headline_holdout_scaled" if life.value_scale != 1.0 else
+                                   "lifetime.headline_holdout", **values)
     sec.so_what["holdout"] = [sec.paragraphs[1]]
     fc = life.frequency_check
     sec.charts.append(ChartSpec(

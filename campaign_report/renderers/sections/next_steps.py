@@ -28,7 +28,9 @@ def plan_text(f: Formatter, plan: TestPlan) -> str:
         # More customers than there are: say what the whole base can detect instead of an impossible size.
         longer = f.t("next.plan_longer", mde=f.percent(plan.mde_whole_base_longer, 1),
                      window=f.plural(4 * plan.window_days, "day")) if plan.window_days else ""
-        return f.t("next.plan_base", **values, base=f.plural(plan.base, "customer"),
+        # A test that already took the whole base is not proposed again as "a test of the whole base".
+        used = plan.per_arm_now >= 0.9 * plan.base_per_arm
+        return f.t("next.plan_base_used" if used else "next.plan_base", **values, base=f.plural(plan.base, "customer"),
                    base_per_arm=f.integer(plan.base_per_arm), mde=f.percent(plan.mde_whole_base, 1), longer=longer)
     # A longer window is offered only while it stays a campaign's window: past four times this one the
     # customers' behaviour drifts and the offer reads as absurd ("760 days").
@@ -36,6 +38,10 @@ def plan_text(f: Formatter, plan: TestPlan) -> str:
         return f.t("next.plan_days", **values, window=f.plural(plan.window_days, "day"),
                    days=f.plural(math.ceil(plan.days), "day"))
     return f.t("next.plan", **values)
+
+
+def _consent(f: Formatter, no_consent: int | None) -> str:
+    return f.t("next.contact_consent", n=f.integer(no_consent)) if no_consent else ""
 
 
 def next_steps(f: Formatter, results: Results) -> list[str]:
@@ -91,12 +97,18 @@ def next_steps(f: Formatter, results: Results) -> list[str]:
     p = results.propensity
     # What the contact is for follows the label's meaning: keep those likely to leave; those likely to buy anyway
     # get something extra, not a discount they would not have needed.
-    purpose = f.t(f"next.contact_{meaning_key(results)}")
+    meaning = meaning_key(results)
+    purpose = f.t(f"next.contact_{meaning}")
+    # Those likely to buy anyway get an offer, not a hand-over "to retain": the step leads with what to give them.
+    # Whom the contact may not reach by message is said in the step itself: a CRM that sends a letter to all
+    # would write to customers who did not allow it.
+    template, case = ("next.contact_offer", "customer_dat") if meaning == "good" else ("next.contact", "customer_acc")
     if p is not None and p.action_segment is not None:
-        steps.append(f.t("next.contact", customers=f.plural(p.action_segment.size, "customer_acc"), purpose=purpose))
+        steps.append(f.t(template, customers=f.plural(p.action_segment.size, case), purpose=purpose,
+                         consent=_consent(f, p.action_segment.no_consent)))
     elif p is not None and p.target_list is not None:
-        steps.append(f.t("next.contact", customers=f.plural(p.target_list.above_threshold, "customer_acc"),
-                         purpose=purpose))
+        steps.append(f.t(template, customers=f.plural(p.target_list.above_threshold, case),
+                         purpose=purpose, consent=_consent(f, p.target_list.no_consent)))
     life = results.lifetime
     if p is None and life is not None and life.fits and life.slipping is not None and life.slipping.size:
         steps.append(f.t("next.slipping", size=f.plural(life.slipping.size, "customer"),
@@ -116,10 +128,12 @@ def next_steps(f: Formatter, results: Results) -> list[str]:
         if untested:
             # The segment the report asks to act on comes first, else the largest cluster.
             first = max(untested, key=lambda s: (s.kind == "action", s.size))
-            segment = f.t(f"act.who_{meaning_key(results)}") if first.kind == "action" else \
-                f.quote(segment_name(f, results, first.kind, first.key))
-            steps.append(f.t("next.test_offer", offer=offer_text(f, first.offers[0]), segment=segment,
-                             customers=f.plural(first.size, "customer")))
+            # The offer and whom it is for lead (the summary slide's title is this step's first clause); how to
+            # test it follows.
+            whom = f.t(f"next.whom_{meaning_key(results)}") if first.kind == "action" else \
+                f.t("next.whom_cluster", segment=f.quote(segment_name(f, results, first.kind, first.key)))
+            steps.append(f.t("next.test_offer", offer=offer_text(f, first.offers[0]), whom=whom,
+                             customers=f.plural(first.size, "customer_prep")))
     steps = steps[:MAX_STEPS - 1]
     if exp is not None and exp.plans and not (exp.look is not None and exp.look.interim):
         # What to test next closes the list: the plan for the arm the decision is about.

@@ -40,21 +40,25 @@ def evidence_text(f: Formatter, results: Results, key: str, actual: float) -> st
     return f"{humanize(key)}: {shown}"  # a config rule on a key the locale does not know
 
 
-def _reason(f: Formatter, results: Results, reason: tuple[str, str, float, float]) -> str:
-    """One condition an offer met: "recency ×1.74 (rule ≥ 1.3)", or the guard that had no data."""
+def _reason(f: Formatter, results: Results, reason: tuple[str, str, float, float], rules: bool = True) -> str:
+    """One condition an offer met: "recency ×1.74 the average (rule ≥ 1.3)", or the guard that had no data."""
     key, op, threshold, actual = reason
     sign = {">=": "≥", "<=": "≤", ">": ">", "<": "<"}[op]
     if math.isnan(actual):
         fact = evidence_text(f, results, key, 0.0)
         return f.t("offers.unchecked", what=fact.split(":")[0].split(" ×")[0].strip())
     share = key in SHARE_KEYS and key not in PROBABILITY_KEYS or key.startswith("share:")
+    if not rules:
+        return evidence_text(f, results, key, actual)
     rule = f"{sign} {f.percent(threshold, 0) if share else _value(f, threshold)}"
     return f.t("offers.rule", fact=evidence_text(f, results, key, actual), rule=rule)
 
 
-def reasons_text(f: Formatter, results: Results, reasons: tuple[tuple[str, str, float, float], ...]) -> str:
-    """The conditions an offer met, then, in parentheses, the guards the data could not check."""
-    met = "; ".join(_reason(f, results, r) for r in reasons if not math.isnan(r[3]))
+def reasons_text(f: Formatter, results: Results, reasons: tuple[tuple[str, str, float, float], ...],
+                 rules: bool = True) -> str:
+    """The conditions an offer met, then, in parentheses, the guards the data could not check. The tables a
+    director reads give the facts only (`rules=False`); the cards keep each rule's threshold for the analyst."""
+    met = "; ".join(_reason(f, results, r, rules) for r in reasons if not math.isnan(r[3]))
     unchecked = "; ".join(_reason(f, results, r) for r in reasons if math.isnan(r[3]))
     return f"{met} ({unchecked})" if met and unchecked else met or unchecked
 
@@ -128,7 +132,7 @@ def offers_section(f: Formatter, results: Results, source: str, summary: Summary
             lines.append(f.t("offers.too_few" if reason == "too_few_customers" else "offers.blocked_campaign"))
         if s.kind == "rfm":
             rfm_rows.append([segment_name(f, results, s.kind, s.key), f.integer(s.size),
-                             reasons_text(f, results, s.offers[0].reasons),
+                             reasons_text(f, results, s.offers[0].reasons, rules=False),
                              "; ".join(offer_text(f, o) for o in s.offers[:1])])
             continue
         sec.cards.append(Card(title=title, lines=lines, kind=s.kind))
@@ -138,7 +142,7 @@ def offers_section(f: Formatter, results: Results, source: str, summary: Summary
             summary.offers.append(OfferLine(segment=title, offer=offer_text(f, first), kind=s.kind))
             continue
         plan_rows.append([segment_name(f, results, s.kind, s.key), f.integer(s.size), offer_text(f, first),
-                          reasons_text(f, results, first.reasons),
+                          reasons_text(f, results, first.reasons, rules=False),
                           f.money_short(first.expected_effect, sign=True) if first.expected_effect is not None
                           else f.t("offers.untested_short")])
         summary.offers.append(OfferLine(segment=title, offer=offer_text(f, s.offers[0]), kind=s.kind))
@@ -155,9 +159,14 @@ def offers_section(f: Formatter, results: Results, source: str, summary: Summary
             f.t("segments.col_rfm"), f.t("segments.col_size"), f.t("offers.evidence"), f.t("offers.col_offer")],
             rows=rfm_rows, numeric=[1]))
     if plan_rows:
-        sec.deck_tables.append(Table(title=f.t("offers.title"), header=[
-            f.t("deck.offers_segment"), f.t("segments.col_size"), f.t("deck.offers_first"), f.t("deck.offers_why"),
-            f.t("deck.offers_effect")], rows=plan_rows, numeric=[1], note=note,
+        measured = any(s.offers and s.offers[0].expected_effect is not None for s in o.segments)
+        # Without a measured effect in any row, the column would say "not measured" on every line and the note
+        # would explain a figure that is nowhere: both go, and the untested offers are said once.
+        header = [f.t("deck.offers_segment"), f.t("segments.col_size"), f.t("deck.offers_first"),
+                  f.t("deck.offers_why")] + ([f.t("deck.offers_effect")] if measured else [])
+        sec.deck_tables.append(Table(
+            title=f.t("offers.title"), header=header, rows=[r if measured else r[:4] for r in plan_rows],
+            numeric=[1], note=note if measured or results.experiment is None else f.t("offers.note_untested"),
             headline=f.t("deck.offers_headline", segments=f.plural(len(plan_rows), "segment"))))
     if rest_rows:
         sec.deck_tables.append(Table(title=f.t("offers.catch_all"), header=[

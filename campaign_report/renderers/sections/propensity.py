@@ -68,7 +68,7 @@ def propensity_section(f: Formatter, results: Results, source: str, summary: Sum
     finding = f.t("propensity.finding_leak" if leaked else "propensity.finding", outcome=outcome,
                   auc=f.number(h.roc_auc, 2), drivers=drivers or f.t("propensity.no_drivers"))
     summary.findings.append(Finding(label=f.t("doc.finding_model"), sentence=finding))
-    summary.key_numbers.append(KeyNumber(label=f.t("propensity.kpi_auc_leak" if leaked else "propensity.kpi_auc",
+    model_number = (KeyNumber(label=f.t("propensity.kpi_auc_leak" if leaked else "propensity.kpi_auc",
                                                    model=model_name),
                                          value=f.number(h.roc_auc, 2),
                                          # One precision and recall on page 1: the list's, at its cut-off.
@@ -124,6 +124,8 @@ def propensity_section(f: Formatter, results: Results, source: str, summary: Sum
                                   accuracy=f.percent(im.accuracy, 0)))
     list_lines = _list_paragraphs(f, results, sec, summary, probability)
     _act_on(f, results, sec, summary, meaning, probability)
+    # Whom to act on leads the tiles, the model's quality vouches for it after: a director decides on the list.
+    summary.key_numbers.append(model_number)
     # The deck: the model comparison checks the method (appendix); gains and drivers are the findings.
     sec.diagnostics.append("models")
     sec.so_what["gains"] = [x for x in sec.paragraphs if x in list_lines]
@@ -187,7 +189,9 @@ def _act_on(f: Formatter, results: Results, sec: Section, summary: Summary, mean
         return
     title = f.t(f"act.label_{meaning}")
     if a.value_basis == "none":
-        sec.cards.append(Card(title=title, lines=[f.t("act.whole_list", customers=f.plural(a.size, "customer"))]))
+        sec.cards.append(Card(title=title, lines=[f.t("act.whole_list", customers=f.plural(a.size, "customer")), *(
+            [f.t("act.no_consent", n=f.integer(a.no_consent), rest=f.integer(a.size - a.no_consent))]
+            if a.no_consent else [])]))
         return
     noun = value_noun(f, a.value_basis)
     margin = f.percent(results.meaning.money.margin, 0) if results.meaning.money.margin is not None else ""
@@ -212,6 +216,10 @@ def _act_on(f: Formatter, results: Results, sec: Section, summary: Summary, mean
     # both numbers on page 1 knows they are different lists, and how much they share.
     both = ""
     life = results.lifetime
+    consent = f.t("act.no_consent", n=f.integer(a.no_consent), rest=f.integer(a.size - a.no_consent)) \
+        if a.no_consent else ""
+    if consent:
+        lines.append(consent)
     if a.also_slipping is not None and life is not None and life.slipping is not None:
         both = f.t("act.also_slipping", both=f.plural(a.also_slipping, "customer"),
                    slipping=f.integer(life.slipping.size))
@@ -220,4 +228,5 @@ def _act_on(f: Formatter, results: Results, sec: Section, summary: Summary, mean
     summary.key_numbers.append(KeyNumber(label=title, value=f.integer(a.size),
                                          detail=f.t("act.short", **values),
                                          significant=not _leaked(results), source="propensity"))
-    summary.act_on.insert(0, ActOn(title=title, text=f.t("act.explained", **values) + (" " + both if both else "")))
+    explained = f.t("act.explained", **values)
+    summary.act_on.insert(0, ActOn(title=title, text=f"{explained} {consent}" if consent else explained, aside=both))

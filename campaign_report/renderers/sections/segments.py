@@ -8,10 +8,11 @@ from campaign_report.analysis.customers.rfm import RfmResult
 from campaign_report.analysis.results import Results
 from campaign_report.renderers.charts import ChartSpec, Series, percent_points
 from campaign_report.renderers.format import Formatter
-from campaign_report.renderers.sections.appendix import segment_features
+from campaign_report.renderers.sections.appendix import acquisition_text, segment_features
 from campaign_report.renderers.view_model import Card, Finding, KeyNumber, Section, Summary, Table
 from campaign_report.renderers.wording import cluster_name, feature_label, lower_first
 
+ONE_TIME_FINDING = 0.5  # from this share of one-order customers, "most bought once" leads the profile's tiles
 CONCENTRATION = 1.5  # revenue share / customer share from which a segment's weight is a finding
 
 def rfm_note(f: Formatter, rfm: RfmResult) -> str:
@@ -28,6 +29,9 @@ def segments_section(f: Formatter, results: Results, source: str, summary: Summa
     """Cluster portraits, k choice, RFM table and charts."""
     seg, rfm = results.segments, results.rfm
     sec = Section("segments", f.t("segments.title"))
+    stop = results.meaning.acquisition_stop
+    if rfm is not None and stop is not None and stop.kind == "stopped":  # recency counts purchases that may be none
+        sec.warnings.append(acquisition_text(f, stop, short=True))
     if seg is not None:
         key = {"auto_silhouette": "segments.k_auto", "auto_silhouette_at_limit": "segments.k_at_limit"}.get(
             seg.k_reason, "segments.k_fixed")
@@ -67,6 +71,13 @@ def segments_section(f: Formatter, results: Results, source: str, summary: Summa
         sec.so_what["cluster_sizes"] = [f.t("segments.kpi_k_detail", name=cluster_name(f, biggest),
                                             share=f.percent(biggest.share, 0),
                                             revenue=f.percent(biggest.revenue_share, 0))] + sec.warnings[:1]
+        if rfm is not None and rfm.one_time_share >= ONE_TIME_FINDING:
+            # Most customers never came back: the first thing a profile of this base says.
+            summary.key_numbers.append(KeyNumber(
+                label=f.t("segments.kpi_one_time"), value=f.percent(rfm.one_time_share, 0),
+                detail=f.t("segments.kpi_one_time_detail", customers=f.integer(rfm.one_time_customers),
+                           total=f.plural(rfm.customers, "customer_of")),
+                significant=True, source="segments"))
         summary.key_numbers.append(KeyNumber(
             label=f.t("segments.kpi_k"), value=f.integer(seg.k),
             detail=f.t("segments.kpi_k_detail", name=cluster_name(f, biggest), share=f.percent(biggest.share, 0),

@@ -166,7 +166,8 @@ def uplift_section(f: Formatter, results: Results, source: str, summary: Summary
         (Series(f.t("uplift.series_measured"), tuple(d.uplift * scale for d in deciles),
                 tuple((d.uplift - d.ci_low) * scale for d in deciles),
                 tuple((d.ci_high - d.uplift) * scale for d in deciles),
-                muted=tuple(d.ci_low <= 0 <= d.ci_high for d in deciles)),),
+                # Deciles that do not differ take one colour: greying some would draw a pattern the title denies.
+                muted=tuple(u.heterogeneous and d.ci_low <= 0 <= d.ci_high for d in deciles)),),
         source, category_title=f.t("uplift.decile_x"), decimals=1 if u.outcome == "conversion" else 0,
         decimal_mark=f.decimal))
     # A finding only when there is one: without a Qini interval clear of zero the deciles do not differ.
@@ -218,6 +219,12 @@ def uplift_section(f: Formatter, results: Results, source: str, summary: Summary
                             high=f.money_short(d.everyone_profit_ci[1], sign=True, like=d.everyone_profit),
                             gain=gain_word(f, d),
                             arm=arm_name) + ("" if u.heterogeneous else " " + f.t("uplift.page1_no_difference"))
+    decided = results.experiment.decision.treatment if results.experiment is not None else None
+    # What acting on the decision is worth, short enough for a title: said of the arm the decision is about.
+    if d.rule in ("everyone", "top_share") and u.treatment == decided:
+        worth = d.honest_profit if d.rule == "top_share" and math.isfinite(d.honest_profit) else d.profit
+        summary.worth = f.t(f"uplift.worth_{d.rule}_{'profit' if d.margin_stated else 'revenue'}",
+                            share=f.percent(d.contact_share, 0), profit=f.money_short(worth, sign=True))
     sec.notes = f.t("methods.uplift", left_out=f.t("methods.uplift_left_out" if results.meaning.money.profit_column
                                                    else "methods.uplift_left_out_plain"),
                     objective=f.t("methods.uplift_objective_" + ("profit" if d.margin_stated else "revenue")))
