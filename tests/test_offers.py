@@ -124,3 +124,11 @@ def test_a_guard_on_evidence_the_data_lack_is_not_held_against_the_offer():
     assert "cashback" not in {o.offer_id for o in recommend(ev, OffersConfig(), "discount").offers}
     # A `when` condition on missing evidence fails: no age column, no "young customers" offer.
     assert "limited_edition" not in {o.offer_id for o in recommend(ev, OffersConfig(), "discount").offers}
+
+
+def test_a_time_limited_bonus_runs_for_the_shops_own_purchase_cycle():
+    """A shop whose customers come back every ~9 months gets no "within 30 days" bonus: the window is the median
+    gap between purchases rounded up to a month, two, a quarter, half a year or a year."""
+    from campaign_report.analysis.offers.recommend import bonus_window
+
+    assert [bonus_window(g) for g in (None, 12.0, 30.0, 31.0, 75.0, 267.0, 900.0)] == [30, 30, 30, 60, 90, 365, 365]

@@ -347,3 +347,18 @@ def test_drop_outliers_leaves_flagged_customers_out_of_the_fit(small_demo, tmp_p
     assert full_list.loc[full_list["within_cutoff"], "probability"].min() >= \
         full_list.loc[~full_list["within_cutoff"], "probability"].max()
     assert p.holdout.cutoff_rule == p.target_list.cutoff_rule == "top 10%"
+
+
+def test_the_list_is_counted_against_the_outcomes_the_data_record(small_run, small_demo):
+    """The demo's label is recorded for its customers: the list's summary says how many listed customers have the
+    outcome and how many with it were left off, counted here again from customers.csv and target_list.csv."""
+    known = small_run.results.propensity.target_list.known
+    assert known is not None
+    listing = pd.read_csv(small_run.output_dir / "target_list.csv", encoding="utf-8-sig", dtype={"customer_id": str})
+    customers = pd.read_csv(small_demo / "customers.csv", dtype={"customer_id": str})
+    joined = listing.merge(customers[["customer_id", "activity"]], on="customer_id", how="left")
+    on_list, declined = joined["within_cutoff"].astype(bool), joined["activity"] == "Снизилась"
+    assert known.on_list == int((on_list & joined["activity"].notna()).sum())
+    assert known.positive_on_list == int((on_list & declined).sum())
+    assert known.positive_off_list == int((~on_list & declined).sum())
+    assert "Исход уже записан в данных" in (small_run.output_dir / "report.html").read_text(encoding="utf-8")

@@ -24,7 +24,7 @@ from tests.shapes import Documents, Shape, build_case, chain, read_documents, re
 PLACEHOLDERS = [re.compile(p) for p in (
     r"[«“]\s*[—-]?\s*[»”]",  # an empty or dash-only name: «—», “”
     r"\{[a-z_]+\}",  # a template field left unfilled
-    r"\bNone\b", r"\bnan\b", r"\bNaN\b",
+    r"\bNone\b(?! of\b)", r"\bnan\b", r"\bNaN\b",
     r"(Categories|Категории):\s*(•|$|Brands|Бренды|Stands|Выделяется)",  # a label with nothing after it
     # A count whose noun comes twice ("914 клиентов ценными клиентами"): a plural filled into a sentence that
     # names the noun itself.

@@ -94,12 +94,13 @@ def test_bootstrap_band_covers_the_true_curve():
 
 
 def _arm(x: np.ndarray, treated: np.ndarray, y: np.ndarray, outcome: str = "conversion",
-         settings: UpliftConfig | None = None, cost: float = 0.0):
+         settings: UpliftConfig | None = None, cost: float = 0.0,
+         measured: tuple[float, float, float] | None = None):
     settings = settings or UpliftConfig(bootstrap=200, models=("t_linear", "t_boosting"))
     econ = Economics(population=len(y), value_per_unit=100.0, cost_per_contact=cost, margin=1.0,
                      value_per_conversion=100.0)
     data = ArmData("treatment", outcome, x, treated, y, tuple(f"f{i}" for i in range(x.shape[1])),
-                   np.zeros(len(y)), "control_buyers")
+                   np.zeros(len(y)), "control_buyers", measured=measured)
     with threadpool_limits(1):
         return analyze_arm(data, settings, 0.95, econ)
 
@@ -148,6 +149,45 @@ def test_a_uniform_effect_that_pays_contacts_everyone_and_one_within_noise_decid
             y[rng.choice(members, int(round(rate * len(members))), replace=False)] = 1.0
         arm, _ = _arm(features, treated, y, cost=1.0)
         assert arm.decision.rule == expected, (n, arm.decision.everyone_profit_ci)
+
+
+def test_contacting_everyone_is_forecast_from_the_readouts_effect(small_run):
+    """One figure, one value: the arm's average effect is the readout's (variance-reduced) effect on the same
+    outcome, and the forecast of contacting everyone is that effect and its interval × customers × margin − costs."""
+    metric_of = {"revenue": "arpu", "conversion": "conversion", "orders": "orders_per_customer"}
+    results = small_run.results
+    for arm in results.uplift.arms:
+        measured = next(m for m in results.experiment.metrics
+                        if m.treatment == arm.treatment and m.metric == metric_of[arm.outcome])
+        d = arm.decision
+        assert d.everyone_basis == "experiment"
+        assert arm.average_effect == measured.abs_diff
+        per_unit = d.everyone_money / d.everyone_incremental
+
+        def profit(effect: float, d=d, per_unit=per_unit) -> float:
+            return effect * d.population * per_unit * d.margin - d.population * d.cost_per_contact
+
+        assert d.everyone_profit == pytest.approx(profit(measured.abs_diff), rel=1e-12)
+        assert d.everyone_profit_ci == pytest.approx((profit(measured.ci_low), profit(measured.ci_high)), rel=1e-12)
+        assert d.rule != "everyone" or d.profit == d.everyone_profit
+
+
+def test_the_readouts_interval_decides_whether_contacting_everyone_pays():
+    """The uplift curve alone would contact everyone; the readout's interval (here holding zero once costs are
+    counted) makes it unproven, and an interval clear of zero makes it "everyone" with the readout's figure."""
+    rng = np.random.default_rng(8)
+    n = 8000
+    features, treated = rng.random((n, 3)), rng.permutation(np.arange(n) < n // 2)
+    y = np.zeros(n)
+    for group, rate in ((treated, 0.26), (~treated, 0.20)):
+        members = np.flatnonzero(group)
+        y[rng.choice(members, int(round(rate * len(members))), replace=False)] = 1.0
+    assert _arm(features, treated, y, cost=1.0)[0].decision.rule == "everyone"
+    unsure, _ = _arm(features, treated, y, cost=1.0, measured=(0.06, -0.01, 0.13))
+    assert unsure.decision.rule == "unproven" and unsure.average_effect == 0.06
+    sure, _ = _arm(features, treated, y, cost=1.0, measured=(0.05, 0.03, 0.07))
+    assert sure.decision.rule == "everyone" and sure.decision.contacts == n
+    assert sure.decision.everyone_profit == pytest.approx(0.05 * n * 100 - n * 1.0)
 
 
 def test_config_validates_the_uplift_section(tmp_path):

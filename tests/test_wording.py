@@ -14,9 +14,12 @@ from campaign_report.renderers.format import Formatter
 from tests.conftest import DATASETS, ROOT, demo_config, write_config
 
 RAW_KEYS = ("city = '", "score_filter", "cluster/rfm", "«treatment»", "«control»", "“treatment”", "“control”",
-            "zip_code", "no_purchase_", "_share::", "None")
-MONEY_BELOW_10_NO_CENTS = [re.compile(r"(?<![\d.,])[$€£]\d(?![\d.,])"),  # "$1", "+$0"
-                           re.compile(r"(?<![\d,.])(?<!\d )\d ?₽")]          # "1 ₽", not "1 000 ₽" or "0,65 ₽"
+            "zip_code", "no_purchase_", "_share::")
+# Python's None printed into a sentence; English "None of them" is prose.
+PYTHON_NONE = re.compile(r"\bNone\b(?! of\b)")
+# An end of an interval ("+7 ₽ … +1 291 ₽") is printed at the other end's precision, so it is exempt.
+MONEY_BELOW_10_NO_CENTS = [re.compile(r"(?<![\d.,])(?<!… [+−-])(?<!… )[$€£]\d(?![\d.,])(?!\s*…)"),  # "$1", "+$0"
+                           re.compile(r"(?<![\d,.])(?<!\d )(?<!… [+−-])(?<!… )\d ?₽(?!\s*…)")]  # "1 ₽" (not "1 000 ₽")
 # A percent followed by a money interval, unless the interval is labelled as the difference (what the report
 # says when the relative change has no bounded interval).
 PERCENT_WITH_MONEY_INTERVAL = re.compile(r"%\s*\((?![^)]*(difference|разница))[^)]*(₽|\$)[^)]*\)")
@@ -31,6 +34,7 @@ def check_document_text(pages: list[str], language: str) -> None:
     text = "\n".join(pages)
     for key in RAW_KEYS:
         assert key not in text, key
+    assert not PYTHON_NONE.search(text), text[max(0, PYTHON_NONE.search(text).start() - 80):][:160]
     for pattern in MONEY_BELOW_10_NO_CENTS:
         assert not pattern.search(text), pattern.search(text).group(0)
     assert not PERCENT_WITH_MONEY_INTERVAL.search(text), PERCENT_WITH_MONEY_INTERVAL.search(text).group(0)

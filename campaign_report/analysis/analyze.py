@@ -28,6 +28,7 @@ from campaign_report.analysis.customers.segments import analyze_segments
 from campaign_report.analysis.data.acquisition import acquisition_issue, find_acquisition_stop
 from campaign_report.analysis.data.clean import TableQuality, clean_customers, clean_experiment, clean_transactions
 from campaign_report.analysis.data.features import build_customer_features, purchase_gaps
+from campaign_report.analysis.data.large_lines import find_large_lines, large_lines_issue
 from campaign_report.analysis.data.load import InputFile, load_raw, new_workdir
 from campaign_report.analysis.engines.base import Engine
 from campaign_report.analysis.engines.registry import open_engine
@@ -36,7 +37,13 @@ from campaign_report.analysis.experiment.run import run_experiment
 from campaign_report.analysis.history.entry import build_history, campaign_entry
 from campaign_report.analysis.history.result import CampaignEntry
 from campaign_report.analysis.meaning import describe_data
-from campaign_report.analysis.model.run import assemble_target_list, impute_gender, list_membership, run_propensity
+from campaign_report.analysis.model.run import (
+    assemble_target_list,
+    impute_gender,
+    known_outcomes,
+    list_membership,
+    run_propensity,
+)
 from campaign_report.analysis.model.targeting import model_table, score_population
 from campaign_report.analysis.offers.run import ListScores, run_offers
 from campaign_report.analysis.results import Meta, Results
@@ -114,7 +121,7 @@ def _analyze(config: Config, engine: Engine, workdir: Path, progress: StageCallb
     language = config.report.language
     quality: list[TableQuality] = []
     inputs: list[InputFile] = []
-    customers = assignment = acquisition_stop = None
+    customers = assignment = acquisition_stop = large_lines = None
     with _stage("load", timings, progress):
         raws = {name: load_raw(engine, source, workdir) for name, source in config.tables.items()}
         inputs = [raw.input_file for raw in raws.values()]
@@ -134,10 +141,17 @@ def _analyze(config: Config, engine: Engine, workdir: Path, progress: StageCallb
             if acquisition_stop is not None:
                 tx_quality = dataclasses.replace(tx_quality, issues=(*tx_quality.issues, acquisition_issue(
                     acquisition_stop, config.tables["transactions"].column("date"))))
+            # Flagged, never cut either: a wholesale order and a mistyped quantity look the same.
+            large_lines = find_large_lines(engine)
+            if large_lines is not None:
+                tx_source = config.tables["transactions"]
+                amount = tx_source.column("amount") or f"{tx_source.column('price')} × {tx_source.column('quantity')}"
+                tx_quality = dataclasses.replace(tx_quality, issues=(*tx_quality.issues,
+                                                                     large_lines_issue(large_lines, amount)))
             quality.append(tx_quality)
     has_tx = "transactions" in raws
     notes: list[tuple[str, str]] = [(code, "") for code in config.defaults_applied]
-    meaning = describe_data(config, engine, customers, assignment, has_tx, acquisition_stop)
+    meaning = describe_data(config, engine, customers, assignment, has_tx, acquisition_stop, large_lines)
     with _stage("features", timings, progress):
         features = build_customer_features(engine, customers["id"] if customers is not None else None) \
             if has_tx else None
@@ -157,8 +171,9 @@ def _analyze(config: Config, engine: Engine, workdir: Path, progress: StageCallb
     if config.segments is not None:
         with _stage("segments", timings, progress):
             assert features is not None
-            segments_result, clusters, cluster_model = analyze_segments(features, customers, config.segments,
-                                                                        config.engine.sample_size)
+            segments_result, clusters, cluster_model = analyze_segments(
+                features, customers, config.segments, config.engine.sample_size,
+                flagged=large_lines.by_customer() if large_lines else None)
             cluster_names = {c.id: c.name_ru if language == "ru" else c.name_en for c in segments_result.clusters}
             if config.segments.rfm:
                 rfm_result, rfm_labels = analyze_rfm(features.frame, config.segments.rfm_rules, cycle)
@@ -212,6 +227,8 @@ def _analyze(config: Config, engine: Engine, workdir: Path, progress: StageCallb
         full_list, summary = assemble_target_list(config, table, scores.probability, scores.selected,
                                                   scores.on_list, action_mask, clusters, cluster_names,
                                                   offers_result, probability_cut=propensity_result.holdout.cutoff)
+        summary = dataclasses.replace(summary, known=known_outcomes(meaning, customers, table, scores.selected,
+                                                                    scores.on_list))
         propensity_result = dataclasses.replace(propensity_result, target_list=summary)
 
     uplift_result = uplift_list = None

@@ -16,6 +16,7 @@ import pandas as pd
 
 from campaign_report.analysis.config import Config
 from campaign_report.analysis.data.acquisition import AcquisitionStop
+from campaign_report.analysis.data.large_lines import LargeLines
 from campaign_report.analysis.engines.base import Engine
 
 NOT_TRAITS = {"id", "label", "profit", "gender_imputed"}  # customer columns that do not describe the customer
@@ -77,6 +78,8 @@ class DataMeaning:
     # The purchase log stops having first-time buyers while its orders go on (a cohort, or ids written wrongly):
     # repeat purchases, recency and the value check are read with it.
     acquisition_stop: AcquisitionStop | None = None
+    # Purchase lines that each carry a large share of revenue (kept): revenue shares are read with them.
+    large_lines: LargeLines | None = None
     consent: bool = False  # a customer column says who may be messaged: lists mark them, contact steps count them
 
 
@@ -86,7 +89,8 @@ def _has_values(engine: Engine, column: str) -> bool:
 
 def describe_data(config: Config, engine: Engine, customers: pd.DataFrame | None,
                   assignment: pd.DataFrame | None, has_tx: bool,
-                  acquisition_stop: AcquisitionStop | None = None) -> DataMeaning:
+                  acquisition_stop: AcquisitionStop | None = None,
+                  large_lines: LargeLines | None = None) -> DataMeaning:
     """The meaning of the cleaned inputs (tx in the engine, customers and assignment frames)."""
     tx = config.tables.get("transactions")
     cust = config.tables.get("customers")
@@ -112,5 +116,5 @@ def describe_data(config: Config, engine: Engine, customers: pd.DataFrame | None
     return DataMeaning(transactions=has_tx, order_ids=present("order_id"), categories=present("category"),
                        brands=present("brand"), promo=present("promo"), customers=customers is not None,
                        customer_traits=traits, experiment=assignment is not None, label=label, money=money,
-                       acquisition_stop=acquisition_stop,
+                       acquisition_stop=acquisition_stop, large_lines=large_lines,
                        consent=customers is not None and "consent" in customers and customers["consent"].notna().any())

@@ -23,6 +23,8 @@ def build_view(results: Results) -> View:
     stop = results.meaning.acquisition_stop
     if stop is not None and stop.kind == "stopped":  # page 1 says it before any figure that rests on it
         summary.caveats.append(Caveat(vs.acquisition_text(f, stop, short=True)))
+    if results.meaning.large_lines is not None and results.segments is not None:  # it moves the revenue shares
+        summary.caveats.append(Caveat(vs.large_lines_text(f, results.meaning.large_lines), source="segments"))
     if results.experiment is not None:
         sections.append(vs.experiment_section(f, results, source, summary))
         history = vs.history_section(f, results, source)

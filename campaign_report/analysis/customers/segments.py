@@ -69,6 +69,9 @@ class ClusterPortrait:
     distinctions: tuple[Distinction, ...]
     # Standardised differences from the base, for naming (the distinctions carry the ones worth showing).
     z: dict[str, float] = field(default_factory=dict, repr=False, metadata={"json": False})
+    # The revenue share without the order lines flagged as too large to tell from an error (data.large_lines):
+    # a finding that a segment outweighs its size must hold without them. None when nothing was flagged.
+    revenue_share_unflagged: float | None = None
 
 
 @dataclass(frozen=True)
@@ -273,7 +276,8 @@ def spend_stratified_sample(monetary: np.ndarray, size: int) -> np.ndarray:
 
 
 def analyze_segments(features: CustomerFeatures, customers: pd.DataFrame | None, settings: SegmentsConfig,
-                     sample_size: int | None = None) -> tuple[SegmentsResult, pd.Series, ClusterModel]:
+                     sample_size: int | None = None, flagged: dict[str, float] | None = None,
+                     ) -> tuple[SegmentsResult, pd.Series, ClusterModel]:
     """Cluster customers and describe each cluster; returns the result, the label per id and the model.
 
     With more customers than `sample_size`, the scaler and KMeans are fitted on a spend-stratified
@@ -310,6 +314,10 @@ def analyze_segments(features: CustomerFeatures, customers: pd.DataFrame | None,
     portraits = []
     for cid in range(k):
         portrait, _ = _portrait(cid, base[labels == cid], base[labels != cid], base, total_revenue, features)
+        if flagged and total_revenue > sum(flagged.values()):
+            in_cluster = sum(flagged.get(str(i), 0.0) for i in base["id"][labels == cid])
+            portrait = replace(portrait, revenue_share_unflagged=(
+                portrait.revenue_share * total_revenue - in_cluster) / (total_revenue - sum(flagged.values())))
         portraits.append(portrait)
     portraits = _unique_names(portraits)
     result = SegmentsResult(method="minibatch_kmeans" if minibatch else "kmeans", k=k, k_reason=reason,

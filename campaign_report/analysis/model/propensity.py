@@ -42,6 +42,7 @@ from sklearn.pipeline import Pipeline
 from threadpoolctl import threadpool_limits
 
 from campaign_report.analysis.config import PropensityConfig
+from campaign_report.analysis.experiment.result import SegmentEffect
 from campaign_report.analysis.model.calibration import (
     PlattCalibrated,
     calibration_bins,
@@ -118,6 +119,16 @@ class Imputation:
 
 
 @dataclass(frozen=True)
+class MainCluster:
+    """The cluster that holds most of the segment to act on, with what this campaign did there: a segment the
+    campaign did not move is not retained by more of the same campaign."""
+
+    name: str
+    customers: int  # of the segment, in this cluster
+    effect: SegmentEffect | None  # the campaign's primary-metric effect in the cluster; None: not measured
+
+
+@dataclass(frozen=True)
 class ActionSegment:
     """Whom to act on first: the target list's customers worth the most (see targeting.action_segment)."""
 
@@ -141,6 +152,17 @@ class ActionSegment:
     # Of the segment, customers who may not be messaged (no consent, or none recorded); None without a consent
     # column.
     no_consent: int | None = None
+    main_cluster: MainCluster | None = None  # when one cluster holds most of the segment
+
+
+@dataclass(frozen=True)
+class KnownOutcomes:
+    """The list against the label where the data already record it: a list ranked by the model holds some
+    customers whose recorded outcome is the other one, and leaves out some with the outcome (below the cut-off)."""
+
+    on_list: int  # list members whose outcome is recorded
+    positive_on_list: int  # of them, with the label's positive value
+    positive_off_list: int  # scored customers with the positive value who are not on the list
 
 
 @dataclass(frozen=True)
@@ -156,6 +178,7 @@ class TargetListSummary:
     cutoff_kind: str = "probability"  # top_n | top_share | precision | probability
     cutoff_value: float = math.nan  # customers, a share, a precision or a probability (per kind)
     no_consent: int | None = None  # of the list, customers who may not be messaged; None without a consent column
+    known: KnownOutcomes | None = None  # None when no list member's outcome is recorded
 
 
 @dataclass(frozen=True)

@@ -14,12 +14,14 @@ from campaign_report.analysis.data.clean import TableQuality
 from campaign_report.analysis.data.features import CustomerFeatures, build_customer_features
 from campaign_report.analysis.engines.base import Engine, ProbabilityScorer
 from campaign_report.analysis.errors import ConfigError, InputError
+from campaign_report.analysis.meaning import DataMeaning
 from campaign_report.analysis.model.calibration import cutoff_quality
 from campaign_report.analysis.model.cutoff import Cutoff, inside_cutoff, parse_cutoff, precision_threshold
 from campaign_report.analysis.model.impute import impute_attribute
 from campaign_report.analysis.model.propensity import (
     FittedModel,
     Imputation,
+    KnownOutcomes,
     PropensityResult,
     TargetListSummary,
     fit_propensity,
@@ -215,3 +217,19 @@ def assemble_target_list(config: Config, table: pd.DataFrame, probability: np.nd
         no_consent=int((within & ~full_list["may_message"].to_numpy(dtype=bool)).sum())
         if "may_message" in full_list else None)
     return full_list, summary
+
+
+def known_outcomes(meaning: DataMeaning, customers: pd.DataFrame | None, table: pd.DataFrame, selected: np.ndarray,
+                   on_list: np.ndarray) -> KnownOutcomes | None:
+    """How the list meets the recorded label (a label column only: a derived lapse is not recorded for today)."""
+    label = meaning.label
+    if label is None or label.source != "label" or customers is None or "label" not in customers:
+        return None
+    recorded = customers.drop_duplicates("id").set_index("id")["label"].reindex(table["id"])[selected]
+    known = recorded.notna().to_numpy()
+    listed = on_list[selected]
+    if not (known & listed).any():
+        return None
+    positive = (recorded.astype("string") == label.positive).fillna(False).to_numpy(dtype=bool)
+    return KnownOutcomes(on_list=int((known & listed).sum()), positive_on_list=int((positive & listed).sum()),
+                         positive_off_list=int((positive & ~listed).sum()))

@@ -35,12 +35,12 @@ from campaign_report.analysis.tables import Tabular, records_frame
 
 DEFAULT_CATALOGUE = (
     OfferRule("winback_lapsed", "reminder",
-              "Персональное письмо «Мы скучаем»: подборка из категории «{top_category}» и бонус на 30 дней",
-              "A personal “we miss you” e-mail: a “{top_category}” selection and a 30-day bonus",
+              "Персональное письмо «Мы скучаем»: подборка из категории «{top_category}» и бонус на {bonus_days} дней",
+              "A personal “we miss you” e-mail: a “{top_category}” selection and a {bonus_days}-day bonus",
               (("lapsed_share", ">=", 0.5),), priority=1),
     OfferRule("winback_lapsed_plain", "reminder",
-              "Персональное письмо «Мы скучаем» с бонусом за возвращение на 30 дней",
-              "A personal “we miss you” e-mail with a 30-day come-back bonus",
+              "Персональное письмо «Мы скучаем» с бонусом за возвращение на {bonus_days} дней",
+              "A personal “we miss you” e-mail with a {bonus_days}-day come-back bonus",
               (("lapsed_share", ">=", 0.5),), weight=0.9, priority=1),
     OfferRule("winback_valuable", "reminder",
               "Звонок или личное письмо менеджера ценным клиентам, которые перестают покупать, и бонус за возвращение",
@@ -73,15 +73,16 @@ DEFAULT_CATALOGUE = (
               "5% cashback in points on the next purchases", (("orders_index", ">=", 1.2),),
               unless=(("promo_index", ">=", 1.3),), weight=0.9),
     OfferRule("winback_recency", "reminder",
-              "Персональное письмо «Мы скучаем»: подборка из категории «{top_category}» и бонус на 30 дней",
-              "A personal “we miss you” e-mail: a “{top_category}” selection and a 30-day bonus",
+              "Персональное письмо «Мы скучаем»: подборка из категории «{top_category}» и бонус на {bonus_days} дней",
+              "A personal “we miss you” e-mail: a “{top_category}” selection and a {bonus_days}-day bonus",
               (("recency_index", ">=", 1.8),)),
     OfferRule("loyalty_exclusive", "service_privilege",
               "Программа лояльности: повышенные бонусы и ранний доступ к новинкам",
               "Loyalty programme: higher bonuses and early access to new items",
               (("monetary_index", ">=", 1.5), ("orders_index", ">=", 1.5)), unless=(("lapsed_share", ">=", 0.5),)),
-    OfferRule("second_purchase", "second_purchase", "Бонус за вторую покупку в течение 30 дней",
-              "A bonus for a second purchase within 30 days", (("orders", "<=", 1.5), ("lapsed_share", "<", 0.5))),
+    OfferRule("second_purchase", "second_purchase", "Бонус за вторую покупку в течение {bonus_days} дней",
+              "A bonus for a second purchase within {bonus_days} days",
+              (("orders", "<=", 1.5), ("lapsed_share", "<", 0.5))),
     OfferRule("free_delivery", "free_delivery", "Бесплатная доставка при заказе от среднего чека",
               "Free delivery above the average check", (("recency_index", ">=", 1.3),)),
     OfferRule("category_focus", "category_selection",
@@ -112,6 +113,18 @@ class EvidenceContext:
     probability_is: str = "neutral"  # what the model's probability is of: "bad" | "good" | "neutral" outcome
     lapse_days: float | None = None  # silent longer than this: lapsed (the shop's purchase cycle)
     catch_all: tuple[str, ...] = ()  # category values that pool the uncategorised (never an offer's focus)
+    bonus_days: int = 30  # how long a time-limited bonus runs (bonus_window: the shop's own purchase cycle)
+
+
+BONUS_WINDOWS = (30, 60, 90, 180, 365)
+
+
+def bonus_window(median_gap_days: float | None) -> int:
+    """A bonus that asks for a purchase sooner than customers usually come back is one few can use: it runs
+    for the shop's median gap between purchases, rounded up to a month, two, a quarter, half a year or a year."""
+    if median_gap_days is None or not math.isfinite(median_gap_days):
+        return BONUS_WINDOWS[0]
+    return next((w for w in BONUS_WINDOWS if w >= median_gap_days), BONUS_WINDOWS[-1])
 
 
 @dataclass(frozen=True)
@@ -124,6 +137,7 @@ class SegmentEvidence:
     top_brand: str | None
     related: tuple[str, ...]
     ab: SegmentEffect | None
+    bonus_days: int = 30  # EvidenceContext.bonus_days, for the offers' texts
 
 
 @dataclass(frozen=True)
@@ -285,14 +299,15 @@ def segment_evidence(kind: str, key: str, members: pd.DataFrame, base: pd.DataFr
     related = tuple(p.related for p in pairs if p.category == top_category
                     and not _is_catch_all(p.related, context))[:2]
     values["related_count"] = float(len(related))
-    return SegmentEvidence(kind, key, len(members), values, top_category, top_brand, related, ab)
+    return SegmentEvidence(kind, key, len(members), values, top_category, top_brand, related, ab,
+                           bonus_days=context.bonus_days)
 
 
 def _fill(text: str, ev: SegmentEvidence) -> str:
     related = ", ".join(f"«{r}»" for r in ev.related)
     categories = ", ".join(f"«{c}»" for c in (ev.top_category, *ev.related) if c)
     return text.format(top_category=ev.top_category, top_brand=ev.top_brand, related=related,
-                       categories=categories)
+                       categories=categories, bonus_days=ev.bonus_days)
 
 
 def _names_what_is_absent(rule: OfferRule, ev: SegmentEvidence) -> bool:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -13,12 +14,13 @@ from campaign_report.analysis.customers.rfm import PurchaseCycle
 from campaign_report.analysis.engines.base import Engine
 from campaign_report.analysis.experiment.result import ExperimentResult, SegmentEffect
 from campaign_report.analysis.meaning import DataMeaning
-from campaign_report.analysis.model.propensity import ActionSegment
+from campaign_report.analysis.model.propensity import ActionSegment, MainCluster
 from campaign_report.analysis.model.targeting import action_segment, customer_value
 from campaign_report.analysis.offers.recommend import (
     EvidenceContext,
     OffersResult,
     SegmentOffers,
+    bonus_window,
     co_purchase_pairs,
     recommend,
     segment_evidence,
@@ -57,7 +59,8 @@ def run_offers(config: Config, engine: Engine, table: pd.DataFrame, meaning: Dat
         base["slipping_away"] = by_id["slipping_away"].reindex(ids).fillna(False).to_numpy(dtype=float)
     context = EvidenceContext(probability_is=meaning.label.positive_is if meaning.label else "neutral",
                               lapse_days=cycle.lapse_days if cycle is not None else None,
-                              catch_all=settings.catch_all_categories)
+                              catch_all=settings.catch_all_categories,
+                              bonus_days=bonus_window(cycle.median_gap if cycle is not None else None))
     ab_by_segment: dict[tuple[str, str], SegmentEffect] = {}
     if experiment_result is not None:
         for e in experiment_result.by_segment:
@@ -84,4 +87,21 @@ def run_offers(config: Config, engine: Engine, table: pd.DataFrame, meaning: Dat
                                              meaning.money.value_basis)
         results.append(offers_for("list", "target_list", scores.on_list))
         results.append(offers_for("action", "high_value_on_list", action_mask))
+        if clusters is not None and action.size:
+            action = dataclasses.replace(action, main_cluster=main_cluster(
+                clusters.reindex(table["id"]).to_numpy()[action_mask], cluster_names, ab_by_segment))
     return OffersResult(tuple(results), pairs, settings.min_customers, settings.min_value_share), action_mask, action
+
+
+def main_cluster(labels: np.ndarray, cluster_names: dict[int, str],
+                 ab_by_segment: dict[tuple[str, str], SegmentEffect]) -> MainCluster | None:
+    """The cluster holding more than half of the segment to act on, with the campaign's effect in it."""
+    known = labels[~pd.isna(labels)].astype(int)
+    if not len(known):
+        return None
+    ids, counts = np.unique(known, return_counts=True)
+    top = int(np.argmax(counts))
+    if counts[top] * 2 <= len(labels):
+        return None
+    name = cluster_names.get(int(ids[top]), "")
+    return MainCluster(name=name, customers=int(counts[top]), effect=ab_by_segment.get(("cluster", name)))

@@ -42,6 +42,8 @@ class ArmData:
     features: tuple[str, ...]
     propensity: np.ndarray  # the score propensity targeting would rank by (higher = contacted first)
     propensity_basis: str
+    # The A/B readout's effect per customer on this outcome and its interval (low, high), when it measured one.
+    measured: tuple[float, float, float] | None = None
 
 
 @dataclass(frozen=True)
@@ -127,6 +129,37 @@ def decide(gain: np.ndarray, boot_gain: np.ndarray, heterogeneous: bool, econ: E
         everyone_profit_ci=everyone_ci)
 
 
+def anchor_everyone(decision: UpliftDecision, measured: tuple[float, float, float], econ: Economics,
+                    ) -> UpliftDecision:
+    """Contacting everyone is what the A/B test itself measured: the forecast of it is computed from the
+    readout's effect and interval (variance-reduced), the figure the report quotes for the arm, not from the
+    uplift curve's end (the same comparison without the adjustment): one figure, one value. Whether contacting
+    everyone pays, does not or is unproven is then read off that interval; a chosen top share stands."""
+    effect, low, high = measured
+
+    def profit_of(per_customer: float) -> float:
+        return (per_customer * econ.population * econ.value_per_unit * econ.margin
+                - econ.population * econ.cost_per_contact)
+
+    everyone_profit, everyone_ci = profit_of(effect), (profit_of(low), profit_of(high))
+    rule = decision.rule
+    if rule != "top_share":
+        rule = "unproven" if everyone_ci[0] <= 0 <= everyone_ci[1] else \
+            "everyone" if everyone_profit > 0 else "no_one"
+    everyone_incremental = effect * econ.population
+    fields: dict[str, object] = dict(
+        everyone_incremental=everyone_incremental, everyone_money=everyone_incremental * econ.value_per_unit,
+        everyone_profit=everyone_profit, everyone_profit_ci=everyone_ci, everyone_basis="experiment", rule=rule)
+    if rule != "top_share":
+        contacts = econ.population if rule == "everyone" else 0
+        fields.update(contact_share=1.0 if rule == "everyone" else 0.0, contacts=contacts,
+                      contacts_saved=econ.population - contacts,
+                      incremental=everyone_incremental if contacts else 0.0,
+                      incremental_money=everyone_incremental * econ.value_per_unit if contacts else 0.0,
+                      profit=everyone_profit if contacts else 0.0)
+    return dataclasses.replace(decision, **fields)  # type: ignore[arg-type]
+
+
 def analyze_arm(data: ArmData, settings: UpliftConfig, confidence: float, econ: Economics,
                 ) -> tuple[UpliftArm, UpliftLearner]:
     """Compare the learners on held-out customers, describe the winner, and refit it on the whole arm."""
@@ -157,6 +190,8 @@ def analyze_arm(data: ArmData, settings: UpliftConfig, confidence: float, econ: 
                              propensity=float(p))
                   for s, g, lo, hi, p in zip(GRID, gain, band_low, band_high, propensity_gain, strict=True))
     decision = decide(gain, boot_gain, heterogeneous, econ, confidence)
+    if data.measured is not None:
+        decision = anchor_everyone(decision, data.measured, econ)
     if decision.rule == "top_share":
         honest, honest_ci = honest_profit(oof[best.model], t, y, econ, confidence, settings.seed)
         decision = dataclasses.replace(decision, honest_profit=honest, honest_profit_ci=honest_ci)
@@ -172,7 +207,9 @@ def analyze_arm(data: ArmData, settings: UpliftConfig, confidence: float, econ: 
     arm = UpliftArm(
         treatment=data.treatment, outcome=data.outcome, model=best.model, why=why, runner_up=runner.model,
         qini_difference_ci=diff_ci, candidates=candidates, qini=qini, qini_ci=best.qini_ci,
-        heterogeneous=heterogeneous, average_effect=average, n_treatment=int(t.sum()), n_control=int((~t).sum()),
+        heterogeneous=heterogeneous,
+        average_effect=data.measured[0] if data.measured is not None else average,
+        n_treatment=int(t.sum()), n_control=int((~t).sum()),
         features=data.features, curve=curve,
         deciles=tuple(UpliftDecile(*row) for row in deciles(oof[best.model], t, y, confidence)),
         decision=decision, comparison=comparison, confidence=confidence)

@@ -75,6 +75,10 @@ class UpliftDecision:
     honest_profit: float = math.nan
     honest_profit_ci: tuple[float, float] = (math.nan, math.nan)
     everyone_profit_ci: tuple[float, float] = (math.nan, math.nan)  # bootstrap interval of everyone_profit
+    # Where the everyone figures come from: "curve", the uplift curve's end (the plain difference in means), or
+    # "experiment", the A/B readout's effect on the same outcome (variance-reduced, with its interval), the figure
+    # the report quotes for the arm; see arm.anchor_everyone.
+    everyone_basis: str = "curve"
 
 
 @dataclass(frozen=True)

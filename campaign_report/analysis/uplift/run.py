@@ -34,6 +34,8 @@ MAX_LEVELS = 12
 OUTCOME_OF = {"conversion": "conversion", "arpu": "revenue", "average_check": "revenue",
               "orders_per_customer": "orders"}
 COLUMN_OF = {"conversion": "converted", "revenue": "revenue", "orders": "orders"}
+# The A/B readout's metric that measures the same outcome per customer (its effect anchors "contact everyone").
+METRIC_OF = {"conversion": "conversion", "revenue": "arpu", "orders": "orders_per_customer"}
 
 
 @dataclass(frozen=True)
@@ -218,7 +220,8 @@ def run_uplift(config: Config, engine: Engine, experiment: ExperimentResult, tab
                              margin=config.margin if config.margin is not None else 1.0,
                              value_per_conversion=value if outcome == "conversion" else None,
                              margin_stated=config.margin is not None)
-            data = ArmData(treatment, outcome, x, treated, y, encoding.columns, score, basis)
+            data = ArmData(treatment, outcome, x, treated, y, encoding.columns, score, basis,
+                           measured=_measured(experiment, treatment, outcome))
             arm, learner = analyze_arm(data, settings, experiment.confidence, econ)
             if sampled:
                 arm = dataclasses.replace(arm, learned_from=in_test)
@@ -237,6 +240,15 @@ def run_uplift(config: Config, engine: Engine, experiment: ExperimentResult, tab
     fields = {f.name: getattr(lead, f.name) for f in dataclasses.fields(UpliftArm)}
     result = UpliftResult(**fields, arms=tuple(arms), list=summary, fit_seconds=time.perf_counter() - t0)
     return result, frame, ""
+
+
+def _measured(experiment: ExperimentResult, treatment: str, outcome: str) -> tuple[float, float, float] | None:
+    """The readout's effect per customer on the outcome, with its interval, when the readout measured it."""
+    metric = next((m for m in experiment.metrics if m.treatment == treatment and m.metric == METRIC_OF[outcome]),
+                  None)
+    if metric is None or not all(np.isfinite([metric.abs_diff, metric.ci_low, metric.ci_high])):
+        return None
+    return metric.abs_diff, metric.ci_low, metric.ci_high
 
 
 def uplift_list(ids: np.ndarray, predictions: dict[str, np.ndarray], lead: UpliftArm) -> pd.DataFrame:

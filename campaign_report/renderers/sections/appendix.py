@@ -5,11 +5,12 @@ from __future__ import annotations
 from campaign_report.analysis.data.acquisition import AcquisitionStop
 from campaign_report.analysis.data.clean import QualityIssue
 from campaign_report.analysis.data.features import BRAND_PREFIX, CAT_PREFIX
+from campaign_report.analysis.data.large_lines import MIN_REVENUE_SHARE, MIN_TIMES_MEDIAN, LargeLines
 from campaign_report.analysis.results import Results
 from campaign_report.renderers.charts import ChartSpec, Series, percent_points
 from campaign_report.renderers.format import Formatter
 from campaign_report.renderers.view_model import Section, Table
-from campaign_report.renderers.wording import feature_label, run_note_text
+from campaign_report.renderers.wording import feature_label, run_note_text, upper_first
 
 
 def quality_section(f: Formatter, results: Results) -> Section:
@@ -18,12 +19,16 @@ def quality_section(f: Formatter, results: Results) -> Section:
     stop = results.meaning.acquisition_stop
     if stop is not None:
         sec.warnings.append(acquisition_text(f, stop))
+    large = results.meaning.large_lines
+    if large is not None:
+        sec.warnings.append(large_lines_text(f, large))
     for code, detail in results.meta.run_notes:
         sec.warnings.append(run_note_text(f, code, detail))
     sec.paragraphs.append(f.t("quality.rows") + ": " + "; ".join(
         f"{_table_name(f, q.name)} {f.integer(q.rows_in)} → {f.integer(q.rows_out)}"
         for q in results.data_quality) + ".")
     found = acquisition_values(f, stop) if stop is not None else {}
+    found.update(min_share=f.percent(MIN_REVENUE_SHARE, 0), min_times=f.integer(MIN_TIMES_MEDIAN))
     rows = [[_table_name(f, q.name), f.t(f"issue.{i.kind}", **found) if i.kind in f.strings["issue"] else i.kind,
              i.column or "—", f.integer(i.count), _action(f, i)] for q in results.data_quality for i in q.issues]
     if rows:
@@ -48,6 +53,17 @@ def acquisition_text(f: Formatter, stop: AcquisitionStop, short: bool = False) -
     key = "quality.acquisition_cohort" if stop.kind == "cohort" else \
         "quality.acquisition_stopped_short" if short else "quality.acquisition_stopped"
     return f.t(key, **acquisition_values(f, stop))
+
+
+def large_lines_text(f: Formatter, found: LargeLines) -> str:
+    """The order lines that each move every revenue share: what they are, and that they were kept."""
+    top = found.lines[0]
+    units = f.t("quality.large_line_units", quantity=f.number(top.quantity, 0), price=f.money(top.unit_price)) \
+        if top.quantity is not None and top.unit_price is not None else ""
+    values = dict(date=f.date(top.date), units=units, amount=f.money_short(top.amount),
+                  times=f.integer(found.times_median), share=f.percent(found.revenue_share, 0),
+                  lines=upper_first(f.plural(found.count, "order_line")))
+    return f.t("quality.large_line_one" if found.count == 1 else "quality.large_line_many", **values)
 
 
 def _table_name(f: Formatter, name: str) -> str:

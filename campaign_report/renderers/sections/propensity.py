@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from campaign_report.analysis.model.propensity import Importance, PropensityResult, TargetListSummary
+from campaign_report.analysis.model.propensity import ActionSegment, Importance, PropensityResult, TargetListSummary
 from campaign_report.analysis.results import Results
 from campaign_report.renderers.charts import ChartSpec, Series
 from campaign_report.renderers.format import Formatter
@@ -164,6 +164,8 @@ def _list_paragraphs(f: Formatter, results: Results, sec: Section, summary: Summ
                          precision=f.percent(h.cutoff_precision, 0), recall=f.percent(h.cutoff_recall, 0))
                      + (" " + missed if missed else ""))
         sec.paragraphs.append(lines[-1])
+    if tl.known is not None:
+        sec.paragraphs.append(_known_text(f, tl, outcome_phrase(f, results)))
     a = p.action_segment
     # One "whom" number among the key ones: the segment to act on when it narrows the list, else the list.
     numbers = summary.spare_numbers if a is not None and a.size and a.value_basis != "none" else summary.key_numbers
@@ -178,6 +180,29 @@ def _list_paragraphs(f: Formatter, results: Results, sec: Section, summary: Summ
             precision=f.percent(h.cutoff_precision, 0), recall=f.percent(h.cutoff_recall, 0))
             + (" " + missed if missed else "")))
     return lines
+
+
+def _known_text(f: Formatter, tl: TargetListSummary, outcome: str) -> str:
+    """The list against the outcomes the data already record: who on it has the other outcome, who is left off."""
+    k = tl.known
+    assert k is not None
+    head = f.t("propensity.list_known_all", listed=f.integer(tl.above_threshold)) if k.on_list == tl.above_threshold \
+        else f.t("propensity.list_known_some", known=f.integer(k.on_list), listed=f.integer(tl.above_threshold))
+    return head + " " + f.t("propensity.list_known", positive=f.integer(k.positive_on_list), outcome=outcome,
+                            other=f.integer(k.on_list - k.positive_on_list),
+                            missed=f.plural(k.positive_off_list, "customer"))
+
+
+def _main_cluster_text(f: Formatter, a: ActionSegment) -> str:
+    """Most of the segment in one cluster: what this campaign did there, so that the retention offer is not more
+    of a campaign that did not move them."""
+    m = a.main_cluster
+    if m is None or m.effect is None:
+        return ""
+    e = m.effect
+    verdict = "win" if e.significant and e.abs_diff > 0 else "loss" if e.significant else "none"
+    return f.t(f"act.main_cluster_{verdict}", n=f.integer(m.customers), cluster=f.quote(m.name),
+               lift=f.percent(e.rel_lift, 1, sign=True))
 
 
 def _act_on(f: Formatter, results: Results, sec: Section, summary: Summary, meaning: str, probability: str) -> None:
@@ -220,6 +245,9 @@ def _act_on(f: Formatter, results: Results, sec: Section, summary: Summary, mean
         if a.no_consent else ""
     if consent:
         lines.append(consent)
+    cluster = _main_cluster_text(f, a)
+    if cluster:
+        lines.append(cluster)
     if a.also_slipping is not None and life is not None and life.slipping is not None:
         both = f.t("act.also_slipping", both=f.plural(a.also_slipping, "customer"),
                    slipping=f.integer(life.slipping.size))
@@ -228,5 +256,5 @@ def _act_on(f: Formatter, results: Results, sec: Section, summary: Summary, mean
     summary.key_numbers.append(KeyNumber(label=title, value=f.integer(a.size),
                                          detail=f.t("act.short", **values),
                                          significant=not _leaked(results), source="propensity"))
-    explained = f.t("act.explained", **values)
-    summary.act_on.insert(0, ActOn(title=title, text=f"{explained} {consent}" if consent else explained, aside=both))
+    explained = " ".join(t for t in (f.t("act.explained", **values), consent, cluster) if t)
+    summary.act_on.insert(0, ActOn(title=title, text=explained, aside=both))

@@ -25,6 +25,11 @@ def rfm_note(f: Formatter, rfm: RfmResult) -> str:
                repeat=f.plural(c.repeat_customers, "customer_of"))
 
 
+def _shares(f: Formatter, items: tuple[tuple[str, float], ...]) -> str:
+    """"Одежда 44 %, Обувь 23 %": a share that prints as "0 %" says nothing, so only the first may be that small."""
+    return ", ".join(f"{name} {f.percent(v, 0)}" for i, (name, v) in enumerate(items) if i == 0 or v >= 0.005)
+
+
 def segments_section(f: Formatter, results: Results, source: str, summary: Summary) -> Section:
     """Cluster portraits, k choice, RFM table and charts."""
     seg, rfm = results.segments, results.rfm
@@ -51,8 +56,10 @@ def segments_section(f: Formatter, results: Results, source: str, summary: Summa
         biggest = max(seg.clusters, key=lambda c: c.revenue_share)
         # A finding is a segment whose revenue outweighs its size; revenue in proportion to size is said as such.
         # (among segments that carry a tenth of revenue at least: a tiny niche is not the segments' headline).
-        weighty = [c for c in seg.clusters if c.share > 0 and c.revenue_share / c.share >= CONCENTRATION
-                   and c.revenue_share >= 0.1]
+        # The weight must hold without the order lines flagged as too large to tell from an error.
+        weighty = [c for c in seg.clusters if c.share > 0 and c.revenue_share >= 0.1
+                   and min(c.revenue_share, c.revenue_share_unflagged if c.revenue_share_unflagged is not None
+                           else c.revenue_share) / c.share >= CONCENTRATION]
         concentrated = bool(weighty)
         dense = max(weighty or seg.clusters, key=lambda c: c.revenue_share)
         sec.headline = f.t(("segments.headline_few" if seg.k < 5 else "segments.headline_many") if concentrated
@@ -75,8 +82,10 @@ def segments_section(f: Formatter, results: Results, source: str, summary: Summa
             # Most customers never came back: the first thing a profile of this base says.
             summary.key_numbers.append(KeyNumber(
                 label=f.t("segments.kpi_one_time"), value=f.percent(rfm.one_time_share, 0),
-                detail=f.t("segments.kpi_one_time_detail", customers=f.integer(rfm.one_time_customers),
-                           total=f.plural(rfm.customers, "customer_of")),
+                # After an export that stops showing new customers, their orders may sit on old ids: more bought once.
+                detail=f.t("segments.kpi_one_time_detail" + ("_stopped" if stop and stop.kind == "stopped" else ""),
+                           customers=f.integer(rfm.one_time_customers), total=f.plural(rfm.customers, "customer_of"),
+                           after=f.date(stop.first_quiet_day) if stop else ""),
                 significant=True, source="segments"))
         summary.key_numbers.append(KeyNumber(
             label=f.t("segments.kpi_k"), value=f.integer(seg.k),
@@ -108,11 +117,9 @@ def segments_section(f: Formatter, results: Results, source: str, summary: Summa
                 lines.append(f.t("segments.promo", promo=f.percent(c.promo_share, 0),
                                  base=f.percent(base_promo, 0) if base_promo is not None else "—"))
             if c.top_categories:
-                lines.append(f.t("segments.top_categories", items=", ".join(
-                    f"{name} {f.percent(v, 0)}" for name, v in c.top_categories)))
+                lines.append(f.t("segments.top_categories", items=_shares(f, c.top_categories)))
             if c.top_brands:
-                lines.append(f.t("segments.top_brands", items=", ".join(
-                    f"{name} {f.percent(v, 0)}" for name, v in c.top_brands)))
+                lines.append(f.t("segments.top_brands", items=_shares(f, c.top_brands)))
             distinct = [f"{feature_label(f, d.feature)} "
                         f"({f.t('segments.more' if d.std_diff > 0 else 'segments.less')}, "
                         f"{f.number(d.std_diff, 1, sign=True)} σ)" for d in c.distinctions[:3]]

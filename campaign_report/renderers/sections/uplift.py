@@ -60,18 +60,23 @@ def gain_word(f: Formatter, d: UpliftDecision) -> str:
 def _arm_lines(f: Formatter, arm: UpliftArm, arm_name: str, population: str, cuped: bool,
                ) -> tuple[list[str], str]:
     """Paragraphs and the deck headline of one arm."""
+    d, c = arm.decision, arm.comparison
+    # The average is the readout's own estimate when the analysis anchored it there, else the plain difference.
+    plain = d.everyone_basis == "curve"
+    average = f.t("uplift.average_curve" if plain else "uplift.average_experiment",
+                  average=_effect(f, arm.outcome, arm.average_effect),
+                  cuped=f.t("uplift.learned_cuped") if cuped else "")
     out = [f.t("uplift.learned", arm=arm_name, treated=f.plural(arm.n_treatment, "customer"),
                control=f.integer(arm.n_control), outcome=f.t(f"uplift.outcome_{arm.outcome}"),
-               features=f.plural(len(arm.features), "feature"), average=_effect(f, arm.outcome, arm.average_effect),
-               cuped=f.t("uplift.learned_cuped") if cuped else "")]
+               features=f.plural(len(arm.features), "feature"), average=average)]
     out.append(f.t(f"uplift.why_{arm.why}", model=f.t(f"uplift_model.{arm.model}"),
                    runner=f.t(f"uplift_model.{arm.runner_up}")))
     # The measured uplift among the chosen model's top 30 % comes from the analysis (no arithmetic here).
     top30 = next(c.top30 for c in arm.candidates if c.model == arm.model)
-    d, c = arm.decision, arm.comparison
     if arm.heterogeneous:
         out.append(f.t("uplift.differs", top=_effect(f, arm.outcome, top30),
-                       average=_effect(f, arm.outcome, arm.average_effect)))
+                       average=_effect(f, arm.outcome, arm.average_effect),
+                       plain=f.t("uplift.differs_plain") if plain and cuped else ""))
     else:
         out.append(f.t("uplift.no_difference"))
     money = f.money_short(d.incremental_money, sign=True)
