@@ -216,3 +216,16 @@ def test_plaintext_smtp_login_to_a_remote_server_is_refused(tmp_path):
     with pytest.raises(ConfigError, match="password unencrypted to mail.example.com"):
         config_from_dict({"report": {"title": "t"}, "email": email})
     config_from_dict({"report": {"title": "t"}, "email": {**email, "smtp_host": "localhost"}})  # a local relay
+
+
+def test_customers_with_nothing_to_analyse_stop_with_one_line(small_demo, tmp_path, capsys):
+    """A customer table without a label, purchases or a test used to "succeed": a blank decision slide, notes
+    reading "numbers behind it: —" and thirteen slides of data-quality table."""
+    out = tmp_path / "out"
+    text = (f'[report]\ntitle = "t"\nlanguage = "ru"\noutput_dir = "{out}"\n[data.customers]\n'
+            f'path = "{small_demo / "customers.csv"}"\nid = "customer_id"\ncity = "city"\n'
+            f'[engine]\nread_folders = ["{small_demo}"]\n')
+    code = main(["--quiet", "run", "--config", str(write_config(tmp_path, text))])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and len(err.splitlines()) == 1 and "nothing to analyse" in err, err
+    assert not out.exists() or not any(p.name != "ledger.sqlite" for p in out.iterdir())

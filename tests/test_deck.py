@@ -171,3 +171,21 @@ def test_no_two_slides_share_a_title(documents):
     # A table or cards continued on a next slide are numbered ("(1/2)"); a slide repeated elsewhere is a defect.
     titles = [title for title, _, _ in _slides(documents / "deck.pptx") if title]
     assert len(titles) == len(set(titles)), [t for t, n in Counter(titles).items() if n > 1]
+
+
+def test_lines_that_do_not_fit_a_box_are_counted_not_dropped():
+    """The next-steps slide cut offer lines to fit (the demo lost the cluster with 46 % of the value): with `more`,
+    what does not fit is counted on the last line."""
+    from pptx.util import Inches
+
+    from campaign_report.renderers.deck.frame import text_box
+
+    prs = Presentation()
+    slide = prs.slides.add_slide(prs.slide_layouts[6])
+    lines = [f"Сегмент {i}: предложение с длинным описанием, которое занимает две строки в узкой колонке"
+             for i in range(12)]
+    dropped = text_box(slide, lines, Inches(0.5), Inches(0.5), Inches(3), Inches(2), max_pt=14, min_pt=11,
+                       more="… и ещё {n} — в брифе")
+    shown = [p.text for p in slide.shapes[-1].text_frame.paragraphs]
+    assert dropped and shown[-1] == f"… и ещё {len(dropped)} — в брифе"
+    assert shown[:-1] == lines[:len(lines) - len(dropped)]

@@ -383,3 +383,35 @@ def test_a_win_below_its_mde_is_flagged_as_likely_overstated(small_run):
     assert not dataclasses.replace(m, mde=abs(m.rel_lift) / 1.5).likely_overstated
     assert dataclasses.replace(m, mde=abs(m.rel_lift) * 1.5).likely_overstated
     assert not dataclasses.replace(m, mde=abs(m.rel_lift) * 1.5, significant=False).likely_overstated
+
+
+def test_strongest_segment_only_when_its_interval_clears_the_others(small_run):
+    """The demo's title said "strongest response: deal seekers +91 %" over intervals of 68–118 % and 27–97 %:
+    with overlapping intervals the highest estimate is said as an estimate."""
+    import dataclasses
+
+    from campaign_report.renderers.format import Formatter
+    from campaign_report.renderers.sections.experiment import experiment_section
+    from campaign_report.renderers.view_model import Summary
+
+    results = small_run.results
+    exp = results.experiment
+    clusters = [e for e in exp.by_segment if e.dimension == "cluster" and e.metric == exp.primary]
+    first = clusters[0].treatment
+    clusters = [e for e in clusters if e.treatment == first]
+    assert len(clusters) >= 2
+
+    def headline(bounds):
+        planted = {id(e): b for e, b in zip(clusters, bounds, strict=False)}
+        rows = tuple(dataclasses.replace(e, rel_lift=(planted[id(e)][0] + planted[id(e)][1]) / 2,
+                                         rel_ci_low=planted[id(e)][0], rel_ci_high=planted[id(e)][1])
+                     if id(e) in planted else e for e in exp.by_segment)
+        het = tuple(dataclasses.replace(h, differ=True) for h in exp.heterogeneity)
+        changed = dataclasses.replace(results, experiment=dataclasses.replace(exp, by_segment=rows,
+                                                                              heterogeneity=het))
+        section = experiment_section(Formatter("ru", "₽"), changed, "s", Summary())
+        return section.headlines["segment_lift"]
+
+    others = [(-0.1, 0.1)] * (len(clusters) - 1)
+    assert headline([(0.68, 1.18), (0.27, 0.97), *others[1:]]).startswith("Эффект различается по кластерам")
+    assert headline([(0.68, 1.18), (0.0, 0.3), *others[1:]]).startswith("Сильнее всего откликнулись")

@@ -115,3 +115,36 @@ def test_minibatch_above_threshold(demo_features):
     result, labels, _ = analyze_segments(features, customers, SegmentsConfig(k=4, minibatch_above=1000))
     assert result.method == "minibatch_kmeans" and labels.nunique() == 4
     assert np.isfinite(result.silhouette)
+
+
+def _headline_with_shares(results, shares, unflagged=None):
+    """The segments section's headline after the clusters' (customer, revenue) shares are set."""
+    import dataclasses
+
+    from campaign_report.renderers.format import Formatter
+    from campaign_report.renderers.sections.segments import segments_section
+    from campaign_report.renderers.view_model import Summary
+
+    seg = results.segments
+    clusters = tuple(dataclasses.replace(c, share=s, revenue_share=r,
+                                         revenue_share_unflagged=None if unflagged is None else unflagged[i])
+                     for i, (c, (s, r)) in enumerate(zip(seg.clusters, shares, strict=False)))
+    seg = dataclasses.replace(seg, clusters=clusters, k=len(clusters))
+    changed = dataclasses.replace(results, segments=seg)
+    return segments_section(Formatter("ru", "₽"), changed, "s", Summary()).headline.replace("\xa0", " ")
+
+
+def test_the_headline_says_revenue_follows_size_only_when_it_does(small_run):
+    """ecom_profiles was titled "revenue splits roughly by size" over its own chart of 25 % of customers with
+    11 % of revenue and 13 % with 25 % (the latter through one flagged order line)."""
+    results = small_run.results
+    assert len(results.segments.clusters) >= 3
+    even = _headline_with_shares(results, [(0.4, 0.42), (0.35, 0.33), (0.25, 0.25)])
+    assert "примерно по их размеру" in even
+    light = _headline_with_shares(results, [(0.25, 0.11), (0.5, 0.56), (0.25, 0.33)])
+    assert "примерно" not in light and "только 11 % выручки" in light
+    flagged = _headline_with_shares(results, [(0.13, 0.25), (0.5, 0.45), (0.37, 0.30)],
+                                    unflagged=[0.14, 0.50, 0.36])
+    assert "примерно" not in flagged and "без отмеченных крупных строк заказа — 14 %" in flagged
+    weighty = _headline_with_shares(results, [(0.13, 0.30), (0.5, 0.45), (0.37, 0.25)])
+    assert "13 % клиентов и 30 % выручки" in weighty

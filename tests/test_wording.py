@@ -100,13 +100,16 @@ def test_demo_page_one_says_what_to_do_next(small_run):
     page1 = " ".join(pdf_pages(small_run.output_dir / "brief.pdf")[0].split())
     assert "Что делать дальше" in page1
     action = small_run.results.propensity.action_segment
-    assert "Передать в CRM" in page1
+    named = "в CRM, предложение — " in page1  # the untested offer goes to the same list: one step names it
+    assert named or "Передать в CRM" in page1
     assert f"{action.size:,}".replace(",", " ") in page1.split("Что делать дальше", 1)[1]
     verdict = small_run.results.experiment.decision.verdict
     if verdict == "win":
         assert "Раскатить" in page1  # the planted winning e-mail is rolled out, with a control group kept
-    # The untested offer is a test with a control group, not a roll-out.
-    assert "— проверить на" in page1 and "оставить без предложения, чтобы увидеть, окупается ли оно" in page1
+    # The untested offer is a test with a control group, not a roll-out; the list it goes to gets one hold-out rule
+    # in one step (two steps on the same customers gave two hold-outs).
+    assert page1.count("оставить без предложения, чтобы увидеть, окупается ли оно") == 1
+    assert not named or "не трогать, чтобы измерить эффект" not in page1
 
 
 def test_demo_one_act_on_number(small_run):
@@ -222,6 +225,11 @@ def test_one_click_model_report(tmp_path):
     check_document_text(pages, "ru")
     assert "ОТЧЁТ ПО КАМПАНИИ" not in pages[0].upper() and "МОДЕЛЬ" in pages[0].upper()
     assert "ARPU" not in pages[0]  # no A/B test: no expected ARPU effect anywhere on page 1
+    # The offer for the retention list is named in the hand-over step, with the consent caveat and one hold-out
+    # rule: a second step used to send a letter to all 226, the 62 without consent among them.
+    page1 = " ".join(pages[0].split())
+    assert "в CRM, предложение — " in page1 and "без согласия" in page1
+    assert page1.count("оставить без предложения") == 1 and "не трогать" not in page1
 
 
 @pytest.mark.slow
@@ -253,3 +261,21 @@ def test_free_text_category_is_flagged(tmp_path):
     kinds = {i.kind for q in outcome.results.data_quality for i in q.issues}
     assert "free_text_category" in kinds
     assert "названия товаров" in "\n".join(pdf_pages(outcome.files["brief.pdf"]))
+
+
+def test_the_quality_table_names_columns_as_the_documents_do(small_run):
+    """one_click's table showed "выручка_препредыдущий_месяц" though [report.names] says "выручка два месяца
+    назад", and a whole-row issue showed the placeholder "—" as its column."""
+    import dataclasses
+
+    from campaign_report.analysis.data.clean import QualityIssue, TableQuality
+    from campaign_report.renderers.format import Formatter
+    from campaign_report.renderers.sections.appendix import quality_section
+
+    results = small_run.results
+    quality = (TableQuality("customers", 10, 9, (QualityIssue("duplicate_rows", None, 1, "dropped"),
+                                                  QualityIssue("outlier", "выручка_прошлый_месяц", 1, "kept"))),)
+    meta = dataclasses.replace(results.meta, names={**results.meta.names, "выручка_прошлый_месяц": "выручка за месяц"})
+    section = quality_section(Formatter("ru", "₽"), dataclasses.replace(results, data_quality=quality, meta=meta))
+    columns = [row[2] for row in section.tables[0].rows]
+    assert columns == ["вся строка", "выручка за месяц"]

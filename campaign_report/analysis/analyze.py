@@ -100,6 +100,11 @@ def analyze(config: Config, progress: StageCallback | None = None,
     timings = timings if timings is not None else {}
     if not config.tables:  # a config may hold only [email] for `send`, but a run needs data
         raise ConfigError("needs [data.transactions], [data.customers] or [data.experiment]", config.shown_path)
+    if "transactions" not in config.tables and "experiment" not in config.tables and config.propensity is None:
+        # Otherwise the run "succeeds" with an empty decision slide and a data-quality appendix.
+        raise ConfigError("[data.customers] alone has nothing to analyse: give it a label to predict (label and "
+                          "positive), or add [data.transactions] (segments, value) or [data.experiment] (a test)",
+                          config.shown_path)
     workdir = new_workdir()
     try:
         engine = open_engine(config.engine, config.path.parent, [*config.read_folders, workdir])

@@ -46,10 +46,11 @@ def _first_sentences(text: str, n: int = 1) -> str:
     return _sentence(". ".join(parts[:n])) if parts else ""
 
 
-def _first_clause(text: str) -> str:
+def _first_clause(text: str, at_colon: bool = True) -> str:
     """A step's action without its detail: "Hand 503 customers to the CRM; leave one in ten …" -> its first part,
-    without a closing aside in parentheses."""
-    return re.sub(r"\s*\([^()]*\)$", "", text.split(";")[0].split(":")[0].strip().rstrip("."))
+    without a closing aside in parentheses (and, `at_colon`, without what follows a colon: the offer's name)."""
+    clause = text.split(";")[0]
+    return re.sub(r"\s*\([^()]*\)$", "", (clause.split(":")[0] if at_colon else clause).strip().rstrip("."))
 
 
 def _pick_title(prs, *candidates: str) -> str:
@@ -142,16 +143,23 @@ def _summary(prs, view: View, source: str) -> str:
     f, s = view.fmt, view.summary
     decision = s.verdicts[0] if s.verdicts else None
     finding = s.findings[0].sentence if s.findings else ""
-    first_section = next((x.headline for x in view.sections if x.headline), "")
     # Without a test's decision, the title joins the findings: one of them alone is the next slide's title.
     joined = "; ".join(lower_first(x.sentence.rstrip(".")) if i else x.sentence.rstrip(".")
                        for i, x in enumerate(s.findings[:2])) if not decision and len(s.findings) > 1 else ""
     # Without a test, the decision is the first thing to do (its first clause), when there is one.
-    step = _first_clause(s.next_steps[0]) if s.next_steps and not decision else ""
+    # The step with its offer named first; without the offer when that does not fit two lines.
+    step = _first_clause(s.next_steps[0], at_colon=False) if s.next_steps and not decision else ""
+    short_step = _first_clause(s.next_steps[0]) if s.next_steps and not decision else ""
     # The decision with what it is worth, when both fit two lines; else the decision alone.
     worth = f"{decision.headline}; {s.worth}" if decision and s.worth and decision.code == "win" else ""
-    headline = _pick_title(prs, worth, decision.headline if decision else "", step, joined, finding,
-                           finding.split(";")[0], first_section, f.t("doc.summary"))
+    # A section's headline is its own slide's title: the summary taking it made two slides "(1/2)", "(2/2)" of
+    # one title. Without a decision or a step that fits, the title is the three key numbers.
+    taken = {x.headline for x in view.sections if x.headline} | {h for x in view.sections for h in x.headlines.values()}
+    candidates = [worth, decision.headline if decision else "", step, short_step,
+                  *(c for c in (joined, finding, finding.split(";")[0]) if c not in taken)]
+    by_numbers = ", ".join(f"{lower_first(k.label)} — {k.value}" for k in s.key_numbers[:3])
+    headline = _pick_title(prs, *candidates, f"{f.t('doc.summary')}: {by_numbers}" if by_numbers else "",
+                           f.t("doc.summary"))
     # The decision (every arm), what it is worth, two other findings, whom to act on and what to do first:
     # each finding has its own slide, so the summary keeps to what a director acts on.
     # With a test's decision, one other finding (each has its own slide): seven lines at 12 pt were a list, not
@@ -169,12 +177,13 @@ def _summary(prs, view: View, source: str) -> str:
     if s.next_steps:  # the summary ends with what to do (the next-steps slide says who does it, with what)
         lines.append(f"{f.t('doc.next_steps')}: {s.next_steps[0]}")
     numbers = s.key_numbers[:3]
-    notes = f.t("deck.notes_summary", decision=_sentence(decision.sentence if decision else headline),
-                numbers="; ".join(f"{k.label} {k.value}" for k in numbers) or "—",
+    notes = f.t("deck.notes_summary" if numbers else "deck.notes_summary_no_numbers",
+                decision=_sentence(decision.sentence if decision else (finding or headline)),
+                numbers="; ".join(f"{k.label} {k.value}" for k in numbers),
                 grey=f.t("deck.notes_summary_grey") if any(not k.significant for k in numbers) else "")
     rest = summary_slide(prs, headline, numbers, lines, notes, source)
     if rest:  # many treatments or segments: the summary continues rather than losing lines
-        cards_slide(prs, headline, [Card(title="", lines=rest)], f"{notes} ({rest[0][:60]} …)", source, 1)
+        cards_slide(prs, headline, [Card(title="", lines=rest)], f"{notes} ({rest[0]})", source, 1)
     return headline
 
 
@@ -185,17 +194,18 @@ def _next_steps(prs, view: View, source: str, summary_title: str) -> None:
         return
     steps = s.next_steps or [a.text for a in s.act_on]
     # The summary may have taken the first step as its title: the slide that details it is then "Next steps".
-    taken = upper_first(_first_clause(steps[0])) == summary_title
+    taken = summary_title in (upper_first(_first_clause(steps[0], at_colon=colon)) for colon in (True, False))
     headline = _pick_title(prs, *(() if taken else (steps[0], steps[0].split(":")[0])), f.t("doc.next_steps"))
     who = [f"{a.title}: {a.text}" for a in s.act_on]
-    offers = [(o.segment, o.offer) for o in s.offers[:5]]
+    offers = [(o.segment, o.offer) for o in s.offers]  # what does not fit is counted on the slide, not cut
     notes = " ".join([f.t("deck.notes_next", steps=" ".join(_sentence(x) for x in steps[:3])),
                       f.t("deck.notes_next_offers") if offers else "",
                       f.t("deck.notes_next_lists") if view.has_lists else ""]).strip()
     # What acting is worth beside the steps: the forecast of the whole decision and each arm's measured effect.
     expect = ([upper_first(s.worth)] if s.worth else []) + [v.sentence for v in s.verdicts]
     steps_slide(prs, headline, steps, who, offers, notes, source,
-                (f.t("deck.steps_who"), f.t("deck.steps_what"), f.t("deck.steps_expect")), expect)
+                (f.t("deck.steps_who"), f.t("deck.steps_what"), f.t("deck.steps_expect")), expect,
+                f.t("deck.steps_more"))
 
 
 def _appendix(prs, view: View, source: str) -> None:

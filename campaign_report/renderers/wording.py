@@ -6,7 +6,7 @@ import math
 from typing import Any
 
 from campaign_report.analysis.data.features import BRAND_PREFIX, CAT_PREFIX
-from campaign_report.analysis.experiment.result import MetricResult
+from campaign_report.analysis.experiment.result import ExperimentResult, MetricResult
 from campaign_report.analysis.results import Results
 from campaign_report.renderers.format import NBSP, Formatter
 
@@ -80,12 +80,19 @@ def _lift_text(f: Formatter, m: MetricResult) -> str:
     return f.percent(m.rel_lift, 1, sign=True)
 
 
-def ci_label(f: Formatter, confidence: float, levels: list[float]) -> str:
+def ci_label(f: Formatter, confidence: float, levels: list[float], corrected: bool = False) -> str:
     """"95 % ДИ" when every interval shown is at the plain level, else "ДИ с поправкой" (the intervals
-    are at the level of the multiple-testing correction, see stats.adjusted_level)."""
-    if all(abs(level - confidence) < 1e-9 for level in levels):
+    are at the level of the multiple-testing correction, see stats.adjusted_level). `corrected`: the interval
+    comes out of a corrected family even where its step-down level is the plain one (Holm's last step), so that
+    intervals made the same way are labelled the same way side by side."""
+    if not corrected and all(abs(level - confidence) < 1e-9 for level in levels):
         return f.t("doc.ci_level", conf=f.percent(confidence, 0))
     return f.t("doc.ci_adjusted")
+
+
+def metric_ci_label(f: Formatter, exp: ExperimentResult, m: MetricResult) -> str:
+    """One metric's interval label: "adjusted" whenever it was tested in a corrected family of several."""
+    return ci_label(f, exp.confidence, [m.ci_level], corrected=exp.correction != "none" and m.family_size > 1)
 
 
 def mixed_sentence(f: Formatter, results: Results) -> tuple[str, str]:
@@ -111,7 +118,7 @@ def verdict_sentence(f: Formatter, results: Results, treatment: str) -> tuple[st
     look = exp.look
     values = dict(treatment=group_name(f, results.meta.names, treatment), metric=f.t(f"metric.{m.metric}"),
                   metric_acc=f.t(f"metric_acc.{m.metric}"),
-                  lift=_lift_text(f, m), conf=conf, ci=ci_label(f, exp.confidence, [m.ci_level]),
+                  lift=_lift_text(f, m), conf=conf, ci=metric_ci_label(f, exp, m),
                   interval=lift_interval(f, m.metric, m.rel_ci_low, m.rel_ci_high, m.ci_low, m.ci_high),
                   p=f.p_text(m.p_adjusted), mde=f.percent(m.mde, 1),
                   day=look.day if look else 0, days=look.days if look else 0)

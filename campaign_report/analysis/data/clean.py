@@ -46,8 +46,6 @@ class TableQuality:
 
 
 EARLIEST_DATE = "1900-01-01"
-MAX_CATEGORY_VALUES = 200  # more distinct values than this: a free-text column, not a category
-
 
 def one_edit_apart(a: str, b: str) -> bool:
     """True when a and b differ by exactly one insertion, deletion or substitution."""
@@ -62,12 +60,20 @@ def one_edit_apart(a: str, b: str) -> bool:
 
 
 MAX_CATEGORY_VALUES = 1000  # more distinct values than this is free text (names, products), not a category
+MIN_WORD_LENGTH = 4
+
+
+def _is_word(value: str) -> bool:
+    """A value where one edit apart is likely a typo: letters, no digits, four characters or more. Codes ("1188",
+    "A12") and short labels ("M" / "F", "v1" / "v2") are one edit from other real values by design."""
+    return len(value) >= MIN_WORD_LENGTH and any(c.isalpha() for c in value) and not any(c.isdigit() for c in value)
 
 
 def find_near_duplicates(counts: Mapping[str, int], max_share: float = 0.05,
-                         min_ratio: float = 10.0) -> dict[str, str]:
+                         min_ratio: float = 10.0, words_only: bool = True) -> dict[str, str]:
     """Map each rare value to the common value one edit away from it (typos of category labels).
 
+    With `words_only` codes and short labels are never paired (see _is_word): what is merged must be a typo.
     Columns with more than MAX_CATEGORY_VALUES distinct values are left alone: the pairwise search is
     quadratic, and in free text a one-letter difference is usually a different thing.
     """
@@ -82,8 +88,9 @@ def find_near_duplicates(counts: Mapping[str, int], max_share: float = 0.05,
         for common, common_count in by_count:
             if common_count < min_ratio * count:
                 break
-            if one_edit_apart(value.lower(), common.lower()) or (
-                    value != common and value.lower() == common.lower()):
+            typo_candidates = not words_only or (_is_word(value) and _is_word(common))
+            if (value != common and value.lower() == common.lower()) or (
+                    typo_candidates and one_edit_apart(value.lower(), common.lower())):
                 merges[value] = common
                 break
     return merges
@@ -228,7 +235,7 @@ def clean_experiment(engine: Engine, raw: RawTable, source: TableSource,
     # Group labels are never merged: a rare label one edit from a common one may be a third arm
     # (v1 / v2) or a holdout (1 / 0). It is flagged, and expected_split says which groups are compared.
     counts = frame["grp"].value_counts()
-    for rare, common in find_near_duplicates({str(k): int(v) for k, v in counts.items()}).items():
+    for rare, common in find_near_duplicates({str(k): int(v) for k, v in counts.items()}, words_only=False).items():
         issues.append(QualityIssue("near_duplicate_group", source.column("group"), int(counts[rare]), "kept",
                                    f"{rare} ~ {common}"))
     groups_per_id = frame.groupby("customer_id")["grp"].nunique()

@@ -68,8 +68,9 @@ def estimated_lines(text: str, width_in: float, size_pt: float) -> int:
 
 def text_box(slide, lines: list[str], left: int, top: int, width: int, height: int, max_pt: float = 16,
              min_pt: float = 12, bold_first: bool = False, color: RGBColor | None = None, bullets: bool = False,
-             spacing_pt: float = 6) -> list[str]:
-    """Add the lines that fit at the largest size between max_pt and min_pt; return those that did not."""
+             spacing_pt: float = 6, more: str = "") -> list[str]:
+    """Add the lines that fit at the largest size between max_pt and min_pt; return those that did not.
+    With `more` (a text with {n}), lines that do not fit are counted on a last line instead of vanishing."""
     # A bullet is a sentence of its own: it starts in capitals, whatever phrase (a tile's detail) it was made of.
     marked = [("• " + upper_first(line) if bullets else line) for line in lines]
     shown = list(marked)
@@ -77,7 +78,25 @@ def text_box(slide, lines: list[str], left: int, top: int, width: int, height: i
     while size is None and len(shown) > 1:
         shown = shown[:-1]
         size = fit_size(shown, width / 914400, height / 914400, max_pt, min_pt, spacing_pt)
+    if more and len(shown) < len(marked):
+        while shown:
+            tail = more.format(n=len(marked) - len(shown))
+            size = fit_size([*shown, tail], width / 914400, height / 914400, max_pt, min_pt, spacing_pt)
+            if size is not None:
+                break
+            shown = shown[:-1]
+        dropped = lines[len(shown):]
+        shown = [*shown, more.format(n=len(dropped))]
+        size = size or min_pt
+        _fill(slide, shown, left, top, width, height, size, bold_first, color, spacing_pt)
+        return dropped
     size = size or min_pt
+    _fill(slide, shown, left, top, width, height, size, bold_first, color, spacing_pt)
+    return lines[len(shown):]
+
+
+def _fill(slide, shown: list[str], left: int, top: int, width: int, height: int, size: float, bold_first: bool,
+          color: RGBColor | None, spacing_pt: float) -> None:
     frame = slide.shapes.add_textbox(Emu(left), Emu(top), Emu(width), Emu(height)).text_frame
     frame.word_wrap = True
     for i, line in enumerate(shown):
@@ -90,7 +109,6 @@ def text_box(slide, lines: list[str], left: int, top: int, width: int, height: i
             run.font.bold = True
         if color is not None:
             run.font.color.rgb = color
-    return lines[len(shown):]
 
 
 def source_line(slide, prs, text: str) -> None:

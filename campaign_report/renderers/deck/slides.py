@@ -165,7 +165,8 @@ def table_slide(prs, headline: str, table: Table, notes: str, source: str, max_p
         fit = math.ceil(len(table.rows) / parts)
         for i, start in enumerate(range(0, len(table.rows), fit)):
             rows = table.rows[start:start + fit]
-            table_slide(prs, headline, replace(table, rows=rows), notes if i == 0 else f"{notes} ({rows[0][0]} …)",
+            first_row = " · ".join(str(c) for c in rows[0][:2])
+            table_slide(prs, headline, replace(table, rows=rows), notes if i == 0 else f"{notes} ({first_row})",
                         source, max_pt)
         return
     slide = _slide(prs, headline, notes, source)
@@ -241,13 +242,13 @@ def cards_slide(prs, headline: str, cards: list[Card], notes: str, source: str, 
             pending = text_box(slide, pending, left, top, width, height, max_pt=18 if rows == 1 else 14,
                                min_pt=11, bold_first=bool(card.title), spacing_pt=3)
             while pending:
-                slide = _slide(prs, headline, f"{notes} ({pending[0][:60]} …)", source)
+                slide = _slide(prs, headline, f"{notes} ({pending[0]})", source)
                 pending = text_box(slide, pending, MARGIN, CONTENT_TOP, content_width(prs), content_height(prs),
                                    max_pt=18, min_pt=11, spacing_pt=3)
 
 
 def steps_slide(prs, headline: str, steps: list[str], who: list[str], offers: list[tuple[str, str]], notes: str,
-                source: str, labels: tuple[str, str, str], expect: list[str] | None = None) -> None:
+                source: str, labels: tuple[str, str, str], expect: list[str] | None = None, more: str = "") -> None:
     """Next steps: numbered actions on the left; on the right what to expect (the figures the steps rest on),
     whom to act on and with which offer."""
     slide = _slide(prs, headline, notes, source)
@@ -256,13 +257,13 @@ def steps_slide(prs, headline: str, steps: list[str], who: list[str], offers: li
     left_w = int(width * 0.55) if side else width
     # Alone on the slide, a short list is set larger: two steps in 18 pt would leave two thirds of it empty.
     text_box(slide, [f"{i}. {s}" for i, s in enumerate(steps, 1)], MARGIN, CONTENT_TOP + Inches(0.1), left_w,
-             content_height(prs), max_pt=18, min_pt=12, spacing_pt=12 if side else 18)
+             content_height(prs), max_pt=18, min_pt=12, spacing_pt=12 if side else 18, more=more)
     if side:
         left = MARGIN + left_w + Inches(0.4)
         lines = ([labels[2], *expect] if expect else []) + ([labels[0], *who] if who else []) + (
             [labels[1], *[f"{s}: {o}" for s, o in offers]] if offers else [])
         text_box(slide, lines, left, CONTENT_TOP + Inches(0.1), prs.slide_width - MARGIN - left,
-                 content_height(prs), max_pt=16, min_pt=11, spacing_pt=6, color=GREY)
+                 content_height(prs), max_pt=16, min_pt=11, spacing_pt=6, color=GREY, more=more)
 
 
 def text_slide(prs, headline: str, paragraphs: list[str], notes: str, source: str) -> None:
@@ -277,7 +278,7 @@ def text_slide(prs, headline: str, paragraphs: list[str], notes: str, source: st
     pending = list(paragraphs)
     while pending:
         first = pending == paragraphs
-        slide = _slide(prs, headline, notes if first else f"{notes} ({pending[0][:60]} …)", source)
+        slide = _slide(prs, headline, notes if first else f"{notes} ({pending[0]})", source)
         col_w = int((width - Inches(0.4)) / 2)
         for col in range(2):
             if pending:

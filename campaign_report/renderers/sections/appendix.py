@@ -13,6 +13,13 @@ from campaign_report.renderers.view_model import Section, Table
 from campaign_report.renderers.wording import feature_label, run_note_text, upper_first
 
 
+def _issue_column(f: Formatter, names: dict[str, str], column: str | None) -> str:
+    """The column as the documents name it ([report.names]; else as the file spells it, for finding it there);
+    an issue without a column is about whole rows."""
+    if column is None:
+        return f.t("quality.whole_row")
+    return names.get(column, column)
+
 def quality_section(f: Formatter, results: Results) -> Section:
     """Data-quality appendix: rows in and out, every finding and what was done."""
     sec = Section("quality", f.t("quality.title"))
@@ -30,7 +37,8 @@ def quality_section(f: Formatter, results: Results) -> Section:
     found = acquisition_values(f, stop) if stop is not None else {}
     found.update(min_share=f.percent(MIN_REVENUE_SHARE, 0), min_times=f.integer(MIN_TIMES_MEDIAN))
     rows = [[_table_name(f, q.name), f.t(f"issue.{i.kind}", **found) if i.kind in f.strings["issue"] else i.kind,
-             i.column or "—", f.integer(i.count), _action(f, i)] for q in results.data_quality for i in q.issues]
+             _issue_column(f, results.meta.names, i.column), f.integer(i.count), _action(f, i)]
+            for q in results.data_quality for i in q.issues]
     if rows:
         sec.tables.append(Table(title="", header=[f.t("quality.col_table"), f.t("quality.col_issue"),
                                                    f.t("quality.col_column"), f.t("quality.col_count"),

@@ -17,6 +17,7 @@ from campaign_report.renderers.wording import (
     group_name,
     lift_interval,
     lower_first,
+    metric_ci_label,
     mixed_sentence,
     segment_name,
     verdict_sentence,
@@ -140,7 +141,7 @@ def experiment_section(f: Formatter, results: Results, source: str, summary: Sum
                 summary.key_numbers.append(KeyNumber(
                     label=f.t(f"metric.{m.metric}") + (f" — {group_name(f, names, t)}" if multi else ""),
                     value=f.percent(m.rel_lift, 1, sign=True),
-                    detail=f"{before_after}; {ci_label(f, exp.confidence, [m.ci_level])} "
+                    detail=f"{before_after}; {metric_ci_label(f, exp, m)} "
                            f"{lift_interval(f, m.metric, m.rel_ci_low, m.rel_ci_high, m.ci_low, m.ci_high)}; "
                            f"p{NBSP}{f.p_text(m.p_adjusted)}",
                     significant=m.significant, source="experiment", primary=m.metric == exp.primary))
@@ -211,10 +212,14 @@ def experiment_section(f: Formatter, results: Results, source: str, summary: Sum
             best = max(clusters, key=lambda e: e.rel_lift if math.isfinite(e.rel_lift) else -1)
             differ = any(h.differ for h in exp.heterogeneity if h.dimension == "cluster" and h.treatment == first
                          and h.metric == exp.primary)
-            # A strongest segment is a finding only when the clusters' effects differ beyond chance.
-            sec.headlines["segment_lift"] = f.t("experiment.headline_segment", name=best.segment,
-                                                lift=f.percent(best.rel_lift, 1, sign=True)) if differ else \
-                f.t("experiment.headline_segment_same")
+            # A strongest segment is a finding only when the clusters' effects differ beyond chance, and "strongest"
+            # only when its interval clears every other's; else the highest estimate is said as an estimate.
+            clear = all(best.rel_ci_low > e.rel_ci_high for e in clusters if e is not best)
+            key = "headline_segment" if differ and clear else "headline_segment_highest" if differ else \
+                "headline_segment_same"
+            sec.headlines["segment_lift"] = f.t(f"experiment.{key}", name=best.segment,
+                                                metric=f.t(f"metric_short.{exp.primary}"),
+                                                lift=f.percent(best.rel_lift, 1, sign=True))
             sec.so_what["segment_lift"] = [f.t("experiment.by_segment_note")]
     for obs in exp.observational:
         if obs.outcome == "orders":

@@ -14,7 +14,7 @@ from campaign_report.analysis.results import Results
 from campaign_report.renderers.format import Formatter
 from campaign_report.renderers.sections.offers import segment_name
 from campaign_report.renderers.sections.uplift import chosen_profit, gain_word
-from campaign_report.renderers.wording import group_name, meaning_key, offer_text
+from campaign_report.renderers.wording import group_name, lower_first, meaning_key, offer_text
 
 MAX_STEPS = 4
 
@@ -103,7 +103,9 @@ def next_steps(f: Formatter, results: Results) -> list[str]:
     # Whom the contact may not reach by message is said in the step itself: a CRM that sends a letter to all
     # would write to customers who did not allow it.
     template, case = ("next.contact_offer", "customer_dat") if meaning == "good" else ("next.contact", "customer_acc")
+    contact_step = None
     if p is not None and p.action_segment is not None:
+        contact_step = len(steps)
         steps.append(f.t(template, customers=f.plural(p.action_segment.size, case), purpose=purpose,
                          consent=_consent(f, p.action_segment.no_consent)))
     elif p is not None and p.target_list is not None:
@@ -132,8 +134,16 @@ def next_steps(f: Formatter, results: Results) -> list[str]:
             # test it follows.
             whom = f.t(f"next.whom_{meaning_key(results)}") if first.kind == "action" else \
                 f.t("next.whom_cluster", segment=f.quote(segment_name(f, results, first.kind, first.key)))
-            steps.append(f.t("next.test_offer", offer=offer_text(f, first.offers[0]), whom=whom,
-                             customers=f.plural(first.size, "customer_prep")))
+            if first.kind == "action" and contact_step is not None and p is not None and p.action_segment is not None:
+                # The same customers as the hand-over: one step names the offer, the consent and one hold-out rule
+                # (two steps gave one list a letter after saying "no letters" to some, and two hold-outs).
+                steps[contact_step] = f.t("next.contact_named_offer",
+                                          customers=f.plural(p.action_segment.size, "customer"),
+                                          offer=lower_first(offer_text(f, first.offers[0])),
+                                          consent=_consent(f, p.action_segment.no_consent))
+            else:
+                steps.append(f.t("next.test_offer", offer=offer_text(f, first.offers[0]), whom=whom,
+                                 customers=f.plural(first.size, "customer_prep")))
     steps = steps[:MAX_STEPS - 1]
     if exp is not None and exp.plans and not (exp.look is not None and exp.look.interim):
         # What to test next closes the list: the plan for the arm the decision is about.

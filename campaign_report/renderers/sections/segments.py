@@ -15,6 +15,11 @@ from campaign_report.renderers.wording import cluster_name, feature_label, lower
 ONE_TIME_FINDING = 0.5  # from this share of one-order customers, "most bought once" leads the profile's tiles
 CONCENTRATION = 1.5  # revenue share / customer share from which a segment's weight is a finding
 
+
+def _clean_share(cluster) -> float:
+    """The cluster's revenue share without the order lines flagged as too large to tell from an error."""
+    return cluster.revenue_share_unflagged if cluster.revenue_share_unflagged is not None else cluster.revenue_share
+
 def rfm_note(f: Formatter, rfm: RfmResult) -> str:
     """How RFM scored this shop: against its own purchase cycle (the days said), or by quintiles without one."""
     c = rfm.cycle
@@ -60,12 +65,22 @@ def segments_section(f: Formatter, results: Results, source: str, summary: Summa
         weighty = [c for c in seg.clusters if c.share > 0 and c.revenue_share >= 0.1
                    and min(c.revenue_share, c.revenue_share_unflagged if c.revenue_share_unflagged is not None
                            else c.revenue_share) / c.share >= CONCENTRATION]
-        concentrated = bool(weighty)
-        dense = max(weighty or seg.clusters, key=lambda c: c.revenue_share)
-        sec.headline = f.t(("segments.headline_few" if seg.k < 5 else "segments.headline_many") if concentrated
-                           else ("segments.headline_even_few" if seg.k < 5 else "segments.headline_even_many"),
-                           k=seg.k, name=cluster_name(f, dense), customers=f.percent(dense.share, 0),
-                           share=f.percent(dense.revenue_share, 0))
+        # "Revenue splits roughly by size" only when it does: a segment weighty through flagged lines alone, or
+        # one that brings much less revenue than its size, is what the headline says instead.
+        weighty_if_flagged = [c for c in seg.clusters if c.share > 0 and c.revenue_share >= 0.1
+                              and c.revenue_share / c.share >= CONCENTRATION]
+        light = [c for c in seg.clusters if c.share >= 0.1 and _clean_share(c) / c.share <= 1 / CONCENTRATION]
+        few = "few" if seg.k < 5 else "many"
+        if weighty:
+            key, dense = f"segments.headline_{few}", max(weighty, key=lambda c: c.revenue_share)
+        elif weighty_if_flagged:
+            key, dense = f"segments.headline_flagged_{few}", max(weighty_if_flagged, key=lambda c: c.revenue_share)
+        elif light:
+            key, dense = f"segments.headline_light_{few}", max(light, key=lambda c: c.share)
+        else:
+            key, dense = f"segments.headline_even_{few}", biggest
+        sec.headline = f.t(key, k=seg.k, name=cluster_name(f, dense), customers=f.percent(dense.share, 0),
+                           share=f.percent(dense.revenue_share, 0), clean=f.percent(_clean_share(dense), 0))
         sec.charts.append(ChartSpec("cluster_sizes", "bar", f.t("segments.sizes_chart"), f.t("segments.share_unit"),
                                     tuple(names), (
                                         Series(f.t("segments.customers_share"),
