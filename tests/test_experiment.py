@@ -413,5 +413,5 @@ def test_strongest_segment_only_when_its_interval_clears_the_others(small_run):
         return section.headlines["segment_lift"]
 
     others = [(-0.1, 0.1)] * (len(clusters) - 1)
-    assert headline([(0.68, 1.18), (0.27, 0.97), *others[1:]]).startswith("Эффект различается по кластерам")
+    assert headline([(0.68, 1.18), (0.27, 0.97), *others[1:]]).startswith("Отклик различается; выше всего")
     assert headline([(0.68, 1.18), (0.0, 0.3), *others[1:]]).startswith("Сильнее всего откликнулись")
