@@ -95,7 +95,7 @@ def _how_to_read(f: Formatter, chart: ChartSpec) -> str:
         axis = f.t("deck.read_line_axis", axis=chart.category_title) if chart.category_title else ""
         return f.t("deck.read_line", axis=axis, unit=chart.value_title,
                    series=", ".join(s.name for s in chart.series))
-    parts = [f.t("deck.read_bar", unit=chart.value_title)]
+    parts = [f.t("deck.read_bar", unit=f.quote(chart.value_title)) if chart.value_title else f.t("deck.read_bar_plain")]
     if any(s.err_plus for s in chart.series):
         parts.append(f.t("deck.read_whiskers_std" if chart.whiskers == "std" else "deck.read_whiskers_ci"))
     if chart.highlight and len(chart.series) == 1:
