@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 
 from campaign_report.analysis.customers.rfm import RfmResult
+from campaign_report.analysis.customers.segments import ClusterPortrait
 from campaign_report.analysis.results import Results
 from campaign_report.renderers.charts import ChartSpec, Series, percent_points
 from campaign_report.renderers.format import Formatter
@@ -16,7 +17,7 @@ ONE_TIME_FINDING = 0.5  # from this share of one-order customers, "most bought o
 CONCENTRATION = 1.5  # revenue share / customer share from which a segment's weight is a finding
 
 
-def _clean_share(cluster) -> float:
+def _clean_share(cluster: ClusterPortrait) -> float:
     """The cluster's revenue share without the order lines flagged as too large to tell from an error."""
     return cluster.revenue_share_unflagged if cluster.revenue_share_unflagged is not None else cluster.revenue_share
 
