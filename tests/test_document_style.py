@@ -95,16 +95,50 @@ def test_titles_stay_within_two_lines_at_the_masters_size(documents):
 C = "{http://schemas.openxmlformats.org/drawingml/2006/chart}"
 
 
-def test_horizontal_bars_keep_the_value_axis_at_the_bottom(documents):
-    """Categories run top-down (reversed), so the value axis must cross at the last category to stay at the
-    bottom: python-pptx's `crosses` on a category axis writes nothing, and the axis sat over the bars."""
+def test_horizontal_bars_read_top_down_with_the_legend_in_the_same_order(documents):
+    """Horizontal bars are drawn bottom-up and their legend lists the series last-first: the chart is written
+    with its categories and its series reversed, so that the first category is on top, the first series on top
+    within it, and the legend in that order. Reversing the category axis instead (maxMin) put the first category
+    on top but left the legend the other way round (demo: "Ожидаемая ценность, Клиенты" over bars
+    "Клиенты", "Ожидаемая ценность"); the value axis then had to cross at "max" to stay at the bottom."""
     prs = Presentation(documents / "deck.pptx")
     charts = [shape.chart for slide in prs.slides for shape in slide.shapes if shape.has_chart]
     bars = [c for c in charts if (d := c._chartSpace.find(f".//{C}barDir")) is not None and d.get("val") == "bar"]
     for chart in bars:
         space = chart._chartSpace
-        assert space.find(f".//{C}catAx/{C}scaling/{C}orientation").get("val") == "maxMin"
-        assert space.find(f".//{C}valAx/{C}crosses").get("val") == "max"
+        assert space.find(f".//{C}catAx/{C}scaling/{C}orientation").get("val") == "minMax"
+        assert space.find(f".//{C}valAx/{C}crosses").get("val") == "autoZero"
+
+
+def test_a_bar_chart_is_written_bottom_up_with_its_colours_kept():
+    from campaign_report.renderers.charts import ACCENT, ChartSpec, Series
+    from campaign_report.renderers.deck.charts import add_chart
+
+    prs = Presentation()
+    slide = prs.slides.add_slide(prs.slide_layouts[6])
+    spec = ChartSpec("k", "bar", "t", "%", ("first", "second", "third"),
+                     (Series("customers", (1.0, 2.0, 3.0)), Series("revenue", (10.0, 20.0, 30.0))), "s", shades=True)
+    chart = add_chart(slide, spec, 0, 0, 6_000_000, 3_000_000).chart
+    assert list(chart.plots[0].categories) == ["third", "second", "first"]
+    assert [s.name for s in chart.plots[0].series] == ["revenue", "customers"]
+    assert list(chart.plots[0].series[0].values) == [30.0, 20.0, 10.0]
+    assert str(chart.plots[0].series[1].format.fill.fore_color.rgb) == ACCENT.lstrip("#").upper()
+
+
+def test_a_series_has_one_colour_on_every_chart(small_run):
+    """"Revenue" light blue on one slide and grey on the next read as two different things."""
+    from campaign_report.renderers.charts import series_color
+    from campaign_report.renderers.view import build_view
+
+    view = build_view(small_run.results)
+    colours: dict[str, set[str]] = {}
+    for section in view.sections:
+        for chart in section.charts:
+            if len(chart.series) > 1:
+                for i, series in enumerate(chart.series):
+                    colours.setdefault(series.name, set()).add(series_color(chart, i))
+    assert colours
+    assert {name: c for name, c in colours.items() if len(c) > 1} == {}
 
 
 def test_the_summary_slide_has_three_numbers_and_a_title_of_its_own(documents):

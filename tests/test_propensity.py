@@ -372,7 +372,7 @@ def test_a_driver_direction_is_the_models_conditional_effect_not_the_raw_correla
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
-    from campaign_report.analysis.model.propensity import conditional_direction
+    from campaign_report.analysis.model.propensity import conditional_directions
 
     rng = np.random.default_rng(3)
     n = 20_000
@@ -383,5 +383,4 @@ def test_a_driver_direction_is_the_models_conditional_effect_not_the_raw_correla
     x = pd.DataFrame({"promo_share": promo, "orders": orders.astype(float)})
     assert spearmanr(promo, y)[0] < -0.1  # the planted confounding is real: raw, promo goes with staying
     model = make_pipeline(StandardScaler(), LogisticRegression()).fit(x, y)
-    assert conditional_direction(model, x, "promo_share") == 1
-    assert conditional_direction(model, x, "orders") == -1
+    assert conditional_directions(model, x, ["promo_share", "orders"]) == {"promo_share": 1, "orders": -1}

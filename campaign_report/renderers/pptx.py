@@ -167,13 +167,17 @@ def _summary(prs, view: View, source: str) -> str:
     # One arm's verdict is the title and the first tile already: its sentence would say them a third time.
     # Several arms need their sentences (a title names one).
     lines = [v.sentence for v in s.verdicts] if len(s.verdicts) > 1 else []
-    findings = [x for x in s.findings if x.sentence.rstrip(".") != headline][:1 if decision else 2]
+    # The money at stake first (page 1 has it; a deck without it left the director the decision alone).
+    findings = sorted((x for x in s.findings if x.sentence.rstrip(".") != headline),
+                      key=lambda x: not x.stake)[:1 if decision else 2]
+    stake_shown = any(x.stake for x in findings)
     # A caveat goes where the figures it qualifies are: the data's and the test's always, an analysis's only
     # when its finding or a tile of it is on the slide.
     shown = {x.source for x in findings} | {k.source for k in s.key_numbers[:3]} | {"data", "experiment"}
     lines += [c.text for c in s.caveats if c.source in shown] + ([s.whom_next] if s.whom_next else [])
     lines += [x.sentence for x in findings]
-    lines += [f"{a.title}: {a.text}" for a in s.act_on[:1]]
+    # Beside the value at stake, the list to act on says how many of it are among those slipping away.
+    lines += [" ".join(t for t in (f"{a.title}: {a.text}", a.aside if stake_shown else "") if t) for a in s.act_on[:1]]
     if s.next_steps:  # the summary ends with what to do (the next-steps slide says who does it, with what)
         lines.append(f"{f.t('doc.next_steps')}: {s.next_steps[0]}")
     numbers = s.key_numbers[:3]

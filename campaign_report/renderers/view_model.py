@@ -42,6 +42,9 @@ class Finding:
     label: str  # what the finding is about: "Segments", "Model"
     sentence: str
     source: str = ""  # the analysis it comes from: a caveat of that analysis goes where the finding is shown
+    # It states money at stake (the value of customers slipping away): the summary slide shows it before other
+    # findings, since a director who reads only the deck must see what is at stake beside the decision.
+    stake: bool = False
 
 
 @dataclass(frozen=True)
@@ -69,8 +72,8 @@ class KeyNumber:
 class ActOn:
     title: str
     text: str
-    # How this list relates to another analysis's list: the brief and the e-mail say it; the summary slide,
-    # which shows one "whom", leaves it to the slide of that analysis.
+    # How this list relates to another analysis's list (the lifetime model's slipping-away customers): said
+    # wherever both lists are shown, so that two counts of "at risk" are never left unreconciled.
     aside: str = ""
 
     @property

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import math
 
-from campaign_report.analysis.experiment.result import ExperimentResult, TestPlan
+from scipy.stats import norm
+
+from campaign_report.analysis.experiment.result import ExperimentResult, SegmentHypothesis, TestPlan
 
 
 def plan_next_test(exp: ExperimentResult, effect: float, power: float, base: int = 0) -> tuple[TestPlan, ...]:
@@ -35,3 +37,32 @@ def plan_next_test(exp: ExperimentResult, effect: float, power: float, base: int
                               mde_whole_base=m.mde * math.sqrt(per_arm_now / max(base // arms, 1)) if base
                               else math.nan))
     return tuple(plans)
+
+
+def segment_hypothesis(exp: ExperimentResult, power: float) -> SegmentHypothesis | None:
+    """The segment the decision's arm moved most beyond its average effect, as the next test's hypothesis; None
+    when no cut's segments differ beyond chance or no segment's corrected interval clears the average effect.
+
+    The next test is sized for the segment's lower interval end with its own variance: per group it needs
+    (MDE / effect)² times the segment's customers here, MDE = (z₁₋α/₂ + z_power) × SE / control mean."""
+    decision = exp.decision
+    overall = next((m for m in exp.metrics if m.treatment == decision.treatment and m.metric == exp.primary), None)
+    if overall is None or decision.verdict == "invalid" or not math.isfinite(overall.rel_lift):
+        return None
+    differing = {h.dimension for h in exp.heterogeneity
+                 if h.differ and h.treatment == decision.treatment and h.metric == exp.primary}
+    candidates = [e for e in exp.by_segment
+                  if e.dimension in differing and e.treatment == decision.treatment and e.metric == exp.primary
+                  and e.significant and e.rel_ci_low > max(overall.rel_lift, 0.0) and e.control_value > 0
+                  and math.isfinite(e.std_error) and e.std_error > 0]
+    if not candidates:
+        return None
+    best = max(candidates, key=lambda e: e.rel_ci_low)
+    z = norm.ppf(1 - (1 - exp.confidence) / 2) + norm.ppf(power)
+    mde = z * best.std_error / best.control_value
+    per_arm_now = min(best.n_control, best.n_treatment)
+    per_arm = max(1, math.ceil(per_arm_now * (mde / best.rel_ci_low) ** 2))
+    return SegmentHypothesis(dimension=best.dimension, segment=best.segment, treatment=best.treatment,
+                             metric=best.metric, rel_lift=best.rel_lift, rel_ci_low=best.rel_ci_low,
+                             rel_ci_high=best.rel_ci_high, overall_lift=overall.rel_lift, expected=best.rel_ci_low,
+                             per_arm_now=per_arm_now, per_arm=per_arm, power=power)

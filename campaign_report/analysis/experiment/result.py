@@ -195,6 +195,27 @@ class ObservationalEffect:
 
 
 @dataclass(frozen=True)
+class SegmentHypothesis:
+    """What the next test should check: the campaign works more strongly in one segment than on average. Found
+    exploratorily here (its cut's segments differ beyond chance, and the segment's corrected interval lies above the
+    average effect), so it is a hypothesis until a test of that segment alone confirms it. That test is sized for
+    the interval's lower end, not the estimate: the segment that looks strongest tends to be overestimated."""
+
+    dimension: str
+    segment: str
+    treatment: str
+    metric: str
+    rel_lift: float
+    rel_ci_low: float
+    rel_ci_high: float
+    overall_lift: float  # the arm's effect on the metric over everyone
+    expected: float  # the relative effect the next test is sized for (rel_ci_low)
+    per_arm_now: int  # the segment's smaller group in this test
+    per_arm: int  # customers per group the next test needs in the segment, at this test's confidence and `power`
+    power: float
+
+
+@dataclass(frozen=True)
 class ExperimentResult(Tabular):
     PRIMARY: ClassVar[str] = "metrics"
 
@@ -230,6 +251,7 @@ class ExperimentResult(Tabular):
     equal_split_assumed: bool = False  # no expected_split: the sample-ratio check assumed equal shares
     cap_percentile: float | None = None  # the percentile revenue_cap is (of customers who bought)
     plans: tuple[TestPlan, ...] = ()  # the next test per arm, to detect [experiment] min_effect
+    hypothesis: SegmentHypothesis | None = None  # a segment where the decision's arm works more strongly
     head_to_head: tuple[HeadToHead, ...] = ()  # the best winner against the other winners, or a lone winner
     # against every other valid arm
 

@@ -17,7 +17,7 @@ from campaign_report.analysis.data.features import build_customer_features, expe
 from campaign_report.analysis.engines.base import Engine
 from campaign_report.analysis.errors import ConfigError, InputError
 from campaign_report.analysis.experiment.observational import daily_series, estimate_promo_days
-from campaign_report.analysis.experiment.plan import plan_next_test
+from campaign_report.analysis.experiment.plan import plan_next_test, segment_hypothesis
 from campaign_report.analysis.experiment.readout import analyze_experiment, pick_control
 from campaign_report.analysis.experiment.result import ExperimentResult, GroupSize, Look, ObservationalEffect
 from campaign_report.analysis.experiment.sums import experiment_sums, segment_labels
@@ -173,7 +173,8 @@ def run_experiment(config: Config, engine: Engine, assignment: pd.DataFrame, cus
                                 revenue_cap=cap)
     base = len(customers) if customers is not None else sum(g.n for g in result.groups)
     return dataclasses.replace(result, plans=plan_next_test(result, settings.min_effect, settings.power, base),
-                               inference_reason=reason, earlier_looks=earlier_looks)
+                               hypothesis=segment_hypothesis(result, settings.power), inference_reason=reason,
+                               earlier_looks=earlier_looks)
 
 
 def choose_inference(setting: bool | str, look: Look | None, earlier_looks: int) -> tuple[bool, str]:

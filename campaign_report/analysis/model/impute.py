@@ -14,7 +14,7 @@ from campaign_report.analysis.model.propensity import Imputation
 
 def impute_attribute(frame: pd.DataFrame, attribute: str, feature_cols: list[str],
                      seed: int, sample_size: int | None = None) -> tuple[pd.Series, pd.Series, Imputation] | None:
-    """Recover a categorical attribute's missing values from behaviour; F1 from 5-fold CV on known.
+    """Recover a categorical attribute's missing values from behaviour; F1 from 3-fold CV on known.
 
     The model learns from at most `sample_size` customers with a known value (stratified by it).
     """
@@ -27,7 +27,8 @@ def impute_attribute(frame: pd.DataFrame, attribute: str, feature_cols: list[str
     if sample_size is not None and len(y) > sample_size:
         x_known, _, y, _ = train_test_split(x_known, y, train_size=sample_size, stratify=y, random_state=seed)
     model = HistGradientBoostingClassifier(random_state=seed, max_iter=150, learning_rate=0.08)
-    cv = StratifiedKFold(5, shuffle=True, random_state=seed)
+    # Three folds, not five: the demo's F1 is 0.7739 with three and 0.7741 with five, for 1.8 s of CPU against 3.3.
+    cv = StratifiedKFold(3, shuffle=True, random_state=seed)
     # One OpenMP thread: boosting's thread team spins when the cores are busy (see propensity.fit_propensity).
     with threadpool_limits(limits=1, user_api="openmp"):
         oof = cross_val_predict(model, x_known, y, cv=cv)

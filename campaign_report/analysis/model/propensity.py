@@ -108,20 +108,32 @@ class Importance:
     direction: int  # +1: higher value -> higher probability, -1: lower value -> higher probability
 
 
-def conditional_direction(pipeline, x: pd.DataFrame, column: str) -> int:
-    """Which way the model moves the probability when `column` goes from its lower to its upper quartile with
+def conditional_directions(pipeline, x: pd.DataFrame, columns: list[str]) -> dict[str, int]:
+    """Which way the model moves the probability when each column goes from its lower to its upper quartile with
     every other trait of each customer held as it is (two points of the partial dependence). The rank
     correlation of the column with the predictions said the opposite of the truth on the demo: customers who buy
-    little on promotion also buy rarely, and rare buyers decline (promo share's own effect is the other way)."""
-    values = x[column].astype(float)
-    low, high = values.quantile(0.25), values.quantile(0.75)
-    if not np.isfinite(low) or not np.isfinite(high) or low == high:
-        low, high = values.min(), values.max()
-    if not np.isfinite(low) or low == high:
-        return 1
-    at_low, at_high = x.copy(), x.copy()
-    at_low[column], at_high[column] = low, high
-    return 1 if float(np.mean(raw_score(pipeline, at_high) - raw_score(pipeline, at_low))) >= 0 else -1
+    little on promotion also buy rarely, and rare buyers decline (promo share's own effect is the other way).
+
+    All columns are scored in one call: a forest's predict costs per call as much as per row (54 calls on 1,000
+    customers took 5 s of CPU, one call 0.5 s)."""
+    copies, shifted = [], []
+    for column in columns:
+        values = x[column].astype(float)
+        low, high = values.quantile(0.25), values.quantile(0.75)
+        if not np.isfinite(low) or not np.isfinite(high) or low == high:
+            low, high = values.min(), values.max()
+        if not np.isfinite(low) or low == high:
+            continue
+        for value in (low, high):
+            copies.append(x.assign(**{column: value}))
+        shifted.append(column)
+    directions = dict.fromkeys(columns, 1)
+    if not shifted:
+        return directions
+    scores = raw_score(pipeline, pd.concat(copies, ignore_index=True)).reshape(len(shifted), 2, len(x))
+    for column, (at_low, at_high) in zip(shifted, scores, strict=True):
+        directions[column] = 1 if float(np.mean(at_high - at_low)) >= 0 else -1
+    return directions
 
 
 @dataclass(frozen=True)
@@ -369,9 +381,11 @@ def _fit(train: pd.DataFrame, y: np.ndarray, settings: PropensityConfig, target:
     drop_mean, drop_sd = permutation_drops(pipeline, x_hold.iloc[:n_perm], y_hold[:n_perm], numeric, categorical,
                                            n_repeats=3, seed=seed)
     importance = []
+    # A direction is the sign of a mean over customers: a thousand settle it, and a deep forest's predictions
+    # on 3,000 rows twice per feature cost 6 s of CPU (demo, derived target).
+    directions = conditional_directions(pipeline, x_hold.iloc[:min(n_perm, 1000)], numeric)
     for i, col in enumerate(features):
-        direction = conditional_direction(pipeline, x_hold.iloc[:n_perm], col) if col in numeric else 1
-        importance.append(Importance(col, float(drop_mean[i]), float(drop_sd[i]), direction))
+        importance.append(Importance(col, float(drop_mean[i]), float(drop_sd[i]), directions.get(col, 1)))
     importance.sort(key=lambda imp: -imp.importance)
     leaks, rest_auc = leak_suspects(x_train, y_train, numeric, categorical, preprocessor, seed)
     warnings = []

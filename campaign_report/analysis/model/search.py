@@ -82,6 +82,11 @@ def preprocessor(numeric: list[str], categorical: list[str]) -> ColumnTransforme
 
 
 FINAL_TREES = {"forest": 160, "extra_trees": 250}
+# The out-of-fold scores that calibrate the kept model and score the customers it learned from grow fewer trees:
+# they rank within 0.0002 ROC-AUC of the full forest's and give the same holdout Brier score (demo with a derived
+# target, extra trees: OOF ROC-AUC 0.86959 vs 0.86977, Brier 0.13772 vs 0.13773), at a third of the CPU
+# (the model stage 56 -> 36 s). The search's own out-of-fold scores, used when it ran on every row, have fewer still.
+OOF_TREES = 60
 
 
 def final_estimator(name: str, params: dict, seed: int) -> Any:
@@ -190,8 +195,10 @@ def search_models(models: tuple[str, ...], folds: list[Fold], n_rows: int, n_ite
 
 
 def fold_scores_of(name: str, params: dict, folds: list[Fold], n_rows: int, seed: int) -> np.ndarray:
-    """Out-of-fold ranking scores of the chosen model as it is kept (the folds fitted in parallel)."""
-    estimator = final_estimator(name, params, seed).set_params(**({"n_jobs": 1} if name in FINAL_TREES else {}))
+    """Out-of-fold ranking scores of the chosen model (the folds fitted in parallel; forests with OOF_TREES)."""
+    estimator = final_estimator(name, params, seed)
+    if name in FINAL_TREES:
+        estimator.set_params(n_estimators=OOF_TREES, n_jobs=1)
     max_rows = SVC_MAX_ROWS if name == "svc" else None
     with threadpool_limits(limits=1):
         scores = Parallel(n_jobs=N_THREADS, prefer="threads")(

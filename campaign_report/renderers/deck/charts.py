@@ -102,12 +102,26 @@ class _TextChartData(CategoryChartData):
         return writer
 
 
+def _drawn_order(spec: ChartSpec) -> tuple[list[int], list[int]]:
+    """The order categories and series are written in. Horizontal bars are drawn bottom-up and their legend lists
+    the series last-first (PowerPoint and LibreOffice alike, to match that drawing); so categories and series are
+    written in reverse: the first category is on top, and within it the first series, as the legend lists them.
+    (Reversing the category axis instead put the first category on top but left the legend the other way round.)"""
+    categories, series = list(range(len(spec.categories))), list(range(len(spec.series)))
+    if spec.kind == "bar":
+        return categories[::-1], series[::-1]
+    return categories, series
+
+
 def add_chart(slide, spec: ChartSpec, left: int, top: int, width: int, height: int):
     """A native chart with its title (unit), value-axis title, values on bars and CI whiskers."""
+    category_order, series_order = _drawn_order(spec)
     data = _TextChartData()
-    data.categories = list(spec.categories)
-    for s in spec.series:
-        data.add_series(s.name, [round(v, 6) if math.isfinite(v) else None for v in s.values])
+    data.categories = [spec.categories[k] for k in category_order]
+    for i in series_order:
+        values = spec.series[i].values
+        data.add_series(spec.series[i].name, [round(values[k], 6) if math.isfinite(values[k]) else None
+                                              for k in category_order])
     frame = slide.shapes.add_chart(KINDS[spec.kind], Emu(left), Emu(top), Emu(width), Emu(height), data)
     chart = frame.chart
     chart.font.size = Pt(LABEL_PT)
@@ -138,11 +152,6 @@ def add_chart(slide, spec: ChartSpec, left: int, top: int, width: int, height: i
     # drawn from the axis minimum makes a small or negative value look large); the minimum for lines, so that
     # their category axis stays at the bottom. (python-pptx writes this on the category axis element.)
     value_axis.crosses = XL_AXIS_CROSSES.MINIMUM if spec.kind == "line" else XL_AXIS_CROSSES.AUTOMATIC
-    if spec.kind == "bar":
-        category_axis.reverse_order = True  # first category on top, as in the brief
-        # ... and the value axis stays at the bottom: it crosses the reversed category axis at its last
-        # category. (python-pptx has `crosses` on value axes only; on a category axis it is a no-op.)
-        value_axis._element.find(qn("c:crosses")).set("val", "max")
     if spec.category_title:
         category_axis.has_title = True
         category_axis.axis_title.text_frame.text = spec.category_title
@@ -152,7 +161,8 @@ def add_chart(slide, spec: ChartSpec, left: int, top: int, width: int, height: i
     if spec.kind != "line":
         plot.gap_width = 50
         plot.overlap = -5 if len(spec.series) > 1 else 0
-    for i, (series, s) in enumerate(zip(plot.series, spec.series, strict=True)):
+    for series, i in zip(plot.series, series_order, strict=True):
+        s = spec.series[i]
         color = _rgb(series_color(spec, i))
         if spec.kind == "line":
             series.format.line.color.rgb = color
@@ -164,14 +174,16 @@ def add_chart(slide, spec: ChartSpec, left: int, top: int, width: int, height: i
         else:
             series.format.fill.solid()
             series.format.fill.fore_color.rgb = color
-            for k, point_color in enumerate(point_colors(spec, i)):
-                if point_color != series_color(spec, i):
-                    point = series.points[k]
+            colors = point_colors(spec, i)
+            for position, k in enumerate(category_order):
+                if colors[k] != series_color(spec, i):
+                    point = series.points[position]
                     point.format.fill.solid()
-                    point.format.fill.fore_color.rgb = _rgb(point_color)
+                    point.format.fill.fore_color.rgb = _rgb(colors[k])
         whiskers = s.err_minus is not None and s.err_plus is not None
         if whiskers:
-            _error_bars(series._element, s.err_minus or (), s.err_plus or (), "y" if spec.kind == "line" else None)
+            _error_bars(series._element, tuple((s.err_minus or ())[k] for k in category_order),
+                        tuple((s.err_plus or ())[k] for k in category_order), "y" if spec.kind == "line" else None)
         if spec.kind != "line":
             labels = series.data_labels
             labels.show_value = True
@@ -180,7 +192,7 @@ def add_chart(slide, spec: ChartSpec, left: int, top: int, width: int, height: i
             labels.font.size = Pt(LABEL_PT - 1)
             labels.position = XL_LABEL_POSITION.OUTSIDE_END
             if whiskers:
-                _labels_clear_of_whiskers(series, spec, s.values, width, (lo, hi))
+                _labels_clear_of_whiskers(series, spec, tuple(s.values[k] for k in category_order), width, (lo, hi))
     return frame
 
 

@@ -136,7 +136,8 @@ def history_section(f: Formatter, results: Results, source: str) -> Section | No
         low, high = history.cumulative_interval(basis == "profit")
         sec.paragraphs.append(f.t(f"history.cumulative_{basis}", campaigns=f.plural(n, "campaign"),
                                   total=_money(f, cumulative[-1]), interval=f"{_money(f, low)} … {_money(f, high)}",
-                                  this=_money(f, _entry_money(this, basis, currency))))
+                                  this=_money(f, _entry_money(this, basis, currency)),
+                                  contacts=f.plural(this.contacts, "customer_acc")))
     elif not history.one_currency:
         sec.paragraphs.append(f.t("history.cumulative_currencies"))
     elif any(math.isfinite(_entry_money(c, basis, currency)) for c in history.campaigns):

@@ -64,7 +64,7 @@ def lifetime_section(f: Formatter, results: Results, source: str, summary: Summa
         else:
             sec.headline = f.t("lifetime.headline_value", **values)
         summary.findings.append(Finding(label=f.t("lifetime.finding_label"), sentence=sec.headline + ".",
-                                        source="lifetime"))
+                                        source="lifetime", stake=slip is not None and bool(slip.size)))
         summary.spare_numbers.append(KeyNumber(label=f.t("lifetime.kpi_value", horizon=_horizon(f, life)),
                                                value=f.money_short(life.expected_value),
                                                detail=f.t(f"lifetime.basis_short_{life.value_basis}", **values),

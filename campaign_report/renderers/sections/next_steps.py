@@ -9,12 +9,19 @@ from __future__ import annotations
 
 import math
 
-from campaign_report.analysis.experiment.result import TestPlan
+from campaign_report.analysis.experiment.result import SegmentHypothesis, TestPlan
 from campaign_report.analysis.results import Results
 from campaign_report.renderers.format import Formatter
 from campaign_report.renderers.sections.offers import segment_name
 from campaign_report.renderers.sections.uplift import chosen_profit, gain_word
-from campaign_report.renderers.wording import group_name, lower_first, meaning_key, offer_text
+from campaign_report.renderers.wording import (
+    dimension_name,
+    group_name,
+    lower_first,
+    meaning_key,
+    offer_text,
+)
+from campaign_report.renderers.wording import segment_name as cut_value_name
 
 MAX_STEPS = 4
 
@@ -38,6 +45,19 @@ def plan_text(f: Formatter, plan: TestPlan) -> str:
         return f.t("next.plan_days", **values, window=f.plural(plan.window_days, "day"),
                    days=f.plural(math.ceil(plan.days), "day"))
     return f.t("next.plan", **values)
+
+
+def hypothesis_text(f: Formatter, results: Results, h: SegmentHypothesis) -> str:
+    """The next test as a hypothesis: the segment, its effect against the average, the effect it is sized for."""
+    names = results.meta.names
+    return f.t("next.hypothesis", arm=f.quote(group_name(f, names, h.treatment)),
+               segment=f.quote(cut_value_name(f, h.dimension, h.segment)),
+               dimension=lower_first(dimension_name(f, names, h.dimension)),
+               metric=f.t(f"metric_short.{h.metric}"), lift=f.percent(h.rel_lift, 1, sign=True),
+               overall=f.percent(h.overall_lift, 1, sign=True),
+               ci=f.percent_range(h.rel_ci_low, h.rel_ci_high), expected=f.percent(h.expected, 1, sign=True),
+               per_arm=f.plural(h.per_arm, "customer"), per_arm_now=f.integer(h.per_arm_now),
+               power=f.percent(h.power, 0))
 
 
 def _consent(f: Formatter, no_consent: int | None) -> str:
@@ -128,12 +148,16 @@ def next_steps(f: Formatter, results: Results) -> list[str]:
         untested = [s for s in o.segments if s.kind in ("action", "cluster") and s.offers
                     and all(x.expected_effect is None for x in s.offers)]
         if untested:
-            # The segment the report asks to act on comes first, else the largest cluster.
+            # The segment the report asks to act on comes first, else the largest cluster, and the step says why
+            # (a test on a cluster of low revenue per customer read as arbitrary). Not the cluster of most revenue:
+            # a flagged order line can make that one (ecom_profiles: 25 % of revenue, 12 % without the line).
             first = max(untested, key=lambda s: (s.kind == "action", s.size))
+            largest = all(first.size >= s.size for s in o.segments if s.kind == "cluster")
             # The offer and whom it is for lead (the summary slide's title is this step's first clause); how to
             # test it follows.
             whom = f.t(f"next.whom_{meaning_key(results)}") if first.kind == "action" else \
-                f.t("next.whom_cluster", segment=f.quote(segment_name(f, results, first.kind, first.key)))
+                f.t("next.whom_largest_cluster" if largest else "next.whom_cluster",
+                    segment=f.quote(segment_name(f, results, first.kind, first.key)))
             if first.kind == "action" and contact_step is not None and p is not None and p.action_segment is not None:
                 # The same customers as the hand-over: one step names the offer, the consent and one hold-out rule
                 # (two steps gave one list a letter after saying "no letters" to some, and two hold-outs).
@@ -145,8 +169,11 @@ def next_steps(f: Formatter, results: Results) -> list[str]:
                 steps.append(f.t("next.test_offer", offer=offer_text(f, first.offers[0]), whom=whom,
                                  customers=f.plural(first.size, "customer_prep")))
     steps = steps[:MAX_STEPS - 1]
-    if exp is not None and exp.plans and not (exp.look is not None and exp.look.interim):
-        # What to test next closes the list: the plan for the arm the decision is about.
+    if exp is not None and exp.hypothesis is not None and not (exp.look is not None and exp.look.interim):
+        # What to test next closes the list: a hypothesis the data found, with the effect it is sized for ...
+        steps.append(hypothesis_text(f, results, exp.hypothesis))
+    elif exp is not None and exp.plans and not (exp.look is not None and exp.look.interim):
+        # ... else how large a test must be to detect the configured effect, for the arm the decision is about.
         plan = next((x for x in exp.plans if x.treatment == exp.decision.treatment), exp.plans[0])
         steps.append(plan_text(f, plan))
     return steps[:MAX_STEPS]

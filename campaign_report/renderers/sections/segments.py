@@ -161,7 +161,7 @@ def segments_section(f: Formatter, results: Results, source: str, summary: Summa
         sec.charts.append(ChartSpec("rfm", "bar", f.t("segments.rfm_chart"), f.t("segments.share_unit"), tuple(names), (
             Series(f.t("segments.customers_share"), percent_points([s.share for s in rfm.segments])),
             Series(f.t("segments.revenue_share"), percent_points([s.revenue_share for s in rfm.segments]))),
-            source, decimals=0, decimal_mark=f.decimal))
+            source, decimals=0, decimal_mark=f.decimal, shades=True))  # coloured as the clusters' same two series
         risky = sum(s.share for s in rfm.segments if s.name in ("at_risk", "cant_lose", "lost"))
         sec.headlines["rfm"] = f.t("segments.headline_rfm", share=f.percent(risky, 0))
         risky_revenue = sum(s.revenue_share for s in rfm.segments if s.name in ("at_risk", "cant_lose", "lost"))

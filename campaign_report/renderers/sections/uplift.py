@@ -222,7 +222,7 @@ def uplift_section(f: Formatter, results: Results, source: str, summary: Summary
                             everyone=f.money_short(d.everyone_profit, sign=True), saved=f.integer(d.contacts_saved),
                             low=f.money_short(d.everyone_profit_ci[0], sign=True, like=d.everyone_profit),
                             high=f.money_short(d.everyone_profit_ci[1], sign=True, like=d.everyone_profit),
-                            gain=gain_word(f, d),
+                            gain=gain_word(f, d), customers=f.plural(d.population, "customer"),
                             arm=arm_name) + ("" if u.heterogeneous else " " + f.t("uplift.page1_no_difference"))
     decided = results.experiment.decision.treatment if results.experiment is not None else None
     # What acting on the decision is worth, short enough for a title: said of the arm the decision is about.
