@@ -421,8 +421,8 @@ def test_the_next_test_is_the_segment_where_the_campaign_works_more_strongly(dem
     """The demo plants an ARPU effect of +88 % on deal seekers against +36 % overall (cut by the planted customer
     type). The readout finds that segment above the average effect, and the hypothesis is sized for its corrected
     lower interval end (below the planted effect: the strongest segment's estimate is the one most likely
-    inflated), with the promised power at that effect. Segments alike give no hypothesis, and the next step then
-    says what a test can detect instead."""
+    inflated), with the promised power to tell that effect from the average. Segments alike give no hypothesis,
+    and the next step then says what a test can detect instead."""
     from scipy.stats import norm
 
     from campaign_report.analysis.experiment.plan import segment_hypothesis
@@ -439,7 +439,8 @@ def test_the_next_test_is_the_segment_where_the_campaign_works_more_strongly(dem
     effect = next(e for e in result.by_segment if e.dimension == h.dimension and e.segment == h.segment
                   and e.treatment == h.treatment and e.metric == h.metric)
     se_then = effect.std_error / effect.control_value * (h.per_arm_now / h.per_arm) ** 0.5
-    assert norm.cdf(h.expected / se_then - norm.ppf(1 - (1 - result.confidence) / 2)) == pytest.approx(0.8, abs=0.01)
+    margin = h.expected - h.overall_lift  # what the test must tell apart: the segment's effect from the average
+    assert norm.cdf(margin / se_then - norm.ppf(1 - (1 - result.confidence) / 2)) == pytest.approx(0.8, abs=0.01)
     alike = dataclasses.replace(result, heterogeneity=tuple(dataclasses.replace(x, differ=False)
                                                             for x in result.heterogeneity))
     assert segment_hypothesis(alike, 0.8) is None

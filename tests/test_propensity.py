@@ -372,7 +372,7 @@ def test_a_driver_direction_is_the_models_conditional_effect_not_the_raw_correla
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
-    from campaign_report.analysis.model.propensity import conditional_directions
+    from campaign_report.analysis.model.importance import conditional_directions
 
     rng = np.random.default_rng(3)
     n = 20_000

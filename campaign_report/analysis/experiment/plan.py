@@ -43,8 +43,9 @@ def segment_hypothesis(exp: ExperimentResult, power: float) -> SegmentHypothesis
     """The segment the decision's arm moved most beyond its average effect, as the next test's hypothesis; None
     when no cut's segments differ beyond chance or no segment's corrected interval clears the average effect.
 
-    The next test is sized for the segment's lower interval end with its own variance: per group it needs
-    (MDE / effect)² times the segment's customers here, MDE = (z₁₋α/₂ + z_power) × SE / control mean."""
+    The claim is "stronger than on average", so the next test is sized to tell the segment's effect, if it is
+    its lower interval end, from the average effect: per group it needs (MDE / (lower end − average))² times
+    the segment's customers here, MDE = (z₁₋α/₂ + z_power) × SE / control mean, with the segment's own variance."""
     decision = exp.decision
     overall = next((m for m in exp.metrics if m.treatment == decision.treatment and m.metric == exp.primary), None)
     if overall is None or decision.verdict == "invalid" or not math.isfinite(overall.rel_lift):
@@ -61,7 +62,7 @@ def segment_hypothesis(exp: ExperimentResult, power: float) -> SegmentHypothesis
     z = norm.ppf(1 - (1 - exp.confidence) / 2) + norm.ppf(power)
     mde = z * best.std_error / best.control_value
     per_arm_now = min(best.n_control, best.n_treatment)
-    per_arm = max(1, math.ceil(per_arm_now * (mde / best.rel_ci_low) ** 2))
+    per_arm = max(1, math.ceil(per_arm_now * (mde / (best.rel_ci_low - overall.rel_lift)) ** 2))
     return SegmentHypothesis(dimension=best.dimension, segment=best.segment, treatment=best.treatment,
                              metric=best.metric, rel_lift=best.rel_lift, rel_ci_low=best.rel_ci_low,
                              rel_ci_high=best.rel_ci_high, overall_lift=overall.rel_lift, expected=best.rel_ci_low,

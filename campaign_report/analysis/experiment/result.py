@@ -199,7 +199,8 @@ class SegmentHypothesis:
     """What the next test should check: the campaign works more strongly in one segment than on average. Found
     exploratorily here (its cut's segments differ beyond chance, and the segment's corrected interval lies above the
     average effect), so it is a hypothesis until a test of that segment alone confirms it. That test is sized for
-    the interval's lower end, not the estimate: the segment that looks strongest tends to be overestimated."""
+    the interval's lower end, not the estimate (the segment that looks strongest tends to be overestimated), to
+    tell it from the average effect."""
 
     dimension: str
     segment: str
@@ -211,7 +212,7 @@ class SegmentHypothesis:
     overall_lift: float  # the arm's effect on the metric over everyone
     expected: float  # the relative effect the next test is sized for (rel_ci_low)
     per_arm_now: int  # the segment's smaller group in this test
-    per_arm: int  # customers per group the next test needs in the segment, at this test's confidence and `power`
+    per_arm: int  # customers per group for a test of the segment to tell `expected` from `overall_lift`
     power: float
 
 

@@ -1,4 +1,4 @@
-"""Permutation importance on the preprocessed holdout.
+"""Permutation importance on the preprocessed holdout, and the direction of each driver.
 
 sklearn's `permutation_importance` on the whole pipeline re-runs the preprocessing for every feature and
 repeat (about 100 transforms of the holdout; on the demo that was most of its 15 s). Imputing, scaling and
@@ -10,6 +10,7 @@ holdout is transformed once and the blocks are permuted in place.
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 from sklearn.metrics import roc_auc_score
 from sklearn.pipeline import Pipeline
 
@@ -58,3 +59,31 @@ def permutation_drops(pipeline: Pipeline, x, y: np.ndarray, numeric: list[str], 
             i = (start + k) // n_repeats
             drops[i, (start + k) % n_repeats] = baseline - roc_auc_score(y, scores[k])
     return drops.mean(axis=1), drops.std(axis=1)
+
+
+def conditional_directions(pipeline, x: pd.DataFrame, columns: list[str]) -> dict[str, int]:
+    """Which way the model moves the probability when each column goes from its lower to its upper quartile with
+    every other trait of each customer held as it is (two points of the partial dependence). The rank
+    correlation of the column with the predictions said the opposite of the truth on the demo: customers who buy
+    little on promotion also buy rarely, and rare buyers decline (promo share's own effect is the other way).
+
+    All columns are scored in one call: a forest's predict costs per call as much as per row (54 calls on 1,000
+    customers took 5 s of CPU, one call 0.5 s)."""
+    copies, shifted = [], []
+    for column in columns:
+        values = x[column].astype(float)
+        low, high = values.quantile(0.25), values.quantile(0.75)
+        if not np.isfinite(low) or not np.isfinite(high) or low == high:
+            low, high = values.min(), values.max()
+        if not np.isfinite(low) or low == high:
+            continue
+        for value in (low, high):
+            copies.append(x.assign(**{column: value}))
+        shifted.append(column)
+    directions = dict.fromkeys(columns, 1)
+    if not shifted:
+        return directions
+    scores = raw_score(pipeline, pd.concat(copies, ignore_index=True)).reshape(len(shifted), 2, len(x))
+    for column, (at_low, at_high) in zip(shifted, scores, strict=True):
+        directions[column] = 1 if float(np.mean(at_high - at_low)) >= 0 else -1
+    return directions
