@@ -112,8 +112,10 @@ def table_notes(f: Formatter, headline: str, table: Table, section: Section) -> 
     read = f.t("deck.read_table", rows=named, columns=", ".join(table.header)) \
         if len(set(firsts)) == len(firsts) <= 6 and len(named) <= 160 else \
         f.t("deck.read_table_count", rows=f.plural(len(table.rows), "row"), columns=", ".join(table.header))
-    return " ".join(x for x in (_sentence(headline), read, _sentence(table.note), _first_sentences(section.notes))
-                    if x)
+    note = _sentence(table.note)
+    # The section's method sentence, unless the table's note already says it (the offers' both began with it).
+    method = _first_sentences(section.notes)
+    return " ".join(x for x in (_sentence(headline), read, note, "" if method and method in note else method) if x)
 
 
 def finding_slides(prs, f: Formatter, section: Section, source: str, appendix: bool = False) -> None:
@@ -174,17 +176,26 @@ def _summary(prs, view: View, source: str) -> str:
     # A caveat goes where the figures it qualifies are: the data's and the test's always, an analysis's only
     # when its finding or a tile of it is on the slide.
     shown = {x.source for x in findings} | {k.source for k in s.key_numbers[:3]} | {"data", "experiment"}
-    lines += [c.text for c in s.caveats if c.source in shown] + ([s.whom_next] if s.whom_next else [])
+    # The story first (what it is worth, what else was found, whom to act on), then what the figures rest on:
+    # a director read a method caveat before the action.
+    lines += [s.whom_next] if s.whom_next else []
     lines += [x.sentence for x in findings]
     # Beside the value at stake, the list to act on says how many of it are among those slipping away.
-    lines += [" ".join(t for t in (f"{a.title}: {a.text}", a.aside if stake_shown else "") if t) for a in s.act_on[:1]]
+    lines += [" ".join(t for t in (f"{a.title}: {lower_first(a.text)}", a.aside if stake_shown else "") if t)
+              for a in s.act_on[:1]]
+    lines += [c.text for c in s.caveats if c.source in shown]
     if s.next_steps:  # the summary ends with what to do (the next-steps slide says who does it, with what)
-        lines.append(f"{f.t('doc.next_steps')}: {s.next_steps[0]}")
+        lines.append(f"{f.t('doc.next_steps')}: {lower_first(s.next_steps[0])}")
     numbers = s.key_numbers[:3]
     notes = f.t("deck.notes_summary" if numbers else "deck.notes_summary_no_numbers",
                 decision=_sentence(decision.sentence if decision else (finding or headline)),
                 numbers="; ".join(f"{k.label} {k.value}" for k in numbers),
-                grey=f.t("deck.notes_summary_grey") if any(not k.significant for k in numbers) else "")
+                grey=f.t("deck.notes_summary_grey") if any(not k.significant for k in numbers) else "",
+                # What the lines under the tiles say, a clause each: the money, whom, the first step (whole
+                # sentences ran the notes past what a presenter reads aloud).
+                below=f.t("deck.notes_summary_below", lines=" ".join(_sentence(_first_clause(x, at_colon=False))
+                                                                     for x in lines[:5]))
+                if lines else "")
     rest = summary_slide(prs, headline, numbers, lines, notes, source)
     if rest:  # many treatments or segments: the summary continues rather than losing lines
         cards_slide(prs, headline, [Card(title="", lines=rest)], f"{notes} ({rest[0]})", source, 1)
@@ -200,7 +211,7 @@ def _next_steps(prs, view: View, source: str, summary_title: str) -> None:
     # The summary may have taken the first step as its title: the slide that details it is then "Next steps".
     taken = summary_title in (upper_first(_first_clause(steps[0], at_colon=colon)) for colon in (True, False))
     headline = _pick_title(prs, *(() if taken else (steps[0], steps[0].split(":")[0])), f.t("doc.next_steps"))
-    who = [f"{a.title}: {a.text}" for a in s.act_on]
+    who = [f"{a.title}: {lower_first(a.text)}" for a in s.act_on]
     offers = [(o.segment, o.offer) for o in s.offers]  # what does not fit is counted on the slide, not cut
     notes = " ".join([f.t("deck.notes_next", steps=" ".join(_sentence(x) for x in steps[:3])),
                       f.t("deck.notes_next_offers") if offers else "",

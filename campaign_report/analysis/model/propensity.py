@@ -137,6 +137,7 @@ class ActionSegment:
     probability_mean: float
     value_basis: str  # "profit" | "margin" | "revenue" | "none": what value_* measure (MoneyMeaning.value_basis)
     value_mean: float
+    value_total: float  # the segment's value together: what acting on it is about (the documents' money at stake)
     base_value_mean: float  # over the scored population
     probability_cut: float  # the lowest probability on the list
     value_cut: float  # the scored population's median value: the segment is at or above it

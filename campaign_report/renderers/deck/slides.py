@@ -85,9 +85,10 @@ def summary_slide(prs, headline: str, numbers: list[KeyNumber], lines: list[str]
             left = MARGIN + i * (tile_w + gap)
             text_box(slide, [k.value], left, top, tile_w, Inches(0.85), max_pt=36, min_pt=24, bold_first=True,
                      color=NAVY if k.significant else GREY)
-            text_box(slide, [k.label, k.detail], left, top + Inches(0.85), tile_w, Inches(1.45), max_pt=14,
+            text_box(slide, [k.label, k.detail], left, top + Inches(0.85), tile_w, Inches(1.2), max_pt=14,
                      min_pt=11, bold_first=True, color=GREY, spacing_pt=3)
-        top += Inches(2.5)
+        # The lines start right under the tiles: an empty band left them at the smallest size on a full slide.
+        top += Inches(2.15)
     return text_box(slide, lines, MARGIN, top, width, CONTENT_TOP + content_height(prs) - top, max_pt=18,
                     min_pt=12, bullets=True)
 

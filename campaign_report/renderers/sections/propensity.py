@@ -222,6 +222,7 @@ def _act_on(f: Formatter, results: Results, sec: Section, summary: Summary, mean
     margin = f.percent(results.meaning.money.margin, 0) if results.meaning.money.margin is not None else ""
     values = dict(customers=f.plural(a.size, "customer"), list=f.integer(a.list_size), noun=noun, margin=margin,
                   cut=value_text(f, results, a.value_cut), value=value_text(f, results, a.value_mean),
+                  total=value_text(f, results, a.value_total),
                   base=value_text(f, results, a.base_value_mean), probability=probability,
                   prob=f.number(a.probability_mean, 2), scored=f.plural(tl.size if tl else a.size, "customer_of"),
                   filter=_population(f, tl))
