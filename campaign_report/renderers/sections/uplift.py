@@ -217,7 +217,13 @@ def uplift_section(f: Formatter, results: Results, source: str, summary: Summary
     sec.so_what["uplift_gain"] = [paragraphs[1], *(paragraphs[3:4] if u.average_effect > 0 else [])]
     sec.so_what["uplift_deciles"] = [paragraphs[0]]
     d = u.decision
-    summary.whom_next = f.t(f"uplift.page1_{d.rule}", share=f.percent(d.contact_share, 0),
+    # What the forecast money rests on, beside it: a director who reads only the summary sees the margin and the
+    # contact's cost (the brief's methods were the only place that said them).
+    basis = ", ".join(([f.t("uplift.basis_margin", margin=f.percent(d.margin, 0))] if d.margin_stated else [])
+                      + ([f.t("uplift.basis_cost", cost=f.money(d.cost_per_contact))] if d.cost_per_contact > 0
+                         else []))
+    summary.whom_next = f.t(f"uplift.page1_{d.rule}", basis=f"; {basis}" if basis else "",
+                            share=f.percent(d.contact_share, 0),
                             contacts=f.plural(d.contacts, "customer"), profit=chosen_profit(f, d),
                             everyone=f.money_short(d.everyone_profit, sign=True), saved=f.integer(d.contacts_saved),
                             low=f.money_short(d.everyone_profit_ci[0], sign=True, like=d.everyone_profit),
