@@ -148,3 +148,20 @@ def test_the_headline_says_revenue_follows_size_only_when_it_does(small_run):
     assert "примерно" not in flagged and "без отмеченных крупных строк заказа — 14 %" in flagged
     weighty = _headline_with_shares(results, [(0.13, 0.30), (0.5, 0.45), (0.37, 0.25)])
     assert "13 % клиентов и 30 % выручки" in weighty
+
+
+def test_the_portraits_title_names_the_cluster_that_stands_out_most(small_run):
+    """The portraits slide said "the segments differ most by promo share and clothing": what the clusters were
+    built on. It names the cluster whose strongest trait is furthest from the base, and no figure of its own (the
+    card's figures are a share of spend; the trait's a mean of customers' shares: two values for one thing)."""
+    from campaign_report.renderers.format import Formatter
+    from campaign_report.renderers.sections.segments import segments_section
+    from campaign_report.renderers.view_model import Summary
+
+    results = small_run.results
+    section = segments_section(Formatter("ru", "₽"), results, "s", Summary())
+    standing = max(((abs(d.std_diff), c) for c in results.segments.clusters for d in c.distinctions[:1]),
+                   key=lambda x: x[0])[1]
+    title = section.headlines["portraits"]
+    assert title.startswith(f"Сильнее всех выделяется «{standing.name_ru}»: ")
+    assert not any(ch.isdigit() for ch in title.replace(standing.name_ru, ""))

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections import Counter
-
 from campaign_report.analysis.customers.rfm import RfmResult
 from campaign_report.analysis.customers.segments import ClusterPortrait
 from campaign_report.analysis.results import Results
@@ -143,11 +141,14 @@ def segments_section(f: Formatter, results: Results, source: str, summary: Summa
                          f.t("segments.not_distinct"))
             sec.cards.append(Card(title=f"{f.t('segments.cluster', id=c.id)} — {f.quote(cluster_name(f, c))}",
                                   lines=lines))
-        # The portraits' finding: the traits that set the segments apart most often (each one's strongest two).
-        apart = Counter(d.feature for c in seg.clusters for d in c.distinctions[:2] if abs(d.std_diff) >= 0.5)
-        if apart:
-            sec.headlines["portraits"] = f.t("segments.headline_portraits", traits=", ".join(
-                feature_label(f, x) for x, _ in apart.most_common(2)))
+        # The portraits' finding: the cluster that stands out most, and in what. ("The segments differ most by
+        # promo share and clothing" restated what the clusters were built on.) Its figures are on its card: a
+        # second figure here (a mean of customers' shares beside the card's share of spend) would be two values.
+        standing = [(abs(d.std_diff), c, d) for c in seg.clusters for d in c.distinctions[:1] if abs(d.std_diff) >= 0.5]
+        if standing:
+            _, c, d = max(standing, key=lambda x: x[0])
+            sec.headlines["portraits"] = f.t("segments.headline_portraits_" + ("above" if d.std_diff > 0 else "below"),
+                                             name=cluster_name(f, c), trait=feature_label(f, d.feature))
     if rfm is not None:
         names = [f.t(f"rfm.{s.name}") if s.name in f.strings["rfm"] else s.name for s in rfm.segments]
         sec.tables.append(Table(title=f.t("segments.rfm_title"), header=[
