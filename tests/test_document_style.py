@@ -75,6 +75,12 @@ def test_every_slide_has_its_own_notes(documents):
     assert not any("{" in n or "}" in n for n in notes)  # no placeholder left unfilled
     for text in notes:  # two to five sentences, give or take an abbreviation
         assert len(re.findall(r"[.!?…](?:\s|$)", text)) >= 2 and len(text) <= 1200, text
+        # Read aloud, a note is whole sentences: no bracket left open or a stray tail of one ("«Качество
+        # данных»)."), no sentence starting in lower case, no two run together ("«никому» Список").
+        assert text.count("(") == text.count(")") and text.count("«") == text.count("»"), text
+        # (an abbreviation such as "Доп." or "см." may be followed by lower case)
+        assert not [m for m in re.finditer(r"(\w+)[.!?] [a-zа-яё]", text) if len(m.group(1)) > 4], text
+        assert not re.search(r"[»”] [А-ЯЁ][а-яё]+ [а-яё]", text.replace("», ", "")), text
 
 
 @pytest.mark.skipif(not font_available(), reason="Liberation Sans not installed: widths would be estimates")

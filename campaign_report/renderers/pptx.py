@@ -37,13 +37,25 @@ __all__ = ["estimated_lines", "finding_slides", "fit_size", "render_pptx"]
 
 
 def _sentence(text: str) -> str:
+    """The text ending as a sentence: a closing quote ends one only after a full stop inside it (…«никому»
+    needs its own)."""
     text = text.strip()
-    return text if not text or text[-1] in ".!?…»\"" else text + "."
+    closed = text[-1:] in ".!?…" or (text[-1:] in "»\"”" and text[-2:-1] in ".!?…")
+    return text if not text or closed else text + "."
 
 
 def _first_sentences(text: str, n: int = 1) -> str:
     parts = [p for p in text.replace("\n", " ").split(". ") if p]
     return _sentence(". ".join(parts[:n])) if parts else ""
+
+
+def _without_asides(text: str) -> str:
+    """The text without its bracketed asides (intervals, bases, assumptions): what a presenter says aloud."""
+    while True:
+        shorter = re.sub(r"\s*\([^()]*\)", "", text)
+        if shorter == text:
+            return re.sub(r"\s+([,;.:])", r"\1", shorter)
+        text = shorter
 
 
 def _first_clause(text: str, at_colon: bool = True) -> str:
@@ -85,7 +97,9 @@ def chart_notes(f: Formatter, headline: str, chart: ChartSpec, section: Section,
     parts = [_sentence(headline), _sentence(chart.title), read,
              _first_sentences(section.notes) if first else "", *section.so_what.get(chart.key, [])[:1],
              _sentence(caveat)]
-    return " ".join(dict.fromkeys(x for x in parts if x))  # a title equal to the headline is said once
+    # Each part a sentence of its own (a slide's line may start lower-case: the slide capitalises bullets); a title
+    # equal to the headline is said once.
+    return " ".join(dict.fromkeys(upper_first(_sentence(x)) for x in parts if x))
 
 
 def _how_to_read(f: Formatter, chart: ChartSpec) -> str:
@@ -138,7 +152,8 @@ def _table_slides(prs, f: Formatter, section: Section, source: str, appendix: bo
         if table in section.deck_tables and not appendix and len(table.rows) <= 2:
             continue  # an offer plan of one or two segments is on the next-steps slide already
         headline, full = _title(prs, table.headline, table.title)
-        table_slide(prs, headline, table, table_notes(f, full, table, section), source)
+        table_slide(prs, headline, table, table_notes(f, full, table, section), source,
+                    continued=f.t("deck.notes_continued"))
 
 
 def _summary(prs, view: View, source: str) -> str:
@@ -187,15 +202,14 @@ def _summary(prs, view: View, source: str) -> str:
     if s.next_steps:  # the summary ends with what to do (the next-steps slide says who does it, with what)
         lines.append(f"{f.t('doc.next_steps')}: {lower_first(s.next_steps[0])}")
     numbers = s.key_numbers[:3]
-    notes = f.t("deck.notes_summary" if numbers else "deck.notes_summary_no_numbers",
-                decision=_sentence(decision.sentence if decision else (finding or headline)),
+    said = decision.sentence if decision else (finding or headline)
+    # What the lines under the tiles say, a sentence each without its asides: the money, whom, the first step.
+    # (Cut at the first ";", a line lost its money or stopped inside a bracket.) Not the decision again.
+    below = [_first_sentences(_without_asides(x)) for x in lines[:5] if _without_asides(x)[:40] not in said]
+    notes = f.t("deck.notes_summary" if numbers else "deck.notes_summary_no_numbers", decision=_sentence(said),
                 numbers="; ".join(f"{k.label} {k.value}" for k in numbers),
                 grey=f.t("deck.notes_summary_grey") if any(not k.significant for k in numbers) else "",
-                # What the lines under the tiles say, a clause each: the money, whom, the first step (whole
-                # sentences ran the notes past what a presenter reads aloud).
-                below=f.t("deck.notes_summary_below", lines=" ".join(_sentence(_first_clause(x, at_colon=False))
-                                                                     for x in lines[:5]))
-                if lines else "")
+                below=f.t("deck.notes_summary_below", lines=" ".join(below)) if below else "")
     rest = summary_slide(prs, headline, numbers, lines, notes, source)
     if rest:  # many treatments or segments: the summary continues rather than losing lines
         cards_slide(prs, headline, [Card(title="", lines=rest)], f"{notes} ({rest[0]})", source, 1)
@@ -261,14 +275,24 @@ def _appendix(prs, view: View, source: str) -> None:
             headline = f.t("deck.quality_headline", found=f.plural(len(table.rows), "issue"))
             table_slide(prs, _pick_title(prs, headline), Table(table.title, table.header, table.rows, table.numeric,
                                                                 note=" ".join([*quality.warnings, rows])), notes,
-                        source)
+                        source, continued=f.t("deck.notes_continued"))
         else:
             text_slide(prs, f.t("deck.quality_clean"), [*quality.warnings, *quality.paragraphs], notes, source)
     for slide in list(prs.slides)[first:]:
         kicker(slide, prs, f.t("deck.appendix"))
 
 
-SENTENCE = re.compile(r"(?<=[.!?])\s+")
+def _split_sentences(text: str) -> list[str]:
+    """Sentences, split after . ! ? and a space outside brackets: "(см. «Качество данных»)" is not a sentence end
+    (split there, the notes kept the stray tail "«Качество данных»).")."""
+    out, depth, start = [], 0, 0
+    for i, ch in enumerate(text):
+        depth += (ch == "(") - (ch == ")")
+        if depth <= 0 and ch in ".!?" and i + 1 < len(text) and text[i + 1].isspace():
+            out.append(text[start:i + 1].strip())
+            start = i + 1
+    out.append(text[start:].strip())
+    return [s for s in out if s]
 
 
 def _notes_said_once(prs) -> None:
@@ -279,7 +303,7 @@ def _notes_said_once(prs) -> None:
         if not slide.has_notes_slide:
             continue
         frame = slide.notes_slide.notes_text_frame
-        sentences = [s for s in SENTENCE.split(frame.text) if s.strip()]
+        sentences = _split_sentences(frame.text)
         kept = [s for s in sentences if len(s) <= 60 or s not in said]
         said.update(s for s in sentences if len(s) > 60)
         whole = [s for s in kept if s.rstrip().endswith((".", "!", "?", "…"))]

@@ -206,5 +206,7 @@ def value_text(f: Formatter, results: Results, x: float | None, sign: bool = Fal
     """A customer value in its unit: money, or the profit column's own unit when the config states one."""
     money = results.meaning.money
     if money.value_basis == "profit" and money.profit_unit:
-        return f"{f.number(x, 2, sign=sign)}{NBSP}{money.profit_unit}"
+        # Two decimals for a customer's value (4,04), none for a list's total (1 079, not 1 078,59).
+        digits = 2 if x is None or not math.isfinite(x) or abs(x) < 100 else 0
+        return f"{f.number(x, digits, sign=sign)}{NBSP}{money.profit_unit}"
     return f.money(x, sign=sign)

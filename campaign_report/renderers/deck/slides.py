@@ -145,7 +145,8 @@ def _table_size(table: Table, width_pt: float, height_pt: float, max_pt: float) 
     return 10, _column_widths(table, width_pt, 10) or [width_pt / len(table.header)] * len(table.header)
 
 
-def table_slide(prs, headline: str, table: Table, notes: str, source: str, max_pt: float = 18) -> None:
+def table_slide(prs, headline: str, table: Table, notes: str, source: str, max_pt: float = 18,
+                continued: str = "({first})") -> None:
     """A native table in the master's style, columns sized to content; rows that do not fit continue on as
     many slides as needed, split evenly (no slide with two leftover rows), each part with the table's footnote
     (number_parts then numbers their titles)."""
@@ -167,8 +168,8 @@ def table_slide(prs, headline: str, table: Table, notes: str, source: str, max_p
         for i, start in enumerate(range(0, len(table.rows), fit)):
             rows = table.rows[start:start + fit]
             first_row = " · ".join(str(c) for c in rows[0][:2])
-            table_slide(prs, headline, replace(table, rows=rows), notes if i == 0 else f"{notes} ({first_row})",
-                        source, max_pt)
+            table_slide(prs, headline, replace(table, rows=rows),
+                        notes if i == 0 else f"{notes} {continued.format(first=first_row)}", source, max_pt)
         return
     slide = _slide(prs, headline, notes, source)
     shape = slide.shapes.add_table(len(table.rows) + 1, len(table.header), MARGIN, CONTENT_TOP,

@@ -166,8 +166,9 @@ def next_steps(f: Formatter, results: Results) -> list[str]:
                                           offer=lower_first(offer_text(f, first.offers[0])),
                                           consent=_consent(f, p.action_segment.no_consent))
             else:
+                # Half without the offer: the split that measures its effect best on a given segment.
                 steps.append(f.t("next.test_offer", offer=offer_text(f, first.offers[0]), whom=whom,
-                                 customers=f.plural(first.size, "customer_prep")))
+                                 customers=f.plural(first.size, "customer_prep"), held=f.integer(first.size // 2)))
     steps = steps[:MAX_STEPS - 1]
     if exp is not None and exp.hypothesis is not None and not (exp.look is not None and exp.look.interim):
         # What to test next closes the list: a hypothesis the data found, with the effect it is sized for ...
