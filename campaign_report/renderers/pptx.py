@@ -199,7 +199,12 @@ def _summary(prs, view: View, source: str) -> str:
     lines += [" ".join(t for t in (f"{a.title}: {lower_first(a.text)}", a.aside if stake_shown else "") if t)
               for a in s.act_on[:1]]
     lines += [c.text for c in s.caveats if c.source in shown]
-    if s.next_steps:  # the summary ends with what to do (the next-steps slide says who does it, with what)
+    # The summary ends with what to do (the next-steps slide says who does it, with what), unless that is the won
+    # arm's roll-out the forecast line has just said ("next time: everyone", then "roll it out to everyone").
+    # (With two winning arms the step carries their head-to-head comparison: it stays.)
+    rolled_out = decision is not None and decision.code == "win" and bool(s.whom_next) \
+        and sum(v.code == "win" for v in s.verdicts) == 1
+    if s.next_steps and not rolled_out:
         lines.append(f"{f.t('doc.next_steps')}: {lower_first(s.next_steps[0])}")
     numbers = s.key_numbers[:3]
     said = decision.sentence if decision else (finding or headline)

@@ -116,7 +116,13 @@ def propensity_section(f: Formatter, results: Results, source: str, summary: Sum
                                     Series(f.t("propensity.random_curve"), tuple(x * 100 for x, _ in p.gains))),
                                 source, category_title=f.t("propensity.gains_x"), decimals=0, decimal_mark=f.decimal))
     top30 = p.gains[2][1] if len(p.gains) > 2 else math.nan
-    sec.headlines["gains"] = f.t("propensity.headline_gains", found=f.percent(top30, 0), outcome=outcome)
+    h_list = p.holdout
+    # The list that is used, when there is one: a "top 30 %" title beside a list of another size was two cuts.
+    sec.headlines["gains"] = f.t("propensity.headline_gains_list", share=f.percent(h_list.cutoff_share, 0),
+                                 found=f.percent(h_list.cutoff_recall, 0), outcome=outcome,
+                                 precision=f.percent(h_list.cutoff_precision, 0)) \
+        if p.target_list is not None and math.isfinite(h_list.cutoff_recall) and math.isfinite(h_list.cutoff_share) \
+        else f.t("propensity.headline_gains", found=f.percent(top30, 0), outcome=outcome)
     if p.imputation is not None:
         im = p.imputation
         sec.paragraphs.append(f.t("propensity.imputation", n=f.plural(im.n_imputed, "customer_of"),
