@@ -71,10 +71,9 @@ def propensity_section(f: Formatter, results: Results, source: str, summary: Sum
     model_number = (KeyNumber(label=f.t("propensity.kpi_auc_leak" if leaked else "propensity.kpi_auc",
                                                    model=model_name),
                                          value=f.number(h.roc_auc, 2),
-                                         # One precision and recall on page 1: the list's, at its cut-off.
-                                         detail=f.t("propensity.kpi_auc_detail", pr=f.number(h.pr_auc, 2),
-                                                    precision=f.percent(h.cutoff_precision, 0),
-                                                    recall=f.percent(h.cutoff_recall, 0))
+                                         # With a list, its tile gives the precision and recall at its cut-off:
+                                         # this one says how to read the score; without one, the F1 threshold's.
+                                         detail=f.t("propensity.kpi_auc_detail", pr=f.number(h.pr_auc, 2))
                                          if math.isfinite(h.cutoff_precision) else
                                          f.t("propensity.kpi_auc_detail_threshold", pr=f.number(h.pr_auc, 2),
                                              precision=f.percent(h.precision, 0), recall=f.percent(h.recall, 0)),
