@@ -44,9 +44,22 @@ def _sentence(text: str) -> str:
     return text if not text or closed else text + "."
 
 
+def _split_sentences(text: str) -> list[str]:
+    """Sentences, split after . ! ? and a space outside brackets: "(см. «Качество данных»)" is not a sentence end
+    (split there, the notes kept the stray tail "«Качество данных»).")."""
+    out, depth, start = [], 0, 0
+    for i, ch in enumerate(text):
+        depth += (ch == "(") - (ch == ")")
+        if depth <= 0 and ch in ".!?" and i + 1 < len(text) and text[i + 1].isspace():
+            out.append(text[start:i + 1].strip())
+            start = i + 1
+    out.append(text[start:].strip())
+    return [s for s in out if s]
+
+
 def _first_sentences(text: str, n: int = 1) -> str:
-    parts = [p for p in text.replace("\n", " ").split(". ") if p]
-    return _sentence(". ".join(parts[:n])) if parts else ""
+    parts = _split_sentences(text.replace("\n", " "))
+    return _sentence(" ".join(parts[:n])) if parts else ""
 
 
 def _without_asides(text: str) -> str:
@@ -259,7 +272,7 @@ def _appendix(prs, view: View, source: str) -> None:
         # The sections' own method notes (the RFM scoring, say) where the methods text does not say them yet.
         said = " ".join(paragraphs)
         for section in view.sections:
-            new = [_sentence(x) for x in section.notes.split(". ") if x and x[:40] not in said]
+            new = [_sentence(x) for x in _split_sentences(section.notes) if x[:40] not in said]
             if section.key not in APPENDIX and new:
                 paragraphs.append(" ".join(new))
                 said += " ".join(new)
@@ -285,19 +298,6 @@ def _appendix(prs, view: View, source: str) -> None:
             text_slide(prs, f.t("deck.quality_clean"), [*quality.warnings, *quality.paragraphs], notes, source)
     for slide in list(prs.slides)[first:]:
         kicker(slide, prs, f.t("deck.appendix"))
-
-
-def _split_sentences(text: str) -> list[str]:
-    """Sentences, split after . ! ? and a space outside brackets: "(см. «Качество данных»)" is not a sentence end
-    (split there, the notes kept the stray tail "«Качество данных»).")."""
-    out, depth, start = [], 0, 0
-    for i, ch in enumerate(text):
-        depth += (ch == "(") - (ch == ")")
-        if depth <= 0 and ch in ".!?" and i + 1 < len(text) and text[i + 1].isspace():
-            out.append(text[start:i + 1].strip())
-            start = i + 1
-    out.append(text[start:].strip())
-    return [s for s in out if s]
 
 
 def _notes_said_once(prs) -> None:
