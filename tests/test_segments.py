@@ -16,6 +16,7 @@ from campaign_report.analysis.customers.rfm import (
     assign_segments,
     quintile_score,
     rfm_scores,
+    risk_overlaps,
 )
 from campaign_report.analysis.customers.segments import analyze_segments, spend_stratified_sample
 from campaign_report.analysis.data.clean import clean_customers, clean_transactions
@@ -86,6 +87,12 @@ def test_rfm_small_example_by_hand():
     result, labels = analyze_rfm(frame)
     assert labels.to_dict() == {"a": "best", "b": "promising", "c": "cant_lose", "d": "lost", "e": "loyal"}
     assert sum(s.size for s in result.segments) == 5
+    # Gone or going: can't lose (c) and lost (d), and how many of them each other list holds.
+    assert (result.risk.customers, result.risk.share) == (2, 0.4)
+    assert result.risk.revenue_share == pytest.approx(60300 / 151800)
+    both = risk_overlaps(result.risk, labels, pd.Series(["c", "a", "x"]), pd.Series(["d", "c", "e"]))
+    assert (both.on_target_list, both.slipping) == (1, 2)
+    assert risk_overlaps(result.risk, labels, None, None).on_target_list is None
 
 
 def test_rules_cover_every_customer_exactly_once():

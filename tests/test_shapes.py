@@ -230,6 +230,29 @@ def test_one_count_for_whom_to_act_on(case):
         assert f"{label}: {shown}" in text or (label in text and shown in text), (shape.name, where)
 
 
+def test_what_to_expect_of_the_list_is_its_probabilities_and_is_said_beside_the_steps(case):
+    """The model's expectation for the customers to act on first is the sum of their probabilities in the list
+    file (not an offer's effect), and the deck's next steps and the brief say the same rounded count."""
+    shape, docs = case
+    p = docs.results.propensity
+    if p is None or p.action_segment is None or not p.action_segment.size:
+        return
+    a = p.action_segment
+    listed = docs.results.target_list
+    first = listed[listed["act_first"]]
+    assert len(first) == a.size
+    assert a.expected_outcomes == pytest.approx(first["probability"].sum(), abs=0.001 * a.size)
+    assert a.expected_outcomes <= a.size
+    if a.value_basis != "none":
+        assert abs(a.value_expected) <= abs(a.value_total) + 1e-9
+    f = Formatter(shape.language, "$")
+    count = f.integer(round(a.expected_outcomes)).replace("\u00a0", " ")
+    lead = f.t("act.expect_lead", text="").strip()
+    for where, text in (("brief", " ".join(docs.brief)), ("deck", "\n".join(docs.deck))):
+        flat = " ".join(text.replace("\u00a0", " ").split())
+        assert count in flat and (lead in flat or f.t("deck.steps_expect") in flat), (shape.name, where)
+
+
 def test_customers_without_consent_are_counted_where_the_contact_is(case):
     shape, docs = case
     if shape.name != "consent":

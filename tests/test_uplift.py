@@ -172,6 +172,26 @@ def test_contacting_everyone_is_forecast_from_the_readouts_effect(small_run):
         assert d.rule != "everyone" or d.profit == d.everyone_profit
 
 
+def test_the_gain_curves_end_is_said_where_it_differs_from_the_printed_average(small_run):
+    """The curve ends at the plain difference of means; the average printed beside it is the readout's adjusted
+    effect. Where the two print differently, the text names both; where they print alike, it says nothing."""
+    import dataclasses
+
+    from campaign_report.renderers.format import Formatter
+    from campaign_report.renderers.sections.uplift import curve_end
+
+    f = Formatter("ru", "₽")
+    arm = small_run.results.uplift
+    said = curve_end(f, arm, cuped=True)
+    end, average = f.money(arm.curve[-1].gain, sign=True), f.money(arm.average_effect, sign=True)
+    assert bool(said) == (end != average)
+    if said:
+        assert end in said and average in said and "CUPED" in said
+    last = dataclasses.replace(arm.curve[-1], gain=arm.average_effect)
+    same = dataclasses.replace(arm, curve=(*arm.curve[:-1], last))
+    assert curve_end(f, same, cuped=True) == ""
+
+
 def test_the_readouts_interval_decides_whether_contacting_everyone_pays():
     """The uplift curve alone would contact everyone; the readout's interval (here holding zero once costs are
     counted) makes it unproven, and an interval clear of zero makes it "everyone" with the readout's figure."""

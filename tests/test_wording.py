@@ -96,6 +96,13 @@ def test_demo_page_one_states_every_finding(small_run):
     check_document_text(pdf_pages(small_run.output_dir / "brief.pdf"), "ru")
 
 
+def test_an_abbreviation_ending_a_sentence_lends_it_its_full_stop():
+    f = Formatter("ru", "₽")
+    text = f.t("segments.risk_lists", customers="10 клиентов", parts="в целевом списке — 3 усл. ед.")
+    assert text.endswith("3 усл. ед.") and ".." not in text
+    assert f.t("segments.risk_lists", customers="…", parts="x").endswith("x.")
+
+
 def test_demo_page_one_says_what_to_do_next(small_run):
     page1 = " ".join(pdf_pages(small_run.output_dir / "brief.pdf")[0].split())
     assert "Что делать дальше" in page1

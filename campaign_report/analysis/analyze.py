@@ -23,7 +23,7 @@ import pandas as pd
 
 from campaign_report.analysis.config import Config
 from campaign_report.analysis.customers.lifetime import analyze_lifetime, customer_value_list
-from campaign_report.analysis.customers.rfm import analyze_rfm, cycle_from_gaps
+from campaign_report.analysis.customers.rfm import analyze_rfm, cycle_from_gaps, risk_overlaps
 from campaign_report.analysis.customers.segments import analyze_segments
 from campaign_report.analysis.data.acquisition import acquisition_issue, find_acquisition_stop
 from campaign_report.analysis.data.clean import TableQuality, clean_customers, clean_experiment, clean_transactions
@@ -235,6 +235,12 @@ def _analyze(config: Config, engine: Engine, workdir: Path, progress: StageCallb
         summary = dataclasses.replace(summary, known=known_outcomes(meaning, customers, table, scores.selected,
                                                                     scores.on_list))
         propensity_result = dataclasses.replace(propensity_result, target_list=summary)
+
+    if rfm_result is not None and rfm_result.risk is not None and rfm_labels is not None:
+        rfm_result = dataclasses.replace(rfm_result, risk=risk_overlaps(
+            rfm_result.risk, rfm_labels, table["id"][scores.selected & scores.on_list] if scores is not None else None,
+            values["id"][values["slipping_away"]] if values is not None and lifetime_result is not None
+            and lifetime_result.slipping is not None else None))
 
     uplift_result = uplift_list = None
     if experiment_result is not None and config.uplift.enabled and (has_tx or customers is not None):

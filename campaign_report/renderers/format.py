@@ -8,6 +8,7 @@ Missing or non-finite numbers print as an em dash, never as NaN.
 from __future__ import annotations
 
 import math
+import re
 import sys
 from datetime import date, datetime
 from functools import lru_cache
@@ -22,6 +23,9 @@ else:  # Python 3.10
 LOCALE_DIR = Path(__file__).resolve().parent.parent / "templates" / "locale"
 NBSP = "\u00a0"
 DASH = "—"
+
+# An abbreviation that ends a sentence ("усл. ед.", "п.п.") lends it its full stop.
+DOUBLE_STOP = re.compile(r"(?<!\.)\.\.(?!\.)")
 
 
 @lru_cache(maxsize=4)
@@ -76,11 +80,14 @@ class Formatter:
     def t(self, key: str, **values: Any) -> str:
         """A locale string by dotted key, filled with values; a quoted value that quotes something itself gets
         the inner kind of quotes («Рассылка „Весна“», “Big baskets: ‘Обувь’”), and a parenthesis inside a
-        parenthesis becomes brackets."""
+        parenthesis becomes brackets. A value ending in an abbreviation's full stop ("усл. ед.") at the end of a
+        sentence takes the sentence's own: one full stop, not two."""
         node: Any = self.strings
         for part in key.split("."):
             node = node[part]
-        return nest_parentheses(self.nest_quotes(str(node).format(**values))) if values else str(node)
+        if not values:
+            return str(node)
+        return nest_parentheses(self.nest_quotes(DOUBLE_STOP.sub(".", str(node).format(**values))))
 
     def nest_quotes(self, text: str) -> str:
         """Quotation marks inside quotation marks turned into the inner kind, at any depth."""

@@ -244,12 +244,14 @@ def _next_steps(prs, view: View, source: str, summary_title: str) -> None:
     taken = summary_title in (upper_first(_first_clause(steps[0], at_colon=colon)) for colon in (True, False))
     headline = _pick_title(prs, *(() if taken else (steps[0], steps[0].split(":")[0])), f.t("doc.next_steps"))
     who = [f"{a.title}: {lower_first(a.text)}" for a in s.act_on]
-    offers = [(o.segment, o.offer) for o in s.offers]  # what does not fit is counted on the slide, not cut
+    offers = [(o.segment, lower_first(o.offer)) for o in s.offers]  # what does not fit is counted, not cut
     notes = " ".join([f.t("deck.notes_next", steps=" ".join(_sentence(x) for x in steps[:3])),
                       f.t("deck.notes_next_offers") if offers else "",
                       f.t("deck.notes_next_lists") if view.has_lists else ""]).strip()
-    # What acting is worth beside the steps: the forecast of the whole decision and each arm's measured effect.
-    expect = ([upper_first(s.worth)] if s.worth else []) + [v.sentence for v in s.verdicts]
+    # What acting is worth beside the steps: the forecast of the whole decision, each arm's measured effect,
+    # and what the model expects of the list to act on (its outcomes and their value, not an offer's effect).
+    expect = ([upper_first(s.worth)] if s.worth else []) + [v.sentence for v in s.verdicts] + \
+        [a.expect for a in s.act_on[:1] if a.expect]
     steps_slide(prs, headline, steps, who, offers, notes, source,
                 (f.t("deck.steps_who"), f.t("deck.steps_what"), f.t("deck.steps_expect")), expect,
                 f.t("deck.steps_more"))

@@ -75,6 +75,9 @@ class ActOn:
     # How this list relates to another analysis's list (the lifetime model's slipping-away customers): said
     # wherever both lists are shown, so that two counts of "at risk" are never left unreconciled.
     aside: str = ""
+    # What the model expects of these customers before anyone acts (how many have the outcome, their value
+    # together), and that an offer's own effect is measured only by its hold-out.
+    expect: str = ""
 
     @property
     def full(self) -> str:

@@ -12,6 +12,7 @@ last rule is a catch-all, so every customer lands in exactly one segment whateve
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 from typing import ClassVar
@@ -82,6 +83,23 @@ class RfmSegment:
     monetary: float
 
 
+# The segments that count as gone or going: a customer who has not bought for a long time, whatever they spent.
+RISK_SEGMENTS = ("at_risk", "cant_lose", "lost")
+
+
+@dataclass(frozen=True)
+class RfmRisk:
+    """Customers RFM counts as gone or going (RISK_SEGMENTS), and how many of them the report's other lists of
+    customers at risk hold: three counts of "at risk" (RFM, the model's target list, the value model's slipping
+    away) read as contradicting each other until each says how it relates to the others."""
+
+    customers: int
+    share: float
+    revenue_share: float
+    on_target_list: int | None = None  # of them, on the propensity model's target list (None: no list)
+    slipping: int | None = None  # of them, among the value model's valuable customers slipping away (None: no fit)
+
+
 @dataclass(frozen=True)
 class RfmResult(Tabular):
     PRIMARY: ClassVar[str] = "segments"
@@ -92,6 +110,7 @@ class RfmResult(Tabular):
     one_time_share: float = math.nan  # customers with one order: how much of the base never came back
     one_time_customers: int = 0
     customers: int = 0
+    risk: RfmRisk | None = None  # None when no configured segment is one of RISK_SEGMENTS
 
 
 def quintile_score(values: pd.Series, higher_is_better: bool = True) -> pd.Series:
@@ -151,6 +170,20 @@ def analyze_rfm(frame: pd.DataFrame, rules: tuple[RfmRule, ...] = (), cycle: Pur
                                    frequency=float(part["orders"].mean()),
                                    monetary=float(part["monetary"].mean())))
     labels = pd.Series(segment.to_numpy(), index=frame["id"].to_numpy(), name="rfm")
-    return RfmResult(segments=tuple(segments), rules=rules, cycle=cycle,
+    risky = [x for x in segments if x.name in RISK_SEGMENTS]
+    risk = RfmRisk(customers=sum(x.size for x in risky), share=sum(x.share for x in risky),
+                   revenue_share=sum(x.revenue_share for x in risky)) if risky else None
+    return RfmResult(segments=tuple(segments), rules=rules, cycle=cycle, risk=risk,
                      one_time_share=float((frame["orders"] <= 1).mean()),
                      one_time_customers=int((frame["orders"] <= 1).sum()), customers=len(frame)), labels
+
+
+def risk_overlaps(risk: RfmRisk, labels: pd.Series, target_ids: pd.Series | None, slipping_ids: pd.Series | None,
+                  ) -> RfmRisk:
+    """How many of RFM's gone-or-going customers are on the target list and among the value model's slipping."""
+    risky = {str(i) for i in labels.index[labels.isin(RISK_SEGMENTS).to_numpy()]}
+
+    def among(ids: pd.Series | None) -> int | None:
+        return None if ids is None else int(ids.astype(str).isin(risky).sum())
+
+    return dataclasses.replace(risk, on_target_list=among(target_ids), slipping=among(slipping_ids))

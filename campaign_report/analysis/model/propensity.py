@@ -138,6 +138,11 @@ class ActionSegment:
     value_basis: str  # "profit" | "margin" | "revenue" | "none": what value_* measure (MoneyMeaning.value_basis)
     value_mean: float
     value_total: float  # the segment's value together: what acting on it is about (the documents' money at stake)
+    # What the model expects of the segment before anyone acts: how many will have the outcome (the sum of their
+    # calibrated probabilities) and the value of those customers (each customer's value times that probability).
+    # Not an offer's effect: no data here measure one.
+    expected_outcomes: float
+    value_expected: float
     base_value_mean: float  # over the scored population
     probability_cut: float  # the lowest probability on the list
     value_cut: float  # the scored population's median value: the segment is at or above it

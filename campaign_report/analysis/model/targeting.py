@@ -62,6 +62,8 @@ def action_segment(table: pd.DataFrame, probability: np.ndarray, selected: np.nd
         value_basis=value_basis if value is not None else "none",
         value_mean=float(value[mask].mean()) if value is not None and mask.any() else math.nan,
         value_total=float(value[mask].sum()) if value is not None else math.nan,
+        expected_outcomes=float(probability[mask].sum()),
+        value_expected=float((value.to_numpy()[mask] * probability[mask]).sum()) if value is not None else math.nan,
         base_value_mean=float(value[selected].mean()) if value is not None else math.nan,
         probability_cut=float(probability[on_list].min()) if on_list.any() else math.nan, value_cut=value_cut,
         promo_share=float(members["promo_share"].mean()) if has_promo and mask.any() else None,

@@ -153,11 +153,12 @@ def next_steps(f: Formatter, results: Results) -> list[str]:
             # a flagged order line can make that one (ecom_profiles: 25 % of revenue, 12 % without the line).
             first = max(untested, key=lambda s: (s.kind == "action", s.size))
             largest = all(first.size >= s.size for s in o.segments if s.kind == "cluster")
-            # The offer and whom it is for lead (the summary slide's title is this step's first clause); how to
-            # test it follows.
+            # What to do and for whom leads, short enough to be the summary slide's title (its first clause); the
+            # offer and how to test it follow.
             whom = f.t(f"next.whom_{meaning_key(results)}") if first.kind == "action" else \
-                f.t("next.whom_largest_cluster" if largest else "next.whom_cluster",
-                    segment=f.quote(segment_name(f, results, first.kind, first.key)))
+                f.t("next.whom_cluster", segment=f.quote(segment_name(f, results, first.kind, first.key)))
+            size = f.t("next.size_largest" if largest and first.kind == "cluster" else "next.size",
+                       customers=f.plural(first.size, "customer"))
             if first.kind == "action" and contact_step is not None and p is not None and p.action_segment is not None:
                 # The same customers as the hand-over: one step names the offer, the consent and one hold-out rule
                 # (two steps gave one list a letter after saying "no letters" to some, and two hold-outs).
@@ -167,8 +168,8 @@ def next_steps(f: Formatter, results: Results) -> list[str]:
                                           consent=_consent(f, p.action_segment.no_consent))
             else:
                 # Half without the offer: the split that measures its effect best on a given segment.
-                steps.append(f.t("next.test_offer", offer=offer_text(f, first.offers[0]), whom=whom,
-                                 customers=f.plural(first.size, "customer_prep"), held=f.integer(first.size // 2)))
+                steps.append(f.t("next.test_offer", offer=lower_first(offer_text(f, first.offers[0])), whom=whom,
+                                 size=size, held=f.integer(first.size // 2)))
     steps = steps[:MAX_STEPS - 1]
     if exp is not None and exp.hypothesis is not None and not (exp.look is not None and exp.look.interim):
         # What to test next closes the list: a hypothesis the data found, with the effect it is sized for ...

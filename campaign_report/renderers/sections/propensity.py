@@ -9,7 +9,14 @@ from campaign_report.analysis.results import Results
 from campaign_report.renderers.charts import ChartSpec, Series
 from campaign_report.renderers.format import Formatter
 from campaign_report.renderers.view_model import ActOn, Card, Finding, KeyNumber, Section, Summary, Table
-from campaign_report.renderers.wording import feature_label, meaning_key, outcome_phrase, value_noun, value_text
+from campaign_report.renderers.wording import (
+    feature_label,
+    lower_first,
+    meaning_key,
+    outcome_phrase,
+    value_noun,
+    value_text,
+)
 
 
 def cutoff_rule_text(f: Formatter, tl: TargetListSummary) -> str:
@@ -221,7 +228,8 @@ def _act_on(f: Formatter, results: Results, sec: Section, summary: Summary, mean
     if a.value_basis == "none":
         sec.cards.append(Card(title=title, lines=[f.t("act.whole_list", customers=f.plural(a.size, "customer")), *(
             [f.t("act.no_consent", n=f.integer(a.no_consent), rest=f.integer(a.size - a.no_consent))]
-            if a.no_consent else [])]))
+            if a.no_consent else []), *[f.t("act.expect_lead", text=lower_first(x))
+                                         for x in [_expect_text(f, results, a, meaning, "")] if x]]))
         return
     noun = value_noun(f, a.value_basis)
     margin = f.percent(results.meaning.money.margin, 0) if results.meaning.money.margin is not None else ""
@@ -262,5 +270,18 @@ def _act_on(f: Formatter, results: Results, sec: Section, summary: Summary, mean
     summary.key_numbers.append(KeyNumber(label=title, value=f.integer(a.size),
                                          detail=f.t("act.short", **values),
                                          significant=not _leaked(results), source="propensity"))
+    expect = _expect_text(f, results, a, meaning, noun)
+    if expect:
+        lines.append(f.t("act.expect_lead", text=lower_first(expect)))
     explained = " ".join(t for t in (f.t("act.explained", **values), consent, cluster) if t)
-    summary.act_on.insert(0, ActOn(title=title, text=explained, aside=both))
+    summary.act_on.insert(0, ActOn(title=title, text=explained, aside=both, expect=expect))
+
+
+def _expect_text(f: Formatter, results: Results, a: ActionSegment, meaning: str, noun: str) -> str:
+    """How many of the segment the model expects to have the outcome, and the value of those customers."""
+    outcome = outcome_phrase(f, results)
+    if not outcome or not math.isfinite(a.expected_outcomes):
+        return ""
+    value = f.t("act.expect_value", noun=noun, total=value_text(f, results, a.value_expected)) \
+        if math.isfinite(a.value_expected) else ""
+    return f.t(f"act.expect_{meaning}", outcome=outcome, n=f.integer(round(a.expected_outcomes)), value=value)

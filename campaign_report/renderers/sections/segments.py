@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from campaign_report.analysis.customers.rfm import RfmResult
+from campaign_report.analysis.customers.rfm import RfmResult, RfmRisk
 from campaign_report.analysis.customers.segments import ClusterPortrait
 from campaign_report.analysis.results import Results
 from campaign_report.renderers.charts import ChartSpec, Series, percent_points
@@ -163,14 +163,18 @@ def segments_section(f: Formatter, results: Results, source: str, summary: Summa
             Series(f.t("segments.customers_share"), percent_points([s.share for s in rfm.segments])),
             Series(f.t("segments.revenue_share"), percent_points([s.revenue_share for s in rfm.segments]))),
             source, decimals=0, decimal_mark=f.decimal, shades=True))  # coloured as the clusters' same two series
-        risky = sum(s.share for s in rfm.segments if s.name in ("at_risk", "cant_lose", "lost"))
-        sec.headlines["rfm"] = f.t("segments.headline_rfm", share=f.percent(risky, 0))
-        risky_revenue = sum(s.revenue_share for s in rfm.segments if s.name in ("at_risk", "cant_lose", "lost"))
-        sec.so_what["rfm"] = [f.t("segments.risk_line", share=f.percent(risky, 0), revenue=f.percent(risky_revenue, 0)),
+    if rfm is not None and rfm.risk is not None:
+        risk = rfm.risk
+        sec.headlines["rfm"] = f.t("segments.headline_rfm", share=f.percent(risk.share, 0))
+        lists = _risk_lists(f, results, risk)
+        sec.so_what["rfm"] = [f.t("segments.risk_line", share=f.percent(risk.share, 0),
+                                  revenue=f.percent(risk.revenue_share, 0)), *([lists] if lists else []),
                               rfm_note(f, rfm)]
-        summary.key_numbers.append(KeyNumber(label=f.t("segments.kpi_risk"), value=f.percent(risky, 0),
+        if lists:
+            sec.paragraphs.append(lists)
+        summary.key_numbers.append(KeyNumber(label=f.t("segments.kpi_risk"), value=f.percent(risk.share, 0),
                                              detail=f.t("segments.kpi_risk_detail",
-                                                        revenue=f.percent(risky_revenue, 0)),
+                                                        revenue=f.percent(risk.revenue_share, 0)),
                                              significant=True, source="segments"))
     # One finding for page 1 and the summary slide: both analyses in one sentence, so the summary's title
     # is not the next slide's title (the cluster chart's) again.
@@ -186,3 +190,18 @@ def segments_section(f: Formatter, results: Results, source: str, summary: Summa
     sec.notes = f.t("methods.segments", features=segment_features(f, results)) + (
         " " + rfm_note(f, rfm) if rfm is not None else "")
     return sec
+
+
+def _risk_lists(f: Formatter, results: Results, risk: RfmRisk) -> str:
+    """How RFM's gone-or-going customers relate to the model's target list and the value model's slipping away."""
+    parts = []
+    p = results.propensity
+    if risk.on_target_list is not None and p is not None and p.target_list is not None:
+        parts.append(f.t("segments.risk_on_list", n=f.integer(risk.on_target_list),
+                         list=f.plural(p.target_list.above_threshold, "customer")))
+    life = results.lifetime
+    if risk.slipping is not None and life is not None and life.slipping is not None:
+        parts.append(f.t("segments.risk_slipping", n=f.integer(risk.slipping), total=f.integer(life.slipping.size)))
+    if not parts:
+        return ""
+    return f.t("segments.risk_lists", customers=f.plural(risk.customers, "customer_of"), parts="; ".join(parts))

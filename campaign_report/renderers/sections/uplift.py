@@ -57,6 +57,19 @@ def gain_word(f: Formatter, d: UpliftDecision) -> str:
     return f.t("uplift.gain_profit" if d.margin_stated else "uplift.gain_revenue")
 
 
+def curve_end(f: Formatter, arm: UpliftArm, cuped: bool) -> str:
+    """Where the gain curve ends, when that is not the average effect printed beside it: the curve's last point is
+    the plain difference of the groups' means, the readout's effect is adjusted (CUPED), and a reader saw two
+    figures for one effect (demo: 834 ₽ at 100 % against +787 ₽)."""
+    if arm.decision.everyone_basis == "curve" or not arm.curve:
+        return ""
+    end, average = _effect(f, arm.outcome, arm.curve[-1].gain), _effect(f, arm.outcome, arm.average_effect)
+    if end == average:
+        return ""
+    return f.t("uplift.curve_end", end=end, average=average,
+               why=f.t("uplift.curve_end_cuped" if cuped else "uplift.curve_end_adjusted"))
+
+
 def _arm_lines(f: Formatter, arm: UpliftArm, arm_name: str, population: str, cuped: bool,
                ) -> tuple[list[str], str]:
     """Paragraphs and the deck headline of one arm."""
@@ -66,9 +79,10 @@ def _arm_lines(f: Formatter, arm: UpliftArm, arm_name: str, population: str, cup
     average = f.t("uplift.average_curve" if plain else "uplift.average_experiment",
                   average=_effect(f, arm.outcome, arm.average_effect),
                   cuped=f.t("uplift.learned_cuped") if cuped else "")
-    out = [f.t("uplift.learned", arm=arm_name, treated=f.plural(arm.n_treatment, "customer"),
-               control=f.integer(arm.n_control), outcome=f.t(f"uplift.outcome_{arm.outcome}"),
-               features=f.plural(len(arm.features), "feature"), average=average)]
+    out = [" ".join(t for t in (
+        f.t("uplift.learned", arm=arm_name, treated=f.plural(arm.n_treatment, "customer"),
+            control=f.integer(arm.n_control), outcome=f.t(f"uplift.outcome_{arm.outcome}"),
+            features=f.plural(len(arm.features), "feature"), average=average), curve_end(f, arm, cuped)) if t)]
     out.append(f.t(f"uplift.why_{arm.why}", model=f.t(f"uplift_model.{arm.model}"),
                    runner=f.t(f"uplift_model.{arm.runner_up}")))
     # The measured uplift among the chosen model's top 30 % comes from the analysis (no arithmetic here).
@@ -129,8 +143,8 @@ def uplift_section(f: Formatter, results: Results, source: str, summary: Summary
     lst = u.list
     population = (lst.score_filter_name or f.t("uplift.filtered")) if lst is not None and lst.score_filter else \
         f.t("uplift.all_customers")
-    paragraphs, headline = _arm_lines(f, u, arm_name, population,
-                                      bool(results.experiment and results.experiment.cuped))
+    cuped = bool(results.experiment and results.experiment.cuped)
+    paragraphs, headline = _arm_lines(f, u, arm_name, population, cuped)
     sec.paragraphs += paragraphs
     sec.headline = headline
     for arm in u.arms:
@@ -214,7 +228,8 @@ def uplift_section(f: Formatter, results: Results, source: str, summary: Summary
         numeric=[1, 2, 3], note=f.t("uplift.models_note"), headline=_models_headline(f, u), appendix=True))
     # The deck: beside the curve the decision and what propensity targeting would capture; beside the deciles
     # whether customers respond differently (_arm_lines: differs, decision, economics, [compare], learned, why).
-    sec.so_what["uplift_gain"] = [paragraphs[1], *(paragraphs[3:4] if u.average_effect > 0 else [])]
+    sec.so_what["uplift_gain"] = [paragraphs[1], *(paragraphs[3:4] if u.average_effect > 0 else []),
+                                  *filter(None, [curve_end(f, u, cuped)])]
     sec.so_what["uplift_deciles"] = [paragraphs[0]]
     d = u.decision
     # What the forecast money rests on, beside it: a director who reads only the summary sees the margin and the
