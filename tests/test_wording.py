@@ -103,6 +103,26 @@ def test_an_abbreviation_ending_a_sentence_lends_it_its_full_stop():
     assert f.t("segments.risk_lists", customers="…", parts="x").endswith("x.")
 
 
+def test_page_one_without_a_test_leads_with_the_first_steps_action(small_run):
+    """Without a test's verdict the first box on page 1 is what to do (the first step's action, as the deck's
+    summary title); with a verdict there is no such box."""
+    import dataclasses
+
+    from campaign_report.renderers.pdf import render_html
+    from campaign_report.renderers.view import build_view
+    from campaign_report.renderers.wording import first_clause
+
+    with_test = build_view(small_run.results)
+    assert with_test.summary.verdicts and not with_test.summary.lead
+    assert 'class="verdict verdict-lead"' not in render_html(with_test)
+    results = dataclasses.replace(small_run.results, experiment=None, uplift=None, history=None)
+    view = build_view(results)
+    assert not view.summary.verdicts and view.summary.next_steps
+    assert view.summary.lead == first_clause(view.summary.next_steps[0], at_colon=False)
+    html = render_html(view)
+    assert html.index('class="verdict verdict-lead"') < html.index('class="verdict verdict-finding"')
+
+
 def test_demo_page_one_says_what_to_do_next(small_run):
     page1 = " ".join(pdf_pages(small_run.output_dir / "brief.pdf")[0].split())
     assert "Что делать дальше" in page1

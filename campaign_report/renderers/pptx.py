@@ -28,7 +28,7 @@ from campaign_report.renderers.deck.slides import (
 )
 from campaign_report.renderers.format import Formatter
 from campaign_report.renderers.view_model import Card, Section, Table, View
-from campaign_report.renderers.wording import lower_first, upper_first
+from campaign_report.renderers.wording import first_clause, lower_first, upper_first
 
 TEMPLATE = Path(__file__).resolve().parent.parent / "templates" / "deck.pptx"
 APPENDIX = ("details", "quality", "methods")
@@ -69,13 +69,6 @@ def _without_asides(text: str) -> str:
         if shorter == text:
             return re.sub(r"\s+([,;.:])", r"\1", shorter)
         text = shorter
-
-
-def _first_clause(text: str, at_colon: bool = True) -> str:
-    """A step's action without its detail: "Hand 503 customers to the CRM; leave one in ten …" -> its first part,
-    without a closing aside in parentheses (and, `at_colon`, without what follows a colon: the offer's name)."""
-    clause = text.split(";")[0]
-    return re.sub(r"\s*\([^()]*\)$", "", (clause.split(":")[0] if at_colon else clause).strip().rstrip("."))
 
 
 def _pick_title(prs, *candidates: str) -> str:
@@ -178,8 +171,8 @@ def _summary(prs, view: View, source: str) -> str:
                        for i, x in enumerate(s.findings[:2])) if not decision and len(s.findings) > 1 else ""
     # Without a test, the decision is the first thing to do (its first clause), when there is one.
     # The step with its offer named first; without the offer when that does not fit two lines.
-    step = _first_clause(s.next_steps[0], at_colon=False) if s.next_steps and not decision else ""
-    short_step = _first_clause(s.next_steps[0]) if s.next_steps and not decision else ""
+    step = first_clause(s.next_steps[0], at_colon=False) if s.next_steps and not decision else ""
+    short_step = first_clause(s.next_steps[0]) if s.next_steps and not decision else ""
     # The decision with what it is worth, when both fit two lines; else the decision alone.
     worth = f"{decision.headline}; {s.worth}" if decision and s.worth and decision.code == "win" else ""
     # A section's headline is its own slide's title: the summary taking it made two slides "(1/2)", "(2/2)" of
@@ -241,7 +234,7 @@ def _next_steps(prs, view: View, source: str, summary_title: str) -> None:
         return
     steps = s.next_steps or [a.text for a in s.act_on]
     # The summary may have taken the first step as its title: the slide that details it is then "Next steps".
-    taken = summary_title in (upper_first(_first_clause(steps[0], at_colon=colon)) for colon in (True, False))
+    taken = summary_title in (upper_first(first_clause(steps[0], at_colon=colon)) for colon in (True, False))
     headline = _pick_title(prs, *(() if taken else (steps[0], steps[0].split(":")[0])), f.t("doc.next_steps"))
     who = [f"{a.title}: {lower_first(a.text)}" for a in s.act_on]
     offers = [(o.segment, lower_first(o.offer)) for o in s.offers]  # what does not fit is counted, not cut

@@ -10,6 +10,7 @@ from campaign_report.renderers import sections as vs
 from campaign_report.renderers.format import Formatter
 from campaign_report.renderers.sections.next_steps import next_steps
 from campaign_report.renderers.view_model import Caveat, Finding, Section, Summary, View
+from campaign_report.renderers.wording import first_clause
 
 
 def build_view(results: Results) -> View:
@@ -49,6 +50,8 @@ def build_view(results: Results) -> View:
                                             order.get(k.source, 4)))
     summary.key_numbers += summary.spare_numbers[:max(0, 3 - len(summary.key_numbers))]
     summary.next_steps = next_steps(f, results)
+    if not summary.verdicts and summary.next_steps:
+        summary.lead = first_clause(summary.next_steps[0], at_colon=False)
     details = [t for section in sections for t in section.appendix_tables]
     if details:
         sections.append(Section("details", f.t("details.title"), tables=details))

@@ -103,6 +103,8 @@ class Summary:
     act_on: list[ActOn] = field(default_factory=list)
     offers: list[OfferLine] = field(default_factory=list)
     next_steps: list[str] = field(default_factory=list)  # what the results support doing, at most three
+    # Without a test's verdict, page 1 opens with what to do: the first step's action without its detail.
+    lead: str = ""
     whom_next: str = ""  # "whom to contact next time", when the uplift section ran
     worth: str = ""  # what acting on it is worth, in a phrase the summary slide's title can carry
     # What the page-1 numbers rest on, said wherever they are (page 1, the summary slide): the deck must not

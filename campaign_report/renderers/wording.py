@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from typing import Any
 
 from campaign_report.analysis.data.features import BRAND_PREFIX, CAT_PREFIX
@@ -31,6 +32,13 @@ def lower_first(text: str) -> str:
     ("RFM", "ARPU", "A/B") stays as it is."""
     first = text.split(" ", 1)[0]
     return text[:1].lower() + text[1:] if len(first) <= 1 or first[1].islower() else text
+
+
+def first_clause(text: str, at_colon: bool = True) -> str:
+    """A step's action without its detail: "Hand 503 customers to the CRM; leave one in ten …" -> its first part,
+    without a closing aside in parentheses (and, `at_colon`, without what follows a colon: the offer's name)."""
+    clause = text.split(";")[0]
+    return re.sub(r"\s*\([^()]*\)$", "", (clause.split(":")[0] if at_colon else clause).strip().rstrip("."))
 
 
 def upper_first(text: str) -> str:
