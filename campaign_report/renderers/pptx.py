@@ -102,7 +102,7 @@ def chart_notes(f: Formatter, headline: str, chart: ChartSpec, section: Section,
     caveat = section.warnings[0] if section.warnings and first else ""
     parts = [_sentence(headline), _sentence(chart.title), read,
              _first_sentences(section.notes) if first else "", *section.so_what.get(chart.key, [])[:1],
-             _sentence(caveat)]
+             section.chart_methods.get(chart.key, ""), _sentence(caveat)]
     # Each part a sentence of its own (a slide's line may start lower-case: the slide capitalises bullets); a title
     # equal to the headline is said once.
     return " ".join(dict.fromkeys(upper_first(_sentence(x)) for x in parts if x))

@@ -127,6 +127,9 @@ class Section:
     headline: str = ""
     headlines: dict[str, str] = field(default_factory=dict)  # chart key -> deck headline stating the finding
     so_what: dict[str, list[str]] = field(default_factory=dict)  # chart key -> two or three lines beside it
+    # chart key -> how that chart's figures were made and their caveat, for its slide's notes (an appendix chart
+    # is not the section's first slide, which alone carries the section's method paragraph)
+    chart_methods: dict[str, str] = field(default_factory=dict)
     diagnostics: list[str] = field(default_factory=list)  # chart keys that check a method: deck appendix
     deck_tables: list[Table] = field(default_factory=list)  # tables only the deck shows (the offer plan)
     # Whole tables whose most important rows the section shows: the brief prints them in an appendix.

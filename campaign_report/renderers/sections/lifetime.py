@@ -133,6 +133,7 @@ def _checks(f: Formatter, life: LifetimeResult, sec: Section, source: str, value
          Series(f.t("lifetime.series_observed"), tuple(float(c[2]) for c in fc.counts))),
         source, category_title=f.t("lifetime.frequency_x"), decimals=0, decimal_mark=f.decimal))
     sec.headlines["frequency_fit"] = f.t("lifetime.headline_frequency", error=f.percent(fc.mean_share_error, 1))
+    sec.chart_methods["frequency_fit"] = f.t("lifetime.method_frequency")
     sec.diagnostics += ["holdout", "frequency_fit"] if not life.fits else ["frequency_fit"]
     if not life.fits:
         return

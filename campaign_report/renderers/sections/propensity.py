@@ -104,6 +104,7 @@ def propensity_section(f: Formatter, results: Results, source: str, summary: Sum
                                         tuple(c.cv_std for c in ranked), tuple(c.cv_std for c in ranked)),),
                                 source, decimals=2, decimal_mark=f.decimal, whiskers="std"))
     sec.headlines["models"] = sec.headline
+    sec.chart_methods["models"] = f.t("propensity.method_models")
     top = [i for i in p.importance[:8]]
     sec.charts.append(ChartSpec("importance", "bar", f.t("propensity.importance_chart"),
                                 f.t("propensity.importance_unit"), tuple(feature_label(f, i.feature) for i in top),

@@ -113,6 +113,7 @@ def segments_section(f: Formatter, results: Results, source: str, summary: Summa
                                                 tuple(s.silhouette for s in seg.k_scores)),), source,
                                         category_title="k", decimals=2, decimal_mark=f.decimal))
             sec.diagnostics.append("silhouette")
+            sec.chart_methods["silhouette"] = f.t("segments.method_silhouette")
             sec.headlines["silhouette"] = f.t(
                 "segments.k_auto", k=seg.k, silhouette=f.number(seg.silhouette, 2)).split(" (")[0]
         base_promo = None
