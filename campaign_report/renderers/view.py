@@ -21,9 +21,6 @@ def build_view(results: Results) -> View:
         f.t("doc.source_plain", title=meta.title)
     sections: list[Section] = []
     summary = Summary()
-    stop = results.meaning.acquisition_stop
-    if stop is not None and stop.kind == "stopped":  # page 1 says it before any figure that rests on it
-        summary.caveats.append(Caveat(vs.acquisition_text(f, stop, short=True)))
     if results.meaning.large_lines is not None and results.segments is not None:  # it moves the revenue shares
         summary.caveats.append(Caveat(vs.large_lines_text(f, results.meaning.large_lines), source="segments"))
     if results.experiment is not None:

@@ -203,7 +203,8 @@ def experiment_section(f: Formatter, results: Results, source: str, summary: Sum
             chart = ChartSpec("segment_lift", "bar", f.t("experiment.segment_chart", ci=ci_label(
                                   f, exp.confidence, [e.ci_level for e in clusters])),
                               f.t("experiment.lift_unit"), tuple(e.segment for e in clusters),
-                              (Series(first or "", percent_points([e.rel_lift for e in clusters]),
+                              (Series(group_name(f, names, first) if first else "",
+                                      percent_points([e.rel_lift for e in clusters]),
                                       percent_points([e.rel_lift - e.rel_ci_low for e in clusters]),
                                       percent_points([e.rel_ci_high - e.rel_lift for e in clusters]),
                                       muted=tuple(not e.significant for e in clusters)),),

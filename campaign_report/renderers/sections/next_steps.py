@@ -12,6 +12,7 @@ import math
 from campaign_report.analysis.experiment.result import SegmentHypothesis, TestPlan
 from campaign_report.analysis.results import Results
 from campaign_report.renderers.format import Formatter
+from campaign_report.renderers.sections.appendix import acquisition_values
 from campaign_report.renderers.sections.offers import segment_name
 from campaign_report.renderers.sections.uplift import chosen_profit, gain_word
 from campaign_report.renderers.wording import (
@@ -69,6 +70,11 @@ def next_steps(f: Formatter, results: Results) -> list[str]:
     steps: list[str] = []
     names = results.meta.names
     exp = results.experiment
+    stop = results.meaning.acquisition_stop
+    if stop is not None and stop.kind == "stopped":
+        # The data's own flaw comes first: repeat purchases, recency and value rest on the customer ids it puts in
+        # question, and acting on them before the export is checked acts on an artefact.
+        steps.append(f.t("next.check_export", **acquisition_values(f, stop)))
     if exp is not None:
         primary = {m.treatment: m for m in exp.metrics if m.metric == exp.primary}
         metric = f.t(f"metric.{exp.primary}")

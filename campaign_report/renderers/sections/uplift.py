@@ -38,7 +38,7 @@ def _not_worth(f: Formatter, d: UpliftDecision) -> str:
         return ""
     low, high = d.targeting_gain_ci
     return " " + f.t("uplift.not_worth", share=f.percent(d.best_share, 0),
-                     gain=f.money_short(d.targeting_gain, sign=True),
+                     gain=f.money_short(abs(d.targeting_gain)),  # "на X больше": the word carries the sign
                      low=f.money_short(low, sign=True), high=f.money_short(high, sign=True))
 
 
@@ -244,15 +244,16 @@ def uplift_section(f: Formatter, results: Results, source: str, summary: Summary
                             low=f.money_short(d.everyone_profit_ci[0], sign=True, like=d.everyone_profit),
                             high=f.money_short(d.everyone_profit_ci[1], sign=True, like=d.everyone_profit),
                             gain=gain_word(f, d), customers=f.plural(d.population, "customer"),
-                            arm=arm_name) + ("" if u.heterogeneous else " " + f.t("uplift.page1_no_difference"))
+                            arm=arm_name,
+                            tested=f.plural(u.learned_from or u.n_treatment + u.n_control, "customer_prep")) + \
+        ("" if u.heterogeneous else " " + f.t("uplift.page1_no_difference"))
     decided = results.experiment.decision.treatment if results.experiment is not None else None
     # What acting on the decision is worth, short enough for a title: said of the arm the decision is about.
     if d.rule in ("everyone", "top_share") and u.treatment == decided:
         worth = d.honest_profit if d.rule == "top_share" and math.isfinite(d.honest_profit) else d.profit
         summary.worth = f.t(f"uplift.worth_{d.rule}_{'profit' if d.margin_stated else 'revenue'}",
                             share=f.percent(d.contact_share, 0), profit=f.money_short(worth, sign=True))
-    sec.notes = f.t("methods.uplift", left_out=f.t("methods.uplift_left_out" if results.meaning.money.profit_column
-                                                   else "methods.uplift_left_out_plain"),
+    sec.notes = f.t("methods.uplift", sources=_sources(f, results), left_out=_left_out(f, results),
                     objective=f.t("methods.uplift_objective_" + ("profit" if d.margin_stated else "revenue")))
     return sec
 
@@ -266,3 +267,22 @@ def _models_headline(f: Formatter, u: UpliftArm) -> str:
     key = "uplift.models_headline_noise" if kept.qini_ci[0] <= 0 else \
         "uplift.models_headline_tied" if rivals else "uplift.models_headline_best"
     return f.t(key, model=f.t(f"uplift_model.{kept.model}"), n=f.plural(len(rivals), "model_gen"))
+
+
+def _sources(f: Formatter, results: Results) -> str:
+    """What the uplift models learned from, as the data hold it: purchases before the campaign, customer columns."""
+    m = results.meaning
+    return ", ".join(f.t(f"methods.uplift_source_{k}") for k, present in
+                     (("purchases", m.transactions), ("traits", bool(m.customer_traits))) if present)
+
+
+def _left_out(f: Formatter, results: Results) -> str:
+    """What was kept from the uplift models because it is known only after the campaign, when the data have it."""
+    m = results.meaning
+    items = [f.t(f"methods.uplift_left_{k}") for k, present in
+             (("label", m.label is not None and m.label.source == "label"), ("profit", bool(m.money.profit_column)))
+             if present]
+    if not items:
+        return ""
+    excluded = "methods.uplift_excluded" if len(items) > 1 else "methods.uplift_excluded_one"
+    return f.t("methods.uplift_left", what=f.t(excluded, items=f.t("methods.uplift_and").join(items)))
