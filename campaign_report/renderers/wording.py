@@ -210,11 +210,12 @@ def value_noun(f: Formatter, basis: str) -> str:
     return f.t(f"value.noun_{basis}")
 
 
-def value_text(f: Formatter, results: Results, x: float | None, sign: bool = False) -> str:
-    """A customer value in its unit: money, or the profit column's own unit when the config states one."""
+def value_text(f: Formatter, results: Results, x: float | None, sign: bool = False, total: bool = False) -> str:
+    """A customer value in its unit: money, or the profit column's own unit when the config states one. A
+    `total` over many customers in money is rounded as headlines are ("1,9 млн ₽", not "1 872 777 ₽")."""
     money = results.meaning.money
     if money.value_basis == "profit" and money.profit_unit:
         # Two decimals for a customer's value (4,04), none for a list's total (1 079, not 1 078,59).
         digits = 2 if x is None or not math.isfinite(x) or abs(x) < 100 else 0
         return f"{f.number(x, digits, sign=sign)}{NBSP}{money.profit_unit}"
-    return f.money(x, sign=sign)
+    return f.money_short(x, sign=sign) if total else f.money(x, sign=sign)

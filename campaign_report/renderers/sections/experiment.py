@@ -138,6 +138,8 @@ def experiment_section(f: Formatter, results: Results, source: str, summary: Sum
                                 if m.metric != "conversion" else
                                 f"{f.metric_value(m.metric, m.control_value)} → "
                                 f"{f.metric_value(m.metric, m.treatment_value)}")
+                if m.cuped:  # the group means are adjusted: the plain ones differ (demo: 1 826 → 2 659 ₽)
+                    before_after += f" {f.t('experiment.cuped_means')}"
                 summary.key_numbers.append(KeyNumber(
                     label=f.t(f"metric.{m.metric}") + (f" — {group_name(f, names, t)}" if multi else ""),
                     value=f.percent(m.rel_lift, 1, sign=True),

@@ -236,7 +236,7 @@ def _act_on(f: Formatter, results: Results, sec: Section, summary: Summary, mean
     margin = f.percent(results.meaning.money.margin, 0) if results.meaning.money.margin is not None else ""
     values = dict(customers=f.plural(a.size, "customer"), list=f.integer(a.list_size), noun=noun, margin=margin,
                   cut=value_text(f, results, a.value_cut), value=value_text(f, results, a.value_mean),
-                  total=value_text(f, results, a.value_total),
+                  total=value_text(f, results, a.value_total, total=True),
                   base=value_text(f, results, a.base_value_mean), probability=probability,
                   prob=f.number(a.probability_mean, 2), scored=f.plural(tl.size if tl else a.size, "customer_of"),
                   filter=_population(f, tl))
@@ -283,6 +283,6 @@ def _expect_text(f: Formatter, results: Results, a: ActionSegment, meaning: str,
     outcome = outcome_phrase(f, results)
     if not outcome or not math.isfinite(a.expected_outcomes):
         return ""
-    value = f.t("act.expect_value", noun=noun, total=value_text(f, results, a.value_expected)) \
+    value = f.t("act.expect_value", noun=noun, total=value_text(f, results, a.value_expected, total=True)) \
         if math.isfinite(a.value_expected) else ""
     return f.t(f"act.expect_{meaning}", outcome=outcome, n=f.integer(round(a.expected_outcomes)), value=value)
